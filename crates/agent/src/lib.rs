@@ -1,0 +1,66 @@
+//! The library sysgate preloads into every program.
+//!
+//! Its initializer runs before the program's `main`: it reads the configuration sysgate left in
+//! the environment (and removes it, so the program sees its own environment), picks the tool,
+//! and arms the runtime. Everything after that happens in the runtime's entry.
+#![no_std]
+#![allow(unsafe_code)]
+
+mod trace;
+
+use sysgate_runtime as rt;
+
+/// `sysgate run`: every syscall passes through the entry; nothing is shown.
+struct Run;
+impl rt::Tool for Run {
+    fn subscribe(&self, _wants: &mut [bool; rt::api::NR_MAX]) {}
+}
+static RUN: Run = Run;
+
+/// Called by the dynamic loader (glibc passes argc, argv, envp to `.init_array` functions).
+extern "C" fn sysgate_init(_argc: i32, argv: *const *const u8, envp: *mut *const u8) {
+    if envp.is_null() {
+        return;
+    }
+    // The aux vector follows the environment's NULL; find it before the environment shrinks.
+    let mut n = 0usize;
+    // SAFETY: envp is the NUL-terminated environment array the kernel built.
+    unsafe {
+        while !(*envp.add(n)).is_null() {
+            n += 1;
+        }
+    }
+    // SAFETY: the aux vector starts right after envp's terminating NULL.
+    let auxv = unsafe { envp.add(n + 1) } as *const u64;
+    // SAFETY: single-threaded start-up, envp is the process environment.
+    if !unsafe { rt::config::init_from_env(envp) } {
+        return;
+    }
+    let cfg = rt::config::get();
+    let tool: &'static dyn rt::Tool = match cfg.get("tool") {
+        Some("trace") => trace::init(cfg),
+        _ => &RUN,
+    };
+    // SAFETY: once, single-threaded, before the program's main.
+    if let Err(e) = unsafe { rt::arm(tool) } {
+        let _ = e;
+        rt::raw::fatal("cannot arm the runtime (syscall user dispatch unavailable?)");
+    }
+    if let Some(t) = rt::thread::current() {
+        trace::image_started(t, argv, envp as *const *const u8, auxv);
+    }
+}
+
+#[used]
+#[link_section = ".init_array"]
+static INIT: extern "C" fn(i32, *const *const u8, *mut *const u8) = sysgate_init;
+
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+    rt::raw::fatal("panic in the runtime")
+}
+
+/// Referenced by precompiled `core` even with `panic = "abort"`; never called.
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}
+core::arch::global_asm!(".hidden rust_eh_personality");

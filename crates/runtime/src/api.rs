@@ -1,0 +1,95 @@
+//! The handler API: what a tool sees of a syscall, and what it may do with it.
+#![allow(unsafe_code)]
+
+use crate::regs::Regs;
+use crate::thread::Thread;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+/// Number of entries in the x86-64 dispatch table (all real syscall numbers are below it).
+pub const NR_MAX: usize = 512;
+
+/// What a tool decides on entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Issue the syscall (with the arguments as they are now in `call.regs`).
+    Pass,
+    /// Do not enter the kernel; the program sees this value in `rax` (e.g. `-ENOENT`).
+    Return(i64),
+}
+
+/// One syscall on its way through the entry.
+pub struct Call<'a> {
+    /// Syscall number (x86-64 table).
+    pub nr: u64,
+    /// The caller's registers; arguments are in `rdi, rsi, rdx, r10, r8, r9`.
+    pub regs: &'a mut Regs,
+    /// The calling thread's runtime block.
+    pub thread: &'a mut Thread,
+}
+
+impl Call<'_> {
+    pub fn args(&self) -> [u64; 6] {
+        self.regs.args()
+    }
+}
+
+/// A tool: a table of per-syscall handlers plus its own state. All methods run inside the
+/// traced program (entry stack, possibly a signal context): no allocation, no locks, no libc.
+pub trait Tool: Sync {
+    /// Marks the syscall numbers this tool wants to see (`wants[nr] = true`).
+    fn subscribe(&self, wants: &mut [bool; NR_MAX]);
+    /// Before the kernel runs the call. May change arguments or return a value instead.
+    fn enter(&self, _call: &mut Call<'_>) -> Action {
+        Action::Pass
+    }
+    /// After the call returned `ret` (raw kernel convention: `-errno` on error).
+    fn exit(&self, _call: &mut Call<'_>, _ret: i64) {}
+    /// Just before a call that does not return when it succeeds (`exit`, `exit_group`,
+    /// `execve`, `rt_sigreturn`): `ret` is `None`, except for `rt_sigreturn` where the value the
+    /// program will see is known in advance.
+    fn noreturn(&self, _call: &mut Call<'_>, _ret: Option<i64>) {}
+    /// A new process image has started with the runtime armed (after `execve`).
+    fn image_started(&self, _thread: &mut Thread) {}
+}
+
+struct ToolCell(UnsafeCell<Option<&'static dyn Tool>>);
+// SAFETY: written once by `set_tool` before any second thread exists, read-only afterwards.
+unsafe impl Sync for ToolCell {}
+static TOOL: ToolCell = ToolCell(UnsafeCell::new(None));
+static TOOL_SET: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn set_tool(t: &'static dyn Tool) {
+    if TOOL_SET.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    // SAFETY: first and only write, single-threaded start-up (see `arm`).
+    unsafe { *TOOL.0.get() = Some(t) };
+}
+
+pub(crate) fn tool() -> Option<&'static dyn Tool> {
+    if !TOOL_SET.load(Ordering::Acquire) {
+        return None;
+    }
+    // SAFETY: written once before TOOL_SET became true; never written again.
+    unsafe { *TOOL.0.get() }
+}
+
+/// The subscription table consulted by the entry's fast path: non-zero = go to Rust.
+/// Read by the entry's assembly.
+#[allow(non_upper_case_globals)]
+pub static sysgate_subscribed: [AtomicU8; NR_MAX] = [const { AtomicU8::new(0) }; NR_MAX];
+
+/// Sets the subscription table from the tool's wishes plus what the runtime itself must see.
+pub(crate) fn fill_subscriptions(extra: &[u32]) {
+    let mut wants = [false; NR_MAX];
+    if let Some(t) = tool() {
+        t.subscribe(&mut wants);
+    }
+    for &nr in extra {
+        wants[nr as usize] = true;
+    }
+    for (slot, w) in sysgate_subscribed.iter().zip(wants.iter()) {
+        slot.store(*w as u8, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,178 @@
+//! Threads, fork and vfork: every new thread of execution is armed before it runs program code.
+//!
+//! Syscall User Dispatch is cleared in every child, and a child that shares our memory must not
+//! share our entry stack. So a child that shares memory (threads, `vfork`, `CLONE_VM`) or that
+//! starts on a new stack is created by `sysgate_clone_stub`: in the child, the stub touches no
+//! memory through `rsp` (for `vfork` that is the parent's stack), switches to the child's own
+//! block, and `sysgate_child_start` arms it and resumes the program with the registers the
+//! parent prepared in `child_regs` (`rax = 0`, `rsp` = the new stack if one was given).
+//!
+//! A fork-style child (own copy of memory, same stack) simply returns through the parent's frame
+//! in its own copy and is re-armed on the way (`is_child_return`).
+#![allow(unsafe_code)]
+
+use crate::api::Call;
+use crate::entry;
+use crate::raw::{self, sys};
+use crate::regs::off as R;
+use crate::sud;
+use crate::thread::{self, off as T, Thread};
+use core::arch::global_asm;
+use core::sync::atomic::{AtomicI32, Ordering};
+
+global_asm!(
+    r#"
+    .pushsection sysgate_entry,"ax",@progbits
+    .globl sysgate_clone_stub
+    .hidden sysgate_clone_stub
+    .type sysgate_clone_stub,@function
+    .p2align 4
+/* long sysgate_clone_stub(long nr, long a1, long a2, long a3, long a4, long a5, Thread *child) */
+sysgate_clone_stub:
+    push    %r12
+    mov     16(%rsp), %r12          /* child block; survives the syscall in both processes */
+    mov     %rdi, %rax
+    mov     %rsi, %rdi
+    mov     %rdx, %rsi
+    mov     %rcx, %rdx
+    mov     %r8, %r10
+    mov     %r9, %r8
+    syscall
+    test    %rax, %rax
+    jz      1f
+    pop     %r12
+    ret
+1:  /* child: do not touch memory through rsp: it may be the parent's stack (vfork) */
+    mov     {stack_hi}(%r12), %rsp
+    mov     %r12, %rdi
+    call    {child_start}
+    ud2
+    .size sysgate_clone_stub, . - sysgate_clone_stub
+    .popsection
+"#,
+    stack_hi = const T::STACK_HI,
+    child_start = sym sysgate_child_start,
+    options(att_syntax)
+);
+
+extern "C" {
+    fn sysgate_clone_stub(nr: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, child: *mut Thread) -> i64;
+}
+
+const _: () = assert!(R::RAX == 80);
+
+/// Pid of the process whose fork-style child is returning through a copied frame; used to
+/// recognise the child on its way out.
+static FORK_PARENT: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn sysgate_child_start(t: *mut Thread) -> ! {
+    // SAFETY: `t` was allocated by the parent for this child alone (or is the vfork block the
+    // suspended parent lent us); we are the only thread running on it.
+    unsafe {
+        if thread::install(t).is_err() {
+            raw::fatal("cannot set the GS base in a new thread");
+        }
+        if sud::arm_current(t).is_err() {
+            raw::fatal("cannot arm syscall user dispatch in a new thread");
+        }
+        entry::resume(&(*t).child_regs)
+    }
+}
+
+/// `clone`, `clone3`, `fork`, `vfork`.
+pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
+    let a = call.regs.args();
+    let nr = call.nr as u32;
+    let (flags, new_sp) = match nr {
+        sys::__NR_clone => (a[0], a[1]),
+        sys::__NR_clone3 => {
+            let mut ca = [0u64; 11];
+            let size = (a[1] as usize).min(core::mem::size_of_val(&ca));
+            let mut buf = [0u8; 88];
+            if size < 64 || !crate::guest::read(a[0], &mut buf[..size]) {
+                return raw::syscall6(nr, a); // let the kernel produce the error
+            }
+            for (i, w) in ca.iter_mut().enumerate().take(size / 8) {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&buf[i * 8..i * 8 + 8]);
+                *w = u64::from_ne_bytes(b);
+            }
+            // struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size
+            let sp = if ca[5] != 0 { ca[5].wrapping_add(ca[6]) } else { 0 };
+            (ca[0], sp)
+        }
+        sys::__NR_vfork => ((sys::CLONE_VM | sys::CLONE_VFORK) as u64, 0),
+        _ => (0, 0), // fork
+    };
+    let shares_vm = flags & sys::CLONE_VM as u64 != 0;
+    let parent_traced = call.thread.traced;
+    let child_traced = parent_traced && crate::config::get().follow;
+
+    if !shares_vm && new_sp == 0 {
+        // Fork-style: the child gets a copy of everything, including this frame.
+        let me = raw::getpid();
+        FORK_PARENT.store(me, Ordering::Relaxed);
+        let ret = raw::syscall6(nr, a);
+        if ret == 0 {
+            // SAFETY: in the child, single-threaded, on our own copy of the block.
+            unsafe {
+                let t: *mut Thread = call.thread;
+                (*t).tid = raw::gettid();
+                (*t).pid = raw::getpid();
+                (*t).traced = child_traced;
+                if sud::arm_current(t).is_err() {
+                    raw::fatal("cannot arm syscall user dispatch in a fork child");
+                }
+            }
+        }
+        return ret;
+    }
+
+    let vfork = flags & sys::CLONE_VFORK as u64 != 0 && shares_vm;
+    let child: *mut Thread = if vfork {
+        if call.thread.vfork_child.is_null() {
+            match Thread::alloc() {
+                Some(c) => call.thread.vfork_child = c,
+                None => return -(sys::EAGAIN as i64),
+            }
+        }
+        call.thread.vfork_child
+    } else {
+        match Thread::alloc() {
+            Some(c) => c,
+            None => return -(sys::EAGAIN as i64),
+        }
+    };
+    // SAFETY: `child` is a block no running thread uses: fresh, or the vfork block whose last
+    // user has exec'd or exited (the parent was suspended until then).
+    unsafe {
+        (*child).child_regs = *call.regs;
+        (*child).child_regs.rax = 0;
+        if new_sp != 0 {
+            (*child).child_regs.rsp = new_sp;
+        }
+        (*child).traced = child_traced;
+        (*child).line_busy = false;
+    }
+    // SAFETY: the stub issues the syscall with the caller's arguments; the child side never
+    // returns into this frame.
+    let ret = unsafe { sysgate_clone_stub(nr as u64, a[0], a[1], a[2], a[3], a[4], child) };
+    if ret < 0 && !vfork {
+        // SAFETY: the clone failed, no child uses the block.
+        unsafe { Thread::free(child) };
+    }
+    if !shares_vm && ret > 0 && !vfork {
+        // The child has its own copy of the block; ours is unused.
+        // SAFETY: the child lives in another address space.
+        unsafe { Thread::free(child) };
+    }
+    ret
+}
+
+/// True in a fork-style child that is returning through the copied parent frame.
+pub(crate) fn is_child_return(call: &Call<'_>, ret: i64) -> bool {
+    ret == 0
+        && matches!(call.nr as u32, sys::__NR_fork | sys::__NR_clone | sys::__NR_clone3 | sys::__NR_vfork)
+        && FORK_PARENT.load(Ordering::Relaxed) != call.thread.pid
+        && FORK_PARENT.load(Ordering::Relaxed) != 0
+}

@@ -1,0 +1,232 @@
+//! Start-up configuration, carried from `sysgate` (or from the previous image, across `execve`)
+//! in the environment, and removed from it before the program's `main` runs — the program sees
+//! the environment it was given.
+//!
+//! Variables:
+//! - `SYSGATE_CONFIG=key=value;key=value…`: `lib=` (absolute path of the runtime library),
+//!   `follow=0|1`, plus the tool's own keys (parsed by the tool, see [`Config::raw`]);
+//! - `SYSGATE_FDS=out,diag`: the runtime's file descriptors (trace output, diagnostics);
+//! - `SYSGATE_ROOT=<pid>`: the first process sysgate started;
+//! - `SYSGATE_UNTRACED=1`: this image belongs to a process the tool does not show;
+//! - `SYSGATE_EXECVE=<hex>`: the image was entered by a traced `execve` whose envp pointer was
+//!   this (the tool prints the `execve(...) = 0` line);
+//! - `LD_PRELOAD`: our library first; the program's own entries are kept.
+#![allow(unsafe_code)]
+
+use core::cell::UnsafeCell;
+
+const RAW_CAP: usize = 8192;
+const LIB_CAP: usize = 1024;
+const PRELOAD_CAP: usize = 4096;
+
+pub struct Config {
+    raw: [u8; RAW_CAP],
+    raw_len: usize,
+    lib: [u8; LIB_CAP],
+    lib_len: usize,
+    /// Children (threads and processes) are shown too.
+    pub follow: bool,
+    /// This image's first thread is shown.
+    pub follow_root: bool,
+    /// envp pointer value of the traced execve that started this image.
+    pub execve_envp: Option<u64>,
+    /// Pid of the first process sysgate started (`SYSGATE_ROOT`, else this process).
+    pub root_pid: i32,
+    /// The program's own `LD_PRELOAD` value (without our library), as rewritten into its env.
+    preload: [u8; PRELOAD_CAP],
+}
+
+impl Config {
+    /// The whole `SYSGATE_CONFIG` value.
+    pub fn raw(&self) -> &str {
+        core::str::from_utf8(&self.raw[..self.raw_len]).unwrap_or("")
+    }
+    /// The value of `key` in `SYSGATE_CONFIG`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.raw().split(';').find_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            (k == key).then_some(v)
+        })
+    }
+    pub fn lib(&self) -> &[u8] {
+        &self.lib[..self.lib_len]
+    }
+}
+
+struct Cell(UnsafeCell<Config>);
+// SAFETY: written only by `init_from_env`, once, before any second thread exists.
+unsafe impl Sync for Cell {}
+static CONFIG: Cell = Cell(UnsafeCell::new(Config {
+    raw: [0; RAW_CAP],
+    raw_len: 0,
+    lib: [0; LIB_CAP],
+    lib_len: 0,
+    follow: false,
+    follow_root: true,
+    execve_envp: None,
+    root_pid: 0,
+    preload: [0; PRELOAD_CAP],
+}));
+
+pub fn get() -> &'static Config {
+    // SAFETY: read-only after start-up.
+    unsafe { &*CONFIG.0.get() }
+}
+
+fn strlen(p: *const u8) -> usize {
+    let mut n = 0;
+    // SAFETY: environment strings are NUL-terminated and readable (the kernel built them).
+    unsafe {
+        while *p.add(n) != 0 {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn parse_hex(s: &[u8]) -> Option<u64> {
+    let mut v: u64 = 0;
+    if s.is_empty() {
+        return None;
+    }
+    for &c in s {
+        let d = (c as char).to_digit(16)?;
+        v = v.checked_mul(16)?.checked_add(d as u64)?;
+    }
+    Some(v)
+}
+
+fn parse_dec(s: &[u8]) -> Option<i32> {
+    let mut v: i32 = 0;
+    if s.is_empty() {
+        return None;
+    }
+    for &c in s {
+        let d = (c as char).to_digit(10)?;
+        v = v.checked_mul(10)?.checked_add(d as i32)?;
+    }
+    Some(v)
+}
+
+/// Reads and removes the runtime's variables from the environment array `envp` (in place, so
+/// that the program's `environ` no longer holds them). Returns false if `SYSGATE_CONFIG` is
+/// absent (the library was preloaded by someone else: stay out of the way).
+///
+/// # Safety
+/// `envp` must be the process's NUL-terminated environment array, single-threaded start-up.
+pub unsafe fn init_from_env(envp: *mut *const u8) -> bool {
+    // SAFETY: single-threaded start-up (caller contract).
+    let c = unsafe { &mut *CONFIG.0.get() };
+    let mut found = false;
+    let mut read = 0usize;
+    let mut write = 0usize;
+    loop {
+        // SAFETY: envp is NUL-terminated (caller contract); `write <= read`.
+        let p = unsafe { *envp.add(read) };
+        if p.is_null() {
+            // SAFETY: as above.
+            unsafe { *envp.add(write) = core::ptr::null() };
+            break;
+        }
+        read += 1;
+        // SAFETY: every entry is a NUL-terminated string.
+        let s = unsafe { core::slice::from_raw_parts(p, strlen(p)) };
+        let mut keep = Some(p);
+        if let Some(v) = s.strip_prefix(b"SYSGATE_CONFIG=") {
+            let n = v.len().min(RAW_CAP);
+            c.raw[..n].copy_from_slice(&v[..n]);
+            c.raw_len = n;
+            found = true;
+            keep = None;
+        } else if let Some(v) = s.strip_prefix(b"SYSGATE_FDS=") {
+            let mut it = v.split(|&b| b == b',');
+            let out = it.next().and_then(parse_dec).unwrap_or(-1);
+            let diag = it.next().and_then(parse_dec).unwrap_or(-1);
+            crate::fds::set(out, diag);
+            keep = None;
+        } else if let Some(v) = s.strip_prefix(b"SYSGATE_ROOT=") {
+            c.root_pid = parse_dec(v).unwrap_or(0);
+            keep = None;
+        } else if s.starts_with(b"SYSGATE_UNTRACED=") {
+            c.follow_root = false;
+            keep = None;
+        } else if let Some(v) = s.strip_prefix(b"SYSGATE_EXECVE=") {
+            c.execve_envp = parse_hex(v);
+            keep = None;
+        } else if s.starts_with(b"LD_PRELOAD=") {
+            keep = Some(p); // fixed up below once we know our library's path
+        }
+        // SAFETY: `write < read`, inside the array.
+        if let Some(k) = keep {
+            unsafe { *envp.add(write) = k };
+            write += 1;
+        }
+    }
+    if !found {
+        return false;
+    }
+    if let Some(lib) = c.get("lib") {
+        let n = lib.len().min(LIB_CAP);
+        let mut tmp = [0u8; LIB_CAP];
+        tmp[..n].copy_from_slice(&lib.as_bytes()[..n]);
+        c.lib[..n].copy_from_slice(&tmp[..n]);
+        c.lib_len = n;
+    }
+    c.follow = c.get("follow") == Some("1");
+    if c.root_pid == 0 {
+        c.root_pid = crate::raw::getpid();
+    }
+    // Take our library out of LD_PRELOAD; drop the variable if nothing else is left.
+    let mut i = 0usize;
+    loop {
+        // SAFETY: NUL-terminated array, compacted above.
+        let p = unsafe { *envp.add(i) };
+        if p.is_null() {
+            break;
+        }
+        // SAFETY: NUL-terminated string.
+        let s = unsafe { core::slice::from_raw_parts(p, strlen(p)) };
+        if let Some(v) = s.strip_prefix(b"LD_PRELOAD=") {
+            let lib_len = c.lib_len;
+            let mut out = [0u8; PRELOAD_CAP];
+            let mut n = 0usize;
+            for part in v.split(|&b| b == b':' || b == b' ') {
+                if part.is_empty() || part == &c.lib[..lib_len] {
+                    continue;
+                }
+                if n != 0 && n < PRELOAD_CAP {
+                    out[n] = b':';
+                    n += 1;
+                }
+                let m = part.len().min(PRELOAD_CAP - n);
+                out[n..n + m].copy_from_slice(&part[..m]);
+                n += m;
+            }
+            if n == 0 {
+                // Remove the entry: shift the rest down.
+                let mut j = i;
+                loop {
+                    // SAFETY: inside the NUL-terminated array.
+                    unsafe {
+                        let next = *envp.add(j + 1);
+                        *envp.add(j) = next;
+                        if next.is_null() {
+                            break;
+                        }
+                    }
+                    j += 1;
+                }
+                continue;
+            }
+            let pre = b"LD_PRELOAD=";
+            let total = (pre.len() + n).min(PRELOAD_CAP - 1);
+            c.preload[..pre.len()].copy_from_slice(pre);
+            c.preload[pre.len()..total].copy_from_slice(&out[..total - pre.len()]);
+            c.preload[total] = 0;
+            // SAFETY: inside the array; the new string lives in static storage.
+            unsafe { *envp.add(i) = c.preload.as_ptr() };
+        }
+        i += 1;
+    }
+    true
+}

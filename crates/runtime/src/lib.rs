@@ -1,0 +1,62 @@
+//! The sysgate runtime: everything that lives inside the traced process.
+//!
+//! Every way a program enters the kernel ends in one place, [`entry`], which saves the caller's
+//! registers into a [`Regs`] frame on the thread's own entry stack and dispatches through the
+//! syscall table: either straight to the kernel (nobody subscribed to that number) or into the
+//! registered [`Tool`].
+//!
+//! Ways in, one file each:
+//! - `entry.rs`: the common entry (`sysgate_entry_64`), reached from rewritten sites and traps;
+//! - `sud.rs`: Syscall User Dispatch and the SIGSYS catch-all (first execution of every site);
+//! - `rewrite.rs`: the page-0 sled and the lazy `syscall` → `call *%rax` rewriter.
+//!
+//! Lifecycle and safety: `thread.rs` (per-thread blocks behind `%gs`), `clone.rs` (threads,
+//! fork, vfork), `exec.rs` (execve keeps the runtime in the new image), `signals.rs` (SIGSYS stays
+//! ours; SIGSEGV fixups and forwarding), `guest.rs` (fixup-protected copies), `fds.rs` (our file
+//! descriptors survive the program's close/dup2 loops).
+//!
+//! # Rules
+//! Async-signal-safe everywhere: no allocation after start-up, no locks that can be held across a
+//! signal, no libc. All of the runtime's own syscalls are issued from [`raw`], which lives in the
+//! `sysgate_entry` section: the range Syscall User Dispatch lets through.
+#![cfg_attr(not(test), no_std)]
+#![allow(clippy::missing_safety_doc)]
+
+pub mod api;
+pub mod clone;
+pub mod config;
+pub mod entry;
+pub mod exec;
+pub mod fds;
+pub mod guest;
+#[cfg(not(test))]
+mod mem;
+pub mod raw;
+pub mod regs;
+pub mod rewrite;
+pub mod signals;
+pub mod sud;
+pub mod thread;
+
+pub use api::{Action, Call, Tool};
+pub use regs::Regs;
+
+/// Arms the runtime in the calling (main) thread. Called once per process image, before the
+/// program's `main`. `tool` handles the syscalls it subscribes to.
+///
+/// # Safety
+/// Must be called once, single-threaded, before any other runtime function.
+pub unsafe fn arm(tool: &'static dyn Tool) -> Result<(), i64> {
+    api::set_tool(tool);
+    // SAFETY: called once before any thread exists (caller contract).
+    unsafe {
+        let t = thread::Thread::alloc().ok_or(-12i64)?;
+        thread::install(t)?;
+        (*t).traced = config::get().follow_root;
+        rewrite::init();
+        signals::install()?;
+        entry::init_tables();
+        sud::arm_current(t)?;
+    }
+    Ok(())
+}

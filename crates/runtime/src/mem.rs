@@ -1,0 +1,102 @@
+//! The memory primitives the compiler emits calls to (`memcpy`, `memset`, …), defined here with
+//! hidden visibility. The runtime must not depend on the program's libc (there may be none),
+//! and libc's versions may use AVX/AVX-512 registers that the entry does not save.
+//! Hidden symbols bind inside this library only; the program's own `memcpy` is untouched.
+#![allow(unsafe_code)]
+
+use core::arch::{asm, global_asm};
+
+global_asm!(
+    ".hidden memcpy",
+    ".hidden memmove",
+    ".hidden memset",
+    ".hidden memcmp",
+    ".hidden bcmp",
+    ".hidden strlen"
+);
+
+/// # Safety
+/// Standard `memcpy` contract.
+#[no_mangle]
+pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: caller guarantees valid, non-overlapping ranges; DF is clear per the ABI.
+    unsafe {
+        asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _, inout("rsi") src => _, options(nostack, preserves_flags));
+    }
+    dst
+}
+
+/// # Safety
+/// Standard `memmove` contract.
+#[no_mangle]
+pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    if (dst as usize).wrapping_sub(src as usize) >= n {
+        // No harmful overlap for a forward copy.
+        // SAFETY: ranges valid (caller); forward copy is correct when dst is not inside
+        // (src, src + n).
+        unsafe { memcpy(dst, src, n) };
+    } else {
+        // SAFETY: backward copy of overlapping ranges; DF restored before returning.
+        unsafe {
+            asm!(
+                "std",
+                "rep movsb",
+                "cld",
+                inout("rcx") n => _,
+                inout("rdi") dst.add(n).wrapping_sub(1) => _,
+                inout("rsi") src.add(n).wrapping_sub(1) => _,
+                options(nostack)
+            );
+        }
+    }
+    dst
+}
+
+/// # Safety
+/// Standard `memset` contract.
+#[no_mangle]
+pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+    // SAFETY: caller guarantees a valid range.
+    unsafe {
+        asm!("rep stosb", inout("rcx") n => _, inout("rdi") dst => _, in("al") c as u8, options(nostack, preserves_flags));
+    }
+    dst
+}
+
+/// # Safety
+/// Standard `memcmp` contract.
+#[no_mangle]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    let mut i = 0;
+    while i < n {
+        // SAFETY: both ranges are valid for n bytes (caller).
+        let (x, y) = unsafe { (core::ptr::read_volatile(a.add(i)), core::ptr::read_volatile(b.add(i))) };
+        if x != y {
+            return x as i32 - y as i32;
+        }
+        i += 1;
+    }
+    0
+}
+
+/// # Safety
+/// Standard `bcmp` contract.
+#[no_mangle]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    // SAFETY: same contract.
+    unsafe { memcmp(a, b, n) }
+}
+
+/// # Safety
+/// Standard `strlen` contract.
+#[no_mangle]
+pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+    let mut n = 0;
+    // SAFETY: `s` is NUL-terminated (caller).
+    unsafe {
+        while core::ptr::read_volatile(s.add(n)) != 0 {
+            n += 1;
+        }
+    }
+    n
+}

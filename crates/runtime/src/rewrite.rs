@@ -1,0 +1,294 @@
+//! The fast path: the page-0 sled and the lazy rewriter.
+//!
+//! After a site has trapped once, its `syscall` (`0f 05`) becomes `call *%rax` (`ff d0`): the
+//! call lands at address `nr` in page 0, slides over `nop`s to a tail that pops the return
+//! address into `rcx` and jumps to the entry — the state a real `syscall` would have produced.
+//!
+//! Layout of page 0: a sled over `[0, 512)`, tail at 512; a second sled up to the second tail at
+//! 4080. Every real syscall number (< 512) takes the first tail.
+//!
+//! The sled is not a plain `nop` slide (400 `nop`s cost more than the syscall they lead to): it
+//! is a chain of short jumps `eb dd` whose displacement byte `dd` is itself harmless when
+//! execution enters on it — a segment-override prefix or a REX prefix without the B bit — so
+//! entering at an odd offset runs `dd` as a prefix of the next `jmp` (or `nop`); landing on a
+//! displacement byte is the same as entering there. Displacements are below 0x80 (`rel8` is
+//! signed). Near the tail, where no jump fits, the bytes are `nop`s. At most 42 instructions
+//! from any entry (14 for getppid), verified by `sled_reaches_tail`. Numbers that land inside a tail
+//! (512–525, 4080–4095) are not valid syscalls and are not handled; numbers ≥ 4096 fault and
+//! the SIGSEGV handler sends them to the entry ([`is_sled_miss`]).
+//!
+//! # Why rewriting is safe while other threads run the same code
+//! - The two bytes are replaced by one `lock cmpxchg` of a 16-bit word, so another CPU fetches
+//!   either the old or the new instruction, never a mix. A site whose two bytes straddle a
+//!   64-byte line is not rewritten (a locked access across lines is not atomic for instruction
+//!   fetch, and is a split lock); it stays on the SIGSYS path.
+//! - The page stays executable while it is writable (`mprotect` adds `PROT_WRITE` to its
+//!   current protection, read from /proc/self/maps, and restores it afterwards), so a thread
+//!   executing that page never faults.
+//! - One rewriter at a time (try-lock; a thread that finds it busy leaves the site for the next
+//!   trap), so two rewriters never race on `mprotect` of the same page. No thread can wait for the
+//!   lock, so a fork child that inherits it locked loses nothing but speed.
+//! - A jump straight to the `syscall` byte pair of a rewritten site executes `call *%rax`, which
+//!   is exactly the rewritten form of that same instruction: same result.
+//!
+//! Cost: the `call` writes the return address at `rsp-8`, one word of the caller's red zone.
+#![allow(unsafe_code)]
+
+use crate::raw::{self, sys};
+use crate::{entry, guest};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+const SLED_TAIL_1: usize = 512;
+const SLED_TAIL_2: usize = 4080;
+const PAGE: u64 = 4096;
+
+static PAGE0: AtomicBool = AtomicBool::new(false);
+static LOCK: AtomicBool = AtomicBool::new(false);
+
+/// Whether rewritten sites are in use in this process.
+pub fn enabled() -> bool {
+    PAGE0.load(Ordering::Relaxed)
+}
+
+/// Jump displacements, largest first: each is also a harmless instruction byte (see above).
+const DISPS: [u8; 14] = [0x65, 0x64, 0x4e, 0x4c, 0x4a, 0x48, 0x46, 0x44, 0x42, 0x40, 0x3e, 0x36, 0x2e, 0x26];
+
+/// Fills `page[start..tail]` with the jump sled leading to `tail`.
+pub fn fill_sled(page: &mut [u8], start: usize, tail: usize) {
+    page[start..tail].fill(0x90);
+    let mut p = start;
+    while p + 2 <= tail {
+        if let Some(&d) = DISPS.iter().find(|&&d| p + 2 + d as usize <= tail) {
+            page[p] = 0xeb;
+            page[p + 1] = d;
+        }
+        p += 2;
+    }
+}
+
+/// Follows the sled from `entry` like the CPU would; returns the instructions executed to reach
+/// `tail`, or `None` if it would run anything but a jump, a nop or a harmless prefix.
+pub fn sled_steps(page: &[u8], entry: usize, tail: usize) -> Option<usize> {
+    let harmless_prefix = |b: u8| DISPS.contains(&b);
+    let (mut pc, mut n) = (entry, 0);
+    while pc != tail {
+        if pc > tail || n > 4096 {
+            return None;
+        }
+        let mut b = *page.get(pc)?;
+        let mut at = pc;
+        if harmless_prefix(b) {
+            at += 1;
+            b = *page.get(at)?;
+        }
+        pc = match b {
+            0xeb => at + 2 + *page.get(at + 1)? as usize,
+            0x90 => at + 1,
+            _ if at == tail => tail,
+            _ => return None,
+        };
+        n += 1;
+    }
+    Some(n)
+}
+
+fn tail(at: &mut [u8], target: u64) {
+    at[0] = 0x59; // pop %rcx
+    at[1] = 0x49; // movabs $target, %r11
+    at[2] = 0xbb;
+    at[3..11].copy_from_slice(&target.to_le_bytes());
+    at[11] = 0x41; // jmp *%r11
+    at[12] = 0xff;
+    at[13] = 0xe3;
+}
+
+/// Maps the sled at address 0. Without page 0 (no CAP_SYS_RAWIO and `vm.mmap_min_addr` > 0)
+/// every site stays on the SIGSYS path.
+pub(crate) fn init() {
+    if std_env_disabled() {
+        return;
+    }
+    let r = raw::syscall6(
+        sys::__NR_mmap,
+        [
+            0,
+            PAGE,
+            (sys::PROT_READ | sys::PROT_WRITE) as u64,
+            (sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_FIXED_NOREPLACE) as u64,
+            u64::MAX,
+            0,
+        ],
+    );
+    if r != 0 {
+        if r > 0 {
+            raw::munmap(r as u64, PAGE as usize);
+        }
+        return;
+    }
+    let mut page = [0x90u8; PAGE as usize];
+    fill_sled(&mut page, 0, SLED_TAIL_1);
+    fill_sled(&mut page, SLED_TAIL_1 + 14, SLED_TAIL_2);
+    let e = entry::entry_address();
+    tail(&mut page[SLED_TAIL_1..], e);
+    tail(&mut page[SLED_TAIL_2..], e);
+    if !guest::write(0, &page) {
+        raw::munmap(0, PAGE as usize);
+        return;
+    }
+    // Execute-only where protection keys allow it, so that reading through a NULL pointer
+    // still faults; readable and executable otherwise.
+    if raw::syscall3(sys::__NR_mprotect, 0, PAGE, sys::PROT_EXEC as u64) < 0 {
+        raw::syscall3(sys::__NR_mprotect, 0, PAGE, (sys::PROT_READ | sys::PROT_EXEC) as u64);
+    }
+    PAGE0.store(true, Ordering::Relaxed);
+}
+
+fn std_env_disabled() -> bool {
+    crate::config::get().get("rewrite") == Some("0")
+}
+
+/// Is the word at `rsp` the return address of a rewritten site (the `call *%rax` just
+/// before it)? Used for syscall numbers past the sled.
+pub(crate) fn is_sled_miss(rsp: u64) -> bool {
+    if !enabled() {
+        return false;
+    }
+    let mut ret = 0u64;
+    let mut insn = [0u8; 2];
+    guest::read_struct(rsp, &mut ret) && guest::read(ret.wrapping_sub(2), &mut insn) && insn == [0xff, 0xd0]
+}
+
+/// Protection of the mapping containing `addr`, from /proc/self/maps: (prot, private).
+fn prot_of(addr: u64) -> Option<(u32, bool)> {
+    static mut BUF: [u8; 8192] = [0; 8192];
+    // SAFETY: BUF is only used under LOCK, which the caller holds.
+    let buf = unsafe { &mut *core::ptr::addr_of_mut!(BUF) };
+    let fd = raw::syscall3(sys::__NR_open, c"/proc/self/maps".as_ptr() as u64, (sys::O_RDONLY | sys::O_CLOEXEC) as u64, 0);
+    if fd < 0 {
+        return None;
+    }
+    let mut have = 0usize;
+    let mut result = None;
+    'outer: loop {
+        let n = raw::syscall3(sys::__NR_read, fd as u64, buf[have..].as_mut_ptr() as u64, (buf.len() - have) as u64);
+        if n <= 0 {
+            break;
+        }
+        have += n as usize;
+        let mut start = 0usize;
+        while let Some(nl) = buf[start..have].iter().position(|&b| b == b'\n') {
+            if let Some(r) = parse_line(&buf[start..start + nl], addr) {
+                result = Some(r);
+                break 'outer;
+            }
+            start += nl + 1;
+        }
+        buf.copy_within(start..have, 0);
+        have -= start;
+        if have == buf.len() {
+            break; // a line longer than the buffer: give up
+        }
+    }
+    raw::syscall1(sys::__NR_close, fd as u64);
+    result
+}
+
+fn hexnum(s: &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for &c in s {
+        v = v.checked_mul(16)? + (c as char).to_digit(16)? as u64;
+    }
+    Some(v)
+}
+
+fn parse_line(line: &[u8], addr: u64) -> Option<(u32, bool)> {
+    let dash = line.iter().position(|&b| b == b'-')?;
+    let sp = line.iter().position(|&b| b == b' ')?;
+    let lo = hexnum(&line[..dash])?;
+    let hi = hexnum(&line[dash + 1..sp])?;
+    if addr < lo || addr >= hi {
+        return None;
+    }
+    let perms = line.get(sp + 1..sp + 5)?;
+    let mut prot = 0;
+    if perms[0] == b'r' {
+        prot |= sys::PROT_READ;
+    }
+    if perms[1] == b'w' {
+        prot |= sys::PROT_WRITE;
+    }
+    if perms[2] == b'x' {
+        prot |= sys::PROT_EXEC;
+    }
+    Some((prot, perms[3] == b'p'))
+}
+
+/// Rewrites the `syscall` instruction at `site` into `call *%rax`, if that is safe.
+pub(crate) fn try_rewrite(site: u64) {
+    if !enabled() || site & 63 == 63 {
+        return;
+    }
+    let (lo, hi) = raw::allowed_range();
+    if site >= lo && site < hi {
+        return;
+    }
+    let mut insn = [0u8; 2];
+    if !guest::read(site, &mut insn) || insn != [0x0f, 0x05] {
+        return;
+    }
+    if LOCK.swap(true, Ordering::Acquire) {
+        return;
+    }
+    if let Some((prot, private)) = prot_of(site) {
+        let page = site & !(PAGE - 1);
+        if private
+            && prot & sys::PROT_EXEC != 0
+            && raw::syscall3(sys::__NR_mprotect, page, PAGE, (prot | sys::PROT_WRITE | sys::PROT_EXEC) as u64) == 0
+        {
+            // SAFETY: `site` is mapped and now writable; the 16-bit locked compare-exchange
+            // stays inside one cache line (checked above).
+            unsafe {
+                core::arch::asm!(
+                    "lock cmpxchg word ptr [{site}], {new:x}",
+                    site = in(reg) site,
+                    new = in(reg) 0xd0ffu16,
+                    inout("ax") 0x050fu16 => _,
+                    options(nostack)
+                );
+            }
+            raw::syscall3(sys::__NR_mprotect, page, PAGE, prot as u64);
+        }
+    }
+    LOCK.store(false, Ordering::Release);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sled_reaches_tail() {
+        let mut page = [0u8; PAGE as usize];
+        fill_sled(&mut page, 0, SLED_TAIL_1);
+        fill_sled(&mut page, SLED_TAIL_1 + 14, SLED_TAIL_2);
+        tail(&mut page[SLED_TAIL_1..], 0x1122_3344_5566_7788);
+        tail(&mut page[SLED_TAIL_2..], 0x1122_3344_5566_7788);
+        let worst = (0..SLED_TAIL_1).map(|k| sled_steps(&page, k, SLED_TAIL_1).expect("decodes to the tail")).max();
+        assert_eq!(worst, Some(42));
+        assert_eq!(sled_steps(&page, 110, SLED_TAIL_1), Some(14));
+        for k in SLED_TAIL_1 + 14..SLED_TAIL_2 {
+            assert!(sled_steps(&page, k, SLED_TAIL_2).is_some(), "entry {k}");
+        }
+        // Every byte is a jump, a displacement or a nop: nothing else can run.
+        assert!(page[..SLED_TAIL_1].iter().all(|b| *b == 0xeb || *b == 0x90 || DISPS.contains(b)));
+    }
+
+    #[test]
+    fn maps_line_parsing() {
+        let l = b"7f0000001000-7f0000003000 r-xp 00001000 08:01 123 /usr/lib/libc.so.6";
+        assert_eq!(parse_line(l, 0x7f0000001000), Some((sys::PROT_READ | sys::PROT_EXEC, true)));
+        assert_eq!(parse_line(l, 0x7f0000003000), None);
+        let s = b"7f0000001000-7f0000003000 rwxs 00000000 00:05 9 /dev/shm/x";
+        assert_eq!(parse_line(s, 0x7f0000002fff), Some((sys::PROT_READ | sys::PROT_WRITE | sys::PROT_EXEC, false)));
+    }
+}

@@ -1,0 +1,257 @@
+//! Signals the runtime owns, and the program's view of them.
+//!
+//! - SIGSYS is the runtime's: the program's `rt_sigaction(SIGSYS)` is recorded and reported back
+//!   but never installed, and SIGSYS is removed from every mask the program sets
+//!   (`rt_sigprocmask`, `sa_mask`): a SIGSYS that arrives while blocked kills the process.
+//! - SIGSEGV and SIGBUS are shared: the runtime's handler first looks for a fault inside a
+//!   guest-memory copy (seed 004: resume at the fixup, EFAULT) or a rewritten call that jumped
+//!   past the sled; anything else is delivered to the program's own (virtual) action, as the
+//!   kernel would have.
+#![allow(unsafe_code)]
+
+use crate::raw::{self, sys};
+use crate::{entry, guest, rewrite, sud};
+use core::cell::UnsafeCell;
+
+pub const REG_R8: usize = 0;
+pub const REG_R9: usize = 1;
+pub const REG_R10: usize = 2;
+pub const REG_RDI: usize = 8;
+pub const REG_RSI: usize = 9;
+pub const REG_RBP: usize = 10;
+pub const REG_RBX: usize = 11;
+pub const REG_RDX: usize = 12;
+pub const REG_RAX: usize = 13;
+pub const REG_RCX: usize = 14;
+pub const REG_RSP: usize = 15;
+pub const REG_RIP: usize = 16;
+
+/// `mcontext_t` of x86-64 (the kernel's `struct sigcontext`, as an array of 23 registers).
+#[repr(C)]
+pub struct mcontext {
+    pub gregs: [u64; 23],
+    pub fpregs: u64,
+    pub reserved: [u64; 8],
+}
+
+/// `ucontext_t` as the kernel lays it out on a signal frame.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+pub struct ucontext {
+    pub uc_flags: u64,
+    pub uc_link: u64,
+    pub ss_sp: u64,
+    pub ss_flags: i32,
+    pub _pad: i32,
+    pub ss_size: u64,
+    pub uc_mcontext: mcontext,
+    pub uc_sigmask: u64,
+}
+const _: () = assert!(core::mem::offset_of!(ucontext, uc_mcontext) == 40);
+const _: () = assert!(core::mem::offset_of!(ucontext, uc_sigmask) == 296);
+
+/// The parts of `siginfo_t` the runtime reads.
+#[repr(C)]
+pub struct SigInfo {
+    pub si_signo: i32,
+    pub si_errno: i32,
+    pub si_code: i32,
+    pub _pad: i32,
+    /// `si_addr` (SIGSEGV/SIGBUS) or `si_call_addr` (SIGSYS).
+    pub si_addr: u64,
+    pub si_syscall: i32,
+    pub si_arch: u32,
+    pub _rest: [u64; 12],
+}
+impl SigInfo {
+    pub fn arch(&self) -> u32 {
+        self.si_arch
+    }
+}
+
+/// The kernel's `struct sigaction` for `rt_sigaction` on x86-64.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct KSigaction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+
+const SIG_DFL: u64 = 0;
+const SIG_IGN: u64 = 1;
+const SIGSYS_BIT: u64 = 1 << (sys::SIGSYS - 1);
+
+/// Program actions the runtime keeps virtual: index 0 = SIGSYS, 1 = SIGSEGV, 2 = SIGBUS.
+struct Virtual(UnsafeCell<[KSigaction; 3]>);
+// SAFETY: updated only from rt_sigaction emulation; a torn read can at worst show a program
+// handler that is being replaced at that very moment, as with the kernel's own races.
+unsafe impl Sync for Virtual {}
+static VIRTUAL: Virtual = Virtual(UnsafeCell::new([KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 }; 3]));
+
+fn virtual_slot(sig: u64) -> Option<usize> {
+    match sig as u32 {
+        sys::SIGSYS => Some(0),
+        sys::SIGSEGV => Some(1),
+        sys::SIGBUS => Some(2),
+        _ => None,
+    }
+}
+
+fn set_action(sig: u32, act: &KSigaction, old: Option<&mut KSigaction>) -> i64 {
+    let oldp = old.map_or(0, |o| o as *mut KSigaction as u64);
+    raw::syscall4(sys::__NR_rt_sigaction, sig as u64, act as *const KSigaction as u64, oldp, 8)
+}
+
+/// Installs the runtime's SIGSYS, SIGSEGV and SIGBUS handlers and unblocks them.
+pub(crate) fn install() -> Result<(), i64> {
+    let restorer = raw::sysgate_restorer as *const () as usize as u64;
+    let sigsys = KSigaction {
+        handler: sud::sigsys as *const () as usize as u64,
+        flags: (sys::SA_SIGINFO | sys::SA_RESTORER) as u64,
+        restorer,
+        mask: !0u64, // defer program signals for the few instructions the handler runs
+    };
+    let fault = KSigaction {
+        handler: sigfault as *const () as usize as u64,
+        flags: (sys::SA_SIGINFO | sys::SA_RESTORER | sys::SA_NODEFER | sys::SA_ONSTACK) as u64,
+        restorer,
+        mask: 0,
+    };
+    // SAFETY: single-threaded start-up; nobody else touches VIRTUAL yet.
+    let v = unsafe { &mut *VIRTUAL.0.get() };
+    let r = set_action(sys::SIGSYS, &sigsys, Some(&mut v[0]));
+    if r < 0 {
+        return Err(r);
+    }
+    set_action(sys::SIGSEGV, &fault, Some(&mut v[1]));
+    set_action(sys::SIGBUS, &fault, Some(&mut v[2]));
+    let unblock: u64 = SIGSYS_BIT | (1 << (sys::SIGSEGV - 1)) | (1 << (sys::SIGBUS - 1));
+    raw::syscall4(sys::__NR_rt_sigprocmask, sys::SIG_UNBLOCK as u64, &unblock as *const u64 as u64, 0, 8);
+    Ok(())
+}
+
+/// `rt_sigaction(sig, act, oldact, sigsetsize)` as the program sees it.
+pub(crate) fn rt_sigaction(a: [u64; 6]) -> i64 {
+    let (sig, actp, oldp, size) = (a[0], a[1], a[2], a[3]);
+    if size != 8 {
+        return raw::syscall6(sys::__NR_rt_sigaction, a);
+    }
+    let mut act = KSigaction::default();
+    if actp != 0 && !guest::read_struct(actp, &mut act) {
+        return -(sys::EFAULT as i64);
+    }
+    if let Some(slot) = virtual_slot(sig) {
+        // SAFETY: see `Virtual`.
+        let v = unsafe { &mut *VIRTUAL.0.get() };
+        let old = v[slot];
+        if oldp != 0 && !guest::write_struct(oldp, &old) {
+            return -(sys::EFAULT as i64);
+        }
+        if actp != 0 {
+            act.mask &= !SIGSYS_BIT;
+            v[slot] = act;
+        }
+        return 0;
+    }
+    if actp == 0 {
+        return raw::syscall6(sys::__NR_rt_sigaction, a);
+    }
+    act.mask &= !SIGSYS_BIT;
+    raw::syscall4(sys::__NR_rt_sigaction, sig, &act as *const KSigaction as u64, oldp, size)
+}
+
+/// `rt_sigprocmask(how, set, oldset, sigsetsize)`, never blocking SIGSYS.
+pub(crate) fn rt_sigprocmask(a: [u64; 6]) -> i64 {
+    let (how, setp, oldp, size) = (a[0], a[1], a[2], a[3]);
+    if setp == 0 || size != 8 || how == sys::SIG_UNBLOCK as u64 {
+        return raw::syscall6(sys::__NR_rt_sigprocmask, a);
+    }
+    let mut set = 0u64;
+    if !guest::read_struct(setp, &mut set) {
+        return -(sys::EFAULT as i64);
+    }
+    set &= !SIGSYS_BIT;
+    raw::syscall4(sys::__NR_rt_sigprocmask, how, &set as *const u64 as u64, oldp, size)
+}
+
+/// The `rax` a pending `rt_sigreturn` will restore: read from the frame at the caller's rsp.
+pub(crate) fn sigreturn_rax(rsp: u64) -> Option<i64> {
+    let mut v = 0u64;
+    let at = rsp + core::mem::offset_of!(ucontext, uc_mcontext) as u64 + (REG_RAX * 8) as u64;
+    guest::read_struct(at, &mut v).then_some(v as i64)
+}
+
+/// Runs an `int $0x80` syscall with the registers of `g` (i386 convention).
+pub(crate) fn int80(g: &[u64; 23]) -> i64 {
+    crate::guest::int80(
+        g[REG_RAX] as u32,
+        [g[REG_RBX] as u32, g[14] as u32, g[REG_RDX] as u32, g[REG_RSI] as u32, g[REG_RDI] as u32, g[REG_RBP] as u32],
+    )
+}
+
+/// SIGSEGV / SIGBUS handler.
+extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
+    // SAFETY: the kernel hands us valid pointers for this delivery.
+    let (infor, ucr) = unsafe { (&*info, &mut *uc) };
+    let g = &mut ucr.uc_mcontext.gregs;
+    if infor.si_code > 0 {
+        // A fault inside a guest-memory copy: resume at its fixup (EFAULT).
+        if let Some(fixup) = guest::fixup_for(g[REG_RIP]) {
+            g[REG_RIP] = fixup;
+            return;
+        }
+        // A rewritten `call *%rax` whose number lies beyond the sled: it is still a syscall.
+        if sig as u32 == sys::SIGSEGV && g[REG_RIP] == g[REG_RAX] && rewrite::is_sled_miss(g[REG_RSP]) {
+            let mut ret = 0u64;
+            if guest::read_struct(g[REG_RSP], &mut ret) {
+                g[REG_RCX] = ret;
+                g[REG_RSP] += 8;
+                g[REG_RIP] = entry::entry_address();
+                return;
+            }
+        }
+    }
+    forward(sig, info, uc);
+}
+
+/// Delivers a fault signal to the program's own action, as the kernel would have.
+fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
+    let Some(slot) = virtual_slot(sig as u64) else { return };
+    // SAFETY: see `Virtual`.
+    let v = unsafe { &mut *VIRTUAL.0.get() };
+    let act = v[slot];
+    // SAFETY: valid for this delivery.
+    let (code, ucr) = unsafe { ((*info).si_code, &mut *uc) };
+    if act.handler == SIG_DFL || act.handler == SIG_IGN {
+        if act.handler == SIG_IGN && code <= 0 {
+            return; // an ignored signal sent by kill(): dropped, as natively
+        }
+        // Let the kernel apply the default action: for a fault the instruction runs again and
+        // faults with the default disposition (core dump and all); a signal sent by kill() is
+        // sent again.
+        let dfl = KSigaction { handler: SIG_DFL, ..KSigaction::default() };
+        set_action(sig as u32, &dfl, None);
+        if code <= 0 {
+            raw::syscall3(sys::__NR_tgkill, raw::getpid() as u64, raw::gettid() as u64, sig as u64);
+        }
+        return;
+    }
+    // The program's handler: run it with the mask the kernel would have set.
+    let mut mask = ucr.uc_sigmask | act.mask;
+    if act.flags & sys::SA_NODEFER as u64 == 0 {
+        mask |= 1 << (sig - 1);
+    }
+    mask &= !SIGSYS_BIT;
+    raw::syscall4(sys::__NR_rt_sigprocmask, sys::SIG_SETMASK as u64, &mask as *const u64 as u64, 0, 8);
+    if act.flags & sys::SA_RESETHAND as u64 != 0 {
+        v[slot] = KSigaction::default();
+    }
+    // SAFETY: calling the program's registered handler with the arguments the kernel passes
+    // to an SA_SIGINFO handler (a plain handler ignores the extra ones).
+    unsafe {
+        let f: extern "C" fn(i32, *mut SigInfo, *mut ucontext) = core::mem::transmute(act.handler as usize);
+        f(sig, info, uc);
+    }
+}

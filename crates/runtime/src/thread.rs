@@ -1,0 +1,137 @@
+//! Per-thread runtime state, reached through the GS base.
+//!
+//! glibc, musl and Go keep their TLS in `%fs`; x86-64 user space leaves `%gs` alone, so the
+//! runtime keeps a pointer to the thread's [`Thread`] block in the GS base. A block is one
+//! mapping: a guard page, the entry stack, then the block itself at the stack's top.
+#![allow(unsafe_code)]
+
+use crate::raw::{self, sys};
+use crate::regs::Regs;
+
+/// Size of each thread's entry stack. Program signal handlers that arrive while a thread is in
+/// the entry run on it too, so it is generous; it is only touched as far as it is used.
+pub const ENTRY_STACK: usize = 256 * 1024;
+/// Capacity of the per-thread trace line buffer.
+pub const LINE_CAP: usize = 64 * 1024;
+const GUARD: usize = 4096;
+const MAGIC: u64 = 0x7379_7367_6174_6531; // "sysgate1"
+
+/// A thread's runtime block. The first fields are read by the entry's assembly.
+#[repr(C)]
+pub struct Thread {
+    /// Points at itself (`%gs:0`).
+    pub self_ptr: *mut Thread,
+    /// Lowest address of the entry stack.
+    pub stack_lo: u64,
+    /// Top of the entry stack (exclusive).
+    pub stack_hi: u64,
+    /// The Syscall User Dispatch selector byte (1 = block, i.e. trap).
+    pub selector: u8,
+    /// Whether this thread's syscalls are shown by the tool (trace without -f: only the root).
+    pub traced: bool,
+    /// Set while the line buffer is in use (a nested entry from a signal handler formats
+    /// into its own stack buffer instead).
+    pub line_busy: bool,
+    _pad: [u8; 5],
+    pub magic: u64,
+    pub tid: i32,
+    pub pid: i32,
+    /// Block lent to this thread's vfork children (reused: the parent is suspended while the
+    /// child runs, and the child leaves the block behind when it execs or exits).
+    pub vfork_child: *mut Thread,
+    /// Registers a freshly cloned child resumes the program with.
+    pub child_regs: Regs,
+    /// Total size of the mapping that holds this block.
+    pub map_len: u64,
+    pub map_base: u64,
+    /// Scratch mapping for building a new environment at execve (reused; 0 if none yet).
+    pub scratch: u64,
+    pub scratch_len: u64,
+    pub line: [u8; LINE_CAP],
+}
+
+/// Offsets read by assembly.
+pub mod off {
+    pub const STACK_LO: usize = 8;
+    pub const STACK_HI: usize = 16;
+}
+const _: () = assert!(core::mem::offset_of!(Thread, stack_lo) == off::STACK_LO);
+const _: () = assert!(core::mem::offset_of!(Thread, stack_hi) == off::STACK_HI);
+
+const fn page_up(n: usize) -> usize {
+    (n + 4095) & !4095
+}
+
+impl Thread {
+    /// Maps a new block (guard page, entry stack, block). `None` if the kernel says no.
+    pub fn alloc() -> Option<*mut Thread> {
+        let block = page_up(core::mem::size_of::<Thread>());
+        let len = GUARD + ENTRY_STACK + block;
+        let base = raw::mmap_anon(
+            len,
+            sys::PROT_READ | sys::PROT_WRITE,
+            sys::MAP_NORESERVE,
+        )?;
+        // The guard page below the stack: an overflowing entry stack faults instead of
+        // silently writing into whatever lies below.
+        raw::syscall3(sys::__NR_mprotect, base, GUARD as u64, sys::PROT_NONE as u64);
+        let t = (base + (GUARD + ENTRY_STACK) as u64) as *mut Thread;
+        // SAFETY: `t` points into a fresh, writable, zero-filled mapping large enough for a
+        // `Thread`; all-zero is a valid bit pattern for every field.
+        unsafe {
+            (*t).self_ptr = t;
+            (*t).stack_lo = base + GUARD as u64;
+            (*t).stack_hi = t as u64;
+            (*t).selector = linux_raw_sys::prctl::SYSCALL_DISPATCH_FILTER_BLOCK as u8;
+            (*t).magic = MAGIC;
+            (*t).map_len = len as u64;
+            (*t).map_base = base;
+        }
+        Some(t)
+    }
+
+    /// Unmaps a block that no thread uses.
+    ///
+    /// # Safety
+    /// No thread may run on or refer to `t` any more.
+    pub unsafe fn free(t: *mut Thread) {
+        // SAFETY: caller guarantees exclusivity; the fields were written by `alloc`.
+        let (base, len) = unsafe { ((*t).map_base, (*t).map_len) };
+        raw::munmap(base, len as usize);
+    }
+}
+
+/// Makes `t` the current thread's block (sets the GS base) and records its ids.
+///
+/// # Safety
+/// `t` must be a live block owned by the calling thread.
+pub unsafe fn install(t: *mut Thread) -> Result<(), i64> {
+    const ARCH_SET_GS: u64 = 0x1001;
+    let r = raw::syscall2(sys::__NR_arch_prctl, ARCH_SET_GS, t as u64);
+    if r < 0 {
+        return Err(r);
+    }
+    // SAFETY: `t` is live and owned by this thread (caller contract).
+    unsafe {
+        (*t).tid = raw::gettid();
+        (*t).pid = raw::getpid();
+    }
+    Ok(())
+}
+
+/// The calling thread's block, if the runtime is armed in it.
+#[inline(always)]
+pub fn current() -> Option<&'static mut Thread> {
+    let p: *mut Thread;
+    // SAFETY: reads the GS base through `%gs:0`. A thread whose GS base is 0 never reaches
+    // runtime code that calls this (see `entry.rs`), and every armed thread has a live block
+    // whose first word points to itself.
+    unsafe {
+        core::arch::asm!("mov {}, gs:[0]", out(reg) p, options(nostack, readonly, preserves_flags));
+        if p.is_null() {
+            None
+        } else {
+            Some(&mut *p)
+        }
+    }
+}
