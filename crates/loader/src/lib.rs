@@ -76,19 +76,37 @@ pub fn resolve(prog: &OsStr) -> Result<PathBuf, StartError> {
     }))
 }
 
+/// Where the runtime's descriptors go: above the usual soft limit of 1024, so that a program
+/// that fills its whole descriptor table (or `dup2`s onto every number below its limit) never
+/// meets them, yet low enough to keep the kernel's descriptor table small.
+const HIGH_FD: u64 = 4000;
+
 /// Duplicates `fd` to a high number that the program is unlikely to use, without close-on-exec
-/// (the runtime in every later image writes to it).
+/// (the runtime in every later image writes to it). Numbers at or above the soft limit are
+/// reached by raising the soft limit for the duplication only; the program inherits the
+/// original limit.
 pub fn dup_high(fd: RawFd) -> std::io::Result<RawFd> {
     let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct we own.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) };
-    let top = rl.rlim_cur.min(1024) as i32;
-    for floor in [top - 24, 100, 10] {
+    let mut floors = Vec::new();
+    if rl.rlim_max > HIGH_FD + 64 {
+        floors.push(HIGH_FD);
+    }
+    floors.extend([rl.rlim_cur.min(1024).saturating_sub(24), 100, 10]);
+    for floor in floors {
         if floor <= 2 {
             continue;
         }
-        // SAFETY: F_DUPFD on a descriptor we own; returns a new descriptor or -1.
-        let r = unsafe { libc::fcntl(fd, libc::F_DUPFD, floor) };
+        let raised = libc::rlimit { rlim_cur: rl.rlim_max.max(rl.rlim_cur), rlim_max: rl.rlim_max };
+        // SAFETY: raising our own soft limit up to the hard limit, then F_DUPFD on a descriptor
+        // we own (returns a new descriptor or -1), then the original limit back.
+        let r = unsafe {
+            libc::setrlimit(libc::RLIMIT_NOFILE, &raised);
+            let r = libc::fcntl(fd, libc::F_DUPFD, floor as libc::c_int);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+            r
+        };
         if r >= 0 {
             return Ok(r);
         }

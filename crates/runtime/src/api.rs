@@ -4,7 +4,7 @@
 use crate::regs::Regs;
 use crate::thread::Thread;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Number of entries in the x86-64 dispatch table (all real syscall numbers are below it).
 pub const NR_MAX: usize = 512;
@@ -75,21 +75,3 @@ pub(crate) fn tool() -> Option<&'static dyn Tool> {
     unsafe { *TOOL.0.get() }
 }
 
-/// The subscription table consulted by the entry's fast path: non-zero = go to Rust.
-/// Read by the entry's assembly.
-#[allow(non_upper_case_globals)]
-pub static sysgate_subscribed: [AtomicU8; NR_MAX] = [const { AtomicU8::new(0) }; NR_MAX];
-
-/// Sets the subscription table from the tool's wishes plus what the runtime itself must see.
-pub(crate) fn fill_subscriptions(extra: &[u32]) {
-    let mut wants = [false; NR_MAX];
-    if let Some(t) = tool() {
-        t.subscribe(&mut wants);
-    }
-    for &nr in extra {
-        wants[nr as usize] = true;
-    }
-    for (slot, w) in sysgate_subscribed.iter().zip(wants.iter()) {
-        slot.store(*w as u8, Ordering::Relaxed);
-    }
-}

@@ -152,7 +152,10 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
             (*child).child_regs.rsp = new_sp;
         }
         (*child).traced = child_traced;
+        (*child).sigsys_blocked = call.thread.sigsys_blocked;
         (*child).line_busy = false;
+        // A previous vfork child may have exec'd from inside an entry frame.
+        (*child).entry_cur = (*child).stack_hi;
     }
     // SAFETY: the stub issues the syscall with the caller's arguments; the child side never
     // returns into this frame.

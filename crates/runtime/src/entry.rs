@@ -1,19 +1,29 @@
-//! The entry: one function every way into the kernel ends in (seed 002's `__kernel_vsyscall`).
+//! The entry: where every way into the kernel ends (seed 002's `__kernel_vsyscall`).
 //!
-//! Contract on arrival (the same as right after a `syscall` instruction would have entered the
-//! kernel): `rax` = syscall number, `rcx` = return address, `rsp` = the caller's stack pointer,
-//! arguments in `rdi, rsi, rdx, r10, r8, r9`; `r11` is free. Rewritten sites arrive through the
-//! page-0 sled (`rewrite.rs`), trapped sites through the SIGSYS handler (`sud.rs`), which edits
-//! the signal context so that the return from the handler lands here.
+//! Contract on arrival — the state right after a rewritten site's `call *%rax`: `rax` = syscall
+//! number, `[rsp]` = return address, arguments in `rdi, rsi, rdx, r10, r8, r9`, `r11` free.
+//! Rewritten sites arrive from the page-0 sled (`rewrite.rs`); trapped sites from the SIGSYS
+//! handler (`sud.rs`), which builds the same state. The per-number table [`sysgate_table`]
+//! sends each number to one of:
 //!
-//! On the way out, as after a real syscall: `rax` = result, `rcx` = return address, `r11` =
-//! rflags, every other register and the arithmetic flags as they were.
+//! - `sysgate_fast` (nobody subscribed): `syscall; ret`. No state is kept anywhere, so a signal
+//!   handler that interrupts it and makes syscalls of its own, on any stack, cannot disturb it.
+//! - `sysgate_slow` (a tool or the runtime wants the call): builds a [`Regs`] frame on the
+//!   thread's entry stack and calls [`sysgate_dispatch_64`] (`do_syscall_64`).
 //!
-//! The caller's stack is never written: the entry switches to the thread's entry stack first.
-//! If a program signal handler interrupts the runtime and makes a syscall, the nested entry
-//! finds `rsp` already inside the entry stack and builds its frame below the interrupted one
-//! (past a 128-byte red zone), so the entry is re-entrant and a `siglongjmp` out of such a
-//! handler simply abandons the frames below.
+//! On the way out, as after a real syscall: `rax` = result, `rcx` = return address, every other
+//! register and the flags as they were (`r11` is clobbered, as by `syscall`). Cost to the
+//! caller's stack: the return address at `rsp-8`, one word of its red zone.
+//!
+//! ## The entry stack and signals
+//! A program signal can arrive while a thread is inside the slow path, and its handler may make
+//! syscalls — on the entry stack (the kernel delivered it there), or on its own alternate stack
+//! (`SA_ONSTACK`). `%gs:CUR` holds the bottom of the lowest live frame: a new frame goes below it
+//! (and below the interrupted code's red zone when the caller itself runs on the entry stack).
+//! `CUR` is lowered before the first write to a new frame and raised back only after the frame's
+//! last read, so at every instruction a nested entry finds the frames above it protected.
+//! Frames abandoned by `siglongjmp` stay protected until an enclosing frame exits; if they pile
+//! up to the low-water mark, the stack is taken from the top again.
 #![allow(unsafe_code)]
 
 use crate::api::{self, Action, Call, NR_MAX};
@@ -21,68 +31,69 @@ use crate::regs::{off as R, Regs};
 use crate::thread::{self, off as T};
 use crate::{clone, exec, fds, guest, raw, raw::sys, signals};
 use core::arch::global_asm;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Size of the vector-state save area on the slow path: xmm0–15, then mxcsr and the x87
 /// control word (DESIGN.md: only what baseline x86-64 Rust may clobber).
 const VEC_SAVE: usize = 16 * 16 + 16;
+/// The frame above the vector area: Regs, the packed flags word, padding to 16 bytes.
+const FRAME: usize = 192;
+const PACKED: usize = R::SIZE;
+
+/// Where each syscall number goes from a rewritten or trapped site.
+#[allow(non_upper_case_globals)]
+pub static sysgate_table: [AtomicU64; NR_MAX] = [const { AtomicU64::new(0) }; NR_MAX];
 
 global_asm!(
     r#"
     .pushsection sysgate_entry,"ax",@progbits
-    .globl sysgate_entry_64
-    .hidden sysgate_entry_64
-    .type sysgate_entry_64,@function
+    .globl sysgate_fast
+    .hidden sysgate_fast
+    .type sysgate_fast,@function
+    .p2align 4
+sysgate_fast:
+    syscall
+    ret
+    .size sysgate_fast, . - sysgate_fast
+
+    .globl sysgate_fast_sigreturn
+    .hidden sysgate_fast_sigreturn
+    .type sysgate_fast_sigreturn,@function
+    .p2align 4
+sysgate_fast_sigreturn:
+    lea     8(%rsp), %rsp           /* rt_sigreturn finds its frame at the caller's rsp */
+    mov     $15, %eax
+    syscall
+    ud2
+    .size sysgate_fast_sigreturn, . - sysgate_fast_sigreturn
+
+    .globl sysgate_slow
+    .hidden sysgate_slow
+    .type sysgate_slow,@function
     .p2align 6
-sysgate_entry_64:
+sysgate_slow:
     mov     %rax, %r11              /* r11 = nr */
     lahf                            /* ah = SF ZF AF PF CF */
-    seto    %al                     /* al = OF; arithmetic flags are now saved */
+    seto    %al                     /* al = OF; the arithmetic flags are now saved */
     movzwl  %ax, %eax
     shl     $32, %rax
     mov     %r11d, %r11d
     or      %rax, %r11              /* r11 = flags << 32 | nr */
-    mov     %rsp, %rax              /* caller's rsp */
-    cmp     %gs:{stack_lo}, %rsp
+    mov     (%rsp), %rcx            /* return address */
+    lea     8(%rsp), %rax           /* the caller's rsp before its call */
+    mov     %gs:{cur}, %rsp
+    cmp     %gs:{stack_lo}, %rax
     jb      1f
-    cmp     %gs:{stack_hi}, %rsp
+    cmp     %rsp, %rax
     jae     1f
-    lea     -128(%rsp), %rsp        /* nested: keep the interrupted frame's red zone */
-    and     $-16, %rsp
-    jmp     2f
-1:  mov     %gs:{stack_hi}, %rsp    /* top of this thread's entry stack */
-2:  push    %rax                    /* [+16] caller's rsp */
-    push    %rcx                    /* [+8]  return address */
-    push    %r11                    /* [+0]  flags << 32 | nr */
-    mov     %r11d, %eax
-    cmp     ${nr_max}, %eax
-    jae     .Lslow
-    lea     {subscribed}(%rip), %rcx
-    cmpb    $0, (%rcx,%rax)
-    jne     .Lslow
-    cmp     $15, %eax
-    je      .Lsigreturn_fast
-    /* Fast path: nobody subscribed; straight to the kernel from the allowed range. */
-    syscall
-    pop     %r11
-    pop     %rcx
-    xchg    %rax, %r11              /* r11 = result, rax = flags << 32 | nr */
-    shr     $32, %rax
-    add     $0x7f, %al              /* OF */
-    sahf                            /* SF ZF AF PF CF */
-    mov     %r11, %rax
-    pushfq
-    pop     %r11                    /* r11 = rflags, as the kernel leaves it */
-    pop     %rsp
-    jmp     *%rcx
-
-.Lsigreturn_fast:
-    mov     16(%rsp), %rsp          /* rt_sigreturn finds its frame at the caller's rsp */
-    mov     $15, %eax
-    syscall
-    ud2
-
-.Lslow:
-    sub     ${regs_size}, %rsp      /* 3 words + Regs = 192 bytes: 16-byte aligned */
+    lea     -136(%rax), %rsp        /* caller runs on the entry stack: below it and its red zone */
+1:  and     $-16, %rsp
+    cmp     %gs:{low_water}, %rsp
+    jae     2f
+    mov     %gs:{stack_hi}, %rsp
+2:  sub     ${frame_and_vec}, %rsp
+    mov     %rsp, %gs:{cur}         /* protect the frame before writing it */
+    add     ${vec}, %rsp            /* rsp = Regs */
     mov     %r15, {r15}(%rsp)
     mov     %r14, {r14}(%rsp)
     mov     %r13, {r13}(%rsp)
@@ -95,20 +106,19 @@ sysgate_entry_64:
     mov     %rdx, {rdx}(%rsp)
     mov     %rsi, {rsi}(%rsp)
     mov     %rdi, {rdi}(%rsp)
-    movq    $-38, {rax}(%rsp)       /* -ENOSYS, like the kernel's pt_regs */
-    mov     {regs_size}(%rsp), %rax
-    mov     %eax, %ecx
-    mov     %rcx, {orig_rax}(%rsp)
-    mov     {regs_size}+8(%rsp), %rcx
+    mov     %rax, {rsp}(%rsp)
     mov     %rcx, {rip}(%rsp)
     mov     %rcx, {rcx}(%rsp)
-    mov     {regs_size}+16(%rsp), %rcx
-    mov     %rcx, {rsp}(%rsp)
+    mov     %r11, {packed}(%rsp)
+    movq    $-38, {rax}(%rsp)       /* -ENOSYS, like the kernel's pt_regs */
+    mov     %r11d, %eax
+    mov     %rax, {orig_rax}(%rsp)
     movq    $0x33, {cs}(%rsp)
     movq    $0x2b, {ss}(%rsp)
+    mov     %r11, %rax
     shr     $32, %rax
-    add     $0x7f, %al
-    sahf                            /* caller's flags back, for a full rflags image */
+    add     $0x7f, %al              /* OF */
+    sahf                            /* SF ZF AF PF CF: the caller's flags, for a full image */
     pushfq
     pop     %rax
     mov     %rax, {eflags}(%rsp)
@@ -153,21 +163,42 @@ sysgate_entry_64:
     movaps  208(%rsp), %xmm13
     movaps  224(%rsp), %xmm14
     movaps  240(%rsp), %xmm15
-    add     ${vec}, %rsp
+    add     ${vec}, %rsp            /* rsp = Regs */
     cmpq    $15, {orig_rax}(%rsp)
-    je      .Lsigreturn_slow
-    mov     %rsp, %rdi
-    jmp     sysgate_resume
+    je      .Lslow_sigreturn
+    mov     {r15}(%rsp), %r15
+    mov     {r14}(%rsp), %r14
+    mov     {r13}(%rsp), %r13
+    mov     {r12}(%rsp), %r12
+    mov     {rbp}(%rsp), %rbp
+    mov     {rbx}(%rsp), %rbx
+    mov     {r10}(%rsp), %r10
+    mov     {r9}(%rsp), %r9
+    mov     {r8}(%rsp), %r8
+    mov     {rdx}(%rsp), %rdx
+    mov     {rsi}(%rsp), %rsi
+    mov     {rdi}(%rsp), %rdi
+    lea     {eflags}(%rsp), %rsp
+    popfq                           /* rsp = &Regs.rsp */
+    mov     {rip}-{rsp}(%rsp), %rcx
+    mov     {rax}-{rsp}(%rsp), %rax
+    lea     {frame}-{rsp}(%rsp), %r11 /* this frame's top: CUR as it was before us */
+    mov     (%rsp), %rsp
+    mov     %r11, %gs:{cur}         /* after the frame's last read */
+    jmp     *%rcx
 
-.Lsigreturn_slow:
+.Lslow_sigreturn:
+    lea     {frame}(%rsp), %r11
     mov     {rsp}(%rsp), %rsp
+    mov     %r11, %gs:{cur}
     mov     $15, %eax
     syscall
     ud2
-    .size sysgate_entry_64, . - sysgate_entry_64
+    .size sysgate_slow, . - sysgate_slow
 
-/* void sysgate_resume(const Regs *regs): load every register from `regs` and jump to regs->rip.
-   rcx ends as the return address and r11 as regs->r11 (rflags), as after a syscall. */
+/* void sysgate_resume(const Regs *regs): load every register from `regs` and jump to regs->rip
+   (a new thread's first return to the program). rcx ends as the return address and r11 as
+   regs->r11, as after a syscall. */
     .globl sysgate_resume
     .hidden sysgate_resume
     .type sysgate_resume,@function
@@ -198,11 +229,13 @@ sysgate_resume:
 "#,
     stack_lo = const T::STACK_LO,
     stack_hi = const T::STACK_HI,
-    nr_max = const NR_MAX,
-    subscribed = sym api::sysgate_subscribed,
+    cur = const T::CUR,
+    low_water = const T::LOW_WATER,
     dispatch = sym sysgate_dispatch_64,
-    regs_size = const R::SIZE,
+    frame = const FRAME,
+    frame_and_vec = const FRAME + VEC_SAVE,
     vec = const VEC_SAVE,
+    packed = const PACKED,
     r15 = const R::R15, r14 = const R::R14, r13 = const R::R13, r12 = const R::R12,
     rbp = const R::RBP, rbx = const R::RBX, r11 = const R::R11, r10 = const R::R10,
     r9 = const R::R9, r8 = const R::R8, rax = const R::RAX, rcx = const R::RCX,
@@ -213,13 +246,29 @@ sysgate_resume:
 );
 
 extern "C" {
-    fn sysgate_entry_64();
+    fn sysgate_fast();
+    fn sysgate_fast_sigreturn();
+    fn sysgate_slow();
     fn sysgate_resume(regs: *const Regs) -> !;
 }
 
-/// Address of the entry (for the sled and the SIGSYS redirect).
-pub fn entry_address() -> u64 {
-    sysgate_entry_64 as *const () as usize as u64
+/// The slow entry (for numbers outside the table).
+pub fn slow_address() -> u64 {
+    sysgate_slow as *const () as usize as u64
+}
+
+/// Address of the per-number table (read by the sled's tail).
+pub fn table_address() -> u64 {
+    sysgate_table.as_ptr() as u64
+}
+
+/// Where a site's call for syscall `nr` goes.
+pub fn target(nr: u64) -> u64 {
+    if (nr as usize) < NR_MAX {
+        sysgate_table[nr as usize].load(Ordering::Relaxed)
+    } else {
+        slow_address()
+    }
 }
 
 /// Loads `regs` into the CPU and continues at `regs.rip`.
@@ -259,7 +308,19 @@ pub(crate) fn init_tables() {
     for (slot, w) in TOOL_WANTS.iter().zip(wants.iter()) {
         slot.store(*w, core::sync::atomic::Ordering::Relaxed);
     }
-    api::fill_subscriptions(RUNTIME_NRS);
+    for &nr in RUNTIME_NRS {
+        wants[nr as usize] = true;
+    }
+    for (nr, (slot, w)) in sysgate_table.iter().zip(wants.iter()).enumerate() {
+        let to = if *w {
+            sysgate_slow as *const () as usize
+        } else if nr == sys::__NR_rt_sigreturn as usize {
+            sysgate_fast_sigreturn as *const () as usize
+        } else {
+            sysgate_fast as *const () as usize
+        };
+        slot.store(to as u64, Ordering::Relaxed);
+    }
 }
 
 fn tool_wants(nr: u64) -> bool {
@@ -318,7 +379,7 @@ fn run_syscall(call: &mut Call<'_>) -> i64 {
         sys::__NR_clone | sys::__NR_clone3 | sys::__NR_fork | sys::__NR_vfork => clone::handle(call),
         sys::__NR_execve | sys::__NR_execveat => exec::handle(call),
         sys::__NR_rt_sigaction => signals::rt_sigaction(a),
-        sys::__NR_rt_sigprocmask => signals::rt_sigprocmask(a),
+        sys::__NR_rt_sigprocmask => signals::rt_sigprocmask(call.thread, a),
         sys::__NR_close => fds::close(a),
         sys::__NR_dup2 | sys::__NR_dup3 => fds::dup2(call.nr as u32, a),
         sys::__NR_close_range => fds::close_range(a),

@@ -1,8 +1,8 @@
 //! The fast path: the page-0 sled and the lazy rewriter.
 //!
 //! After a site has trapped once, its `syscall` (`0f 05`) becomes `call *%rax` (`ff d0`): the
-//! call lands at address `nr` in page 0, slides over `nop`s to a tail that pops the return
-//! address into `rcx` and jumps to the entry — the state a real `syscall` would have produced.
+//! call lands at address `nr` in page 0, runs down the sled to a tail that jumps through the
+//! entry's per-number table (`entry.rs`) with the return address still on the stack.
 //!
 //! Layout of page 0: a sled over `[0, 512)`, tail at 512; a second sled up to the second tail at
 //! 4080. Every real syscall number (< 512) takes the first tail.
@@ -92,14 +92,20 @@ pub fn sled_steps(page: &[u8], entry: usize, tail: usize) -> Option<usize> {
     Some(n)
 }
 
-fn tail(at: &mut [u8], target: u64) {
-    at[0] = 0x59; // pop %rcx
-    at[1] = 0x49; // movabs $target, %r11
-    at[2] = 0xbb;
-    at[3..11].copy_from_slice(&target.to_le_bytes());
-    at[11] = 0x41; // jmp *%r11
-    at[12] = 0xff;
-    at[13] = 0xe3;
+/// Tail for real syscall numbers: `movabs $table, %r11; jmp *(%r11,%rax,8)` (14 bytes).
+fn tail_table(at: &mut [u8], table: u64) {
+    at[0] = 0x49;
+    at[1] = 0xbb;
+    at[2..10].copy_from_slice(&table.to_le_bytes());
+    at[10..14].copy_from_slice(&[0x41, 0xff, 0x24, 0xc3]);
+}
+
+/// Tail for numbers past the table: `movabs $slow, %r11; jmp *%r11` (13 bytes).
+fn tail_slow(at: &mut [u8], slow: u64) {
+    at[0] = 0x49;
+    at[1] = 0xbb;
+    at[2..10].copy_from_slice(&slow.to_le_bytes());
+    at[10..13].copy_from_slice(&[0x41, 0xff, 0xe3]);
 }
 
 /// Maps the sled at address 0. Without page 0 (no CAP_SYS_RAWIO and `vm.mmap_min_addr` > 0)
@@ -128,9 +134,8 @@ pub(crate) fn init() {
     let mut page = [0x90u8; PAGE as usize];
     fill_sled(&mut page, 0, SLED_TAIL_1);
     fill_sled(&mut page, SLED_TAIL_1 + 14, SLED_TAIL_2);
-    let e = entry::entry_address();
-    tail(&mut page[SLED_TAIL_1..], e);
-    tail(&mut page[SLED_TAIL_2..], e);
+    tail_table(&mut page[SLED_TAIL_1..], entry::table_address());
+    tail_slow(&mut page[SLED_TAIL_2..], entry::slow_address());
     if !guest::write(0, &page) {
         raw::munmap(0, PAGE as usize);
         return;
@@ -271,8 +276,8 @@ mod tests {
         let mut page = [0u8; PAGE as usize];
         fill_sled(&mut page, 0, SLED_TAIL_1);
         fill_sled(&mut page, SLED_TAIL_1 + 14, SLED_TAIL_2);
-        tail(&mut page[SLED_TAIL_1..], 0x1122_3344_5566_7788);
-        tail(&mut page[SLED_TAIL_2..], 0x1122_3344_5566_7788);
+        tail_table(&mut page[SLED_TAIL_1..], 0x1122_3344_5566_7788);
+        tail_slow(&mut page[SLED_TAIL_2..], 0x1122_3344_5566_7788);
         let worst = (0..SLED_TAIL_1).map(|k| sled_steps(&page, k, SLED_TAIL_1).expect("decodes to the tail")).max();
         assert_eq!(worst, Some(42));
         assert_eq!(sled_steps(&page, 110, SLED_TAIL_1), Some(14));

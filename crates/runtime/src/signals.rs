@@ -162,18 +162,52 @@ pub(crate) fn rt_sigaction(a: [u64; 6]) -> i64 {
     raw::syscall4(sys::__NR_rt_sigaction, sig, &act as *const KSigaction as u64, oldp, size)
 }
 
-/// `rt_sigprocmask(how, set, oldset, sigsetsize)`, never blocking SIGSYS.
-pub(crate) fn rt_sigprocmask(a: [u64; 6]) -> i64 {
+/// `rt_sigprocmask(how, set, oldset, sigsetsize)`: SIGSYS is never really blocked, but the
+/// program reads back the mask it set (a per-thread virtual bit).
+pub(crate) fn rt_sigprocmask(t: &mut crate::thread::Thread, a: [u64; 6]) -> i64 {
     let (how, setp, oldp, size) = (a[0], a[1], a[2], a[3]);
-    if setp == 0 || size != 8 || how == sys::SIG_UNBLOCK as u64 {
+    if size != 8 {
         return raw::syscall6(sys::__NR_rt_sigprocmask, a);
     }
     let mut set = 0u64;
-    if !guest::read_struct(setp, &mut set) {
+    if setp != 0 && !guest::read_struct(setp, &mut set) {
         return -(sys::EFAULT as i64);
     }
-    set &= !SIGSYS_BIT;
-    raw::syscall4(sys::__NR_rt_sigprocmask, how, &set as *const u64 as u64, oldp, size)
+    let was_blocked = t.sigsys_blocked;
+    let mut old = 0u64;
+    let kset = set & !SIGSYS_BIT;
+    let r = raw::syscall4(
+        sys::__NR_rt_sigprocmask,
+        how,
+        if setp != 0 { &kset as *const u64 as u64 } else { 0 },
+        &mut old as *mut u64 as u64,
+        8,
+    );
+    if r < 0 {
+        return r;
+    }
+    if setp != 0 {
+        match how as u32 {
+            sys::SIG_BLOCK => t.sigsys_blocked |= set & SIGSYS_BIT != 0,
+            sys::SIG_UNBLOCK => t.sigsys_blocked &= set & SIGSYS_BIT == 0,
+            _ => t.sigsys_blocked = set & SIGSYS_BIT != 0,
+        }
+    }
+    if oldp != 0 {
+        if was_blocked {
+            old |= SIGSYS_BIT;
+        }
+        if !guest::write_struct(oldp, &old) {
+            return -(sys::EFAULT as i64);
+        }
+    }
+    0
+}
+
+/// A SIGSYS that is not a dispatch trap (sent by `kill`, or a seccomp trap of the program's
+/// own filter): the program's own SIGSYS action gets it.
+pub(crate) fn forward_sigsys(info: *mut SigInfo, uc: *mut ucontext) {
+    forward(sys::SIGSYS as i32, info, uc);
 }
 
 /// The `rax` a pending `rt_sigreturn` will restore: read from the frame at the caller's rsp.
@@ -204,13 +238,8 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         }
         // A rewritten `call *%rax` whose number lies beyond the sled: it is still a syscall.
         if sig as u32 == sys::SIGSEGV && g[REG_RIP] == g[REG_RAX] && rewrite::is_sled_miss(g[REG_RSP]) {
-            let mut ret = 0u64;
-            if guest::read_struct(g[REG_RSP], &mut ret) {
-                g[REG_RCX] = ret;
-                g[REG_RSP] += 8;
-                g[REG_RIP] = entry::entry_address();
-                return;
-            }
+            g[REG_RIP] = entry::slow_address();
+            return;
         }
     }
     forward(sig, info, uc);

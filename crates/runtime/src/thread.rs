@@ -25,6 +25,11 @@ pub struct Thread {
     pub stack_lo: u64,
     /// Top of the entry stack (exclusive).
     pub stack_hi: u64,
+    /// Bottom of the lowest live entry frame (`stack_hi` when none): a new frame goes below.
+    pub entry_cur: u64,
+    /// Below this a new frame is not placed; the stack is taken from the top again (frames
+    /// abandoned by `siglongjmp` out of signal handlers are the only way to get there).
+    pub stack_low_water: u64,
     /// The Syscall User Dispatch selector byte (1 = block, i.e. trap).
     pub selector: u8,
     /// Whether this thread's syscalls are shown by the tool (trace without -f: only the root).
@@ -32,7 +37,9 @@ pub struct Thread {
     /// Set while the line buffer is in use (a nested entry from a signal handler formats
     /// into its own stack buffer instead).
     pub line_busy: bool,
-    _pad: [u8; 5],
+    /// The program believes SIGSYS is blocked in this thread (it never really is).
+    pub sigsys_blocked: bool,
+    _pad: [u8; 4],
     pub magic: u64,
     pub tid: i32,
     pub pid: i32,
@@ -54,9 +61,13 @@ pub struct Thread {
 pub mod off {
     pub const STACK_LO: usize = 8;
     pub const STACK_HI: usize = 16;
+    pub const CUR: usize = 24;
+    pub const LOW_WATER: usize = 32;
 }
 const _: () = assert!(core::mem::offset_of!(Thread, stack_lo) == off::STACK_LO);
 const _: () = assert!(core::mem::offset_of!(Thread, stack_hi) == off::STACK_HI);
+const _: () = assert!(core::mem::offset_of!(Thread, entry_cur) == off::CUR);
+const _: () = assert!(core::mem::offset_of!(Thread, stack_low_water) == off::LOW_WATER);
 
 const fn page_up(n: usize) -> usize {
     (n + 4095) & !4095
@@ -82,6 +93,8 @@ impl Thread {
             (*t).self_ptr = t;
             (*t).stack_lo = base + GUARD as u64;
             (*t).stack_hi = t as u64;
+            (*t).entry_cur = t as u64;
+            (*t).stack_low_water = base + (GUARD + 32 * 1024) as u64;
             (*t).selector = linux_raw_sys::prctl::SYSCALL_DISPATCH_FILTER_BLOCK as u8;
             (*t).magic = MAGIC;
             (*t).map_len = len as u64;
