@@ -65,7 +65,7 @@ fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
 
 fn runtime_library() -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find sysgate's own path: {e}"))?;
-    let lib = exe.with_file_name("libsysgate_agent.so");
+    let lib = exe.with_file_name("libsysgate_preload.so");
     if lib.is_file() {
         Ok(lib)
     } else {

@@ -18,8 +18,9 @@
 //! ## The entry stack and signals
 //! A program signal can arrive while a thread is inside the slow path, and its handler may make
 //! syscalls — on the entry stack (the kernel delivered it there), or on its own alternate stack
-//! (`SA_ONSTACK`). `%gs:CUR` holds the bottom of the lowest live frame: a new frame goes below it
-//! (and below the interrupted code's red zone when the caller itself runs on the entry stack).
+//! (`SA_ONSTACK`). `%gs:CUR` holds the bottom of the lowest live frame, including a reserve for
+//! the dispatcher's own stack below it ([`RUST_RESERVE`]): a new frame goes below it (and below
+//! the interrupted code's red zone when the caller itself runs on the entry stack).
 //! `CUR` is lowered before the first write to a new frame and raised back only after the frame's
 //! last read, so at every instruction a nested entry finds the frames above it protected.
 //! Frames abandoned by `siglongjmp` stay protected until an enclosing frame exits; if they pile
@@ -39,6 +40,9 @@ const VEC_SAVE: usize = 16 * 16 + 16;
 /// The frame above the vector area: Regs, the packed flags word, padding to 16 bytes.
 const FRAME: usize = 192;
 const PACKED: usize = R::SIZE;
+/// Stack below a frame that belongs to it: the dispatcher and the tool run there. A nested
+/// entry (a signal handler on its own stack calling in) builds its frame below this.
+pub(crate) const RUST_RESERVE: usize = 32 * 1024;
 
 /// Where each syscall number goes from a rewritten or trapped site.
 #[allow(non_upper_case_globals)]
@@ -91,9 +95,9 @@ sysgate_slow:
     cmp     %gs:{low_water}, %rsp
     jae     2f
     mov     %gs:{stack_hi}, %rsp
-2:  sub     ${frame_and_vec}, %rsp
-    mov     %rsp, %gs:{cur}         /* protect the frame before writing it */
-    add     ${vec}, %rsp            /* rsp = Regs */
+2:  sub     ${frame_and_vec}+{reserve}, %rsp
+    mov     %rsp, %gs:{cur}         /* protect the frame and the dispatcher's stack below it */
+    add     ${vec}+{reserve}, %rsp  /* rsp = Regs */
     mov     %r15, {r15}(%rsp)
     mov     %r14, {r14}(%rsp)
     mov     %r13, {r13}(%rsp)
@@ -231,6 +235,7 @@ sysgate_resume:
     stack_hi = const T::STACK_HI,
     cur = const T::CUR,
     low_water = const T::LOW_WATER,
+    reserve = const RUST_RESERVE,
     dispatch = sym sysgate_dispatch_64,
     frame = const FRAME,
     frame_and_vec = const FRAME + VEC_SAVE,
@@ -294,6 +299,7 @@ pub(crate) const RUNTIME_NRS: &[u32] = &[
     sys::__NR_dup2,
     sys::__NR_dup3,
     sys::__NR_close_range,
+    sys::__NR_arch_prctl,
 ];
 
 /// The tool's own subscriptions (the entry's table also holds [`RUNTIME_NRS`]).
@@ -383,9 +389,11 @@ fn run_syscall(call: &mut Call<'_>) -> i64 {
         sys::__NR_close => fds::close(a),
         sys::__NR_dup2 | sys::__NR_dup3 => fds::dup2(call.nr as u32, a),
         sys::__NR_close_range => fds::close_range(a),
+        sys::__NR_sigaltstack => signals::sigaltstack(a, call.regs.rsp),
+        sys::__NR_arch_prctl => thread::arch_prctl(call.thread, a),
         _ => raw::syscall6(call.nr as u32, a),
     }
 }
 
-/// Guest memory helpers re-exported for tools.
+/// Guest memory access, re-exported for tools.
 pub use guest::read as guest_read;

@@ -284,3 +284,49 @@ fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         f(sig, info, uc);
     }
 }
+
+/// `stack_t` of x86-64.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct StackT {
+    sp: u64,
+    flags: i32,
+    _pad: i32,
+    size: u64,
+}
+
+/// `sigaltstack(ss, old)` judged from the caller's stack pointer `caller_sp`: on the slow path
+/// the kernel sees the entry stack, so "am I on the alternate stack" (`SS_ONSTACK`, and `EPERM`
+/// for changing it while on it) is answered here.
+pub(crate) fn sigaltstack(a: [u64; 6], caller_sp: u64) -> i64 {
+    let (ssp, oldp) = (a[0], a[1]);
+    let mut cur = StackT::default();
+    let r = raw::syscall2(sys::__NR_sigaltstack, 0, &mut cur as *mut StackT as u64);
+    if r < 0 {
+        return r;
+    }
+    let disabled = cur.flags & sys::SS_DISABLE as i32 != 0;
+    let on = !disabled && caller_sp > cur.sp && caller_sp - cur.sp <= cur.size;
+    let mut new = StackT::default();
+    if ssp != 0 {
+        if !guest::read_struct(ssp, &mut new) {
+            return -(sys::EFAULT as i64);
+        }
+        if on {
+            return -(sys::EPERM as i64);
+        }
+    }
+    if oldp != 0 {
+        let mut old = cur;
+        if on {
+            old.flags = (old.flags & !(sys::SS_DISABLE as i32)) | sys::SS_ONSTACK as i32;
+        }
+        if !guest::write_struct(oldp, &old) {
+            return -(sys::EFAULT as i64);
+        }
+    }
+    if ssp != 0 {
+        return raw::syscall2(sys::__NR_sigaltstack, &new as *const StackT as u64, 0);
+    }
+    0
+}

@@ -9,8 +9,9 @@ use crate::raw::{self, sys};
 use crate::regs::Regs;
 
 /// Size of each thread's entry stack. Program signal handlers that arrive while a thread is in
-/// the entry run on it too, so it is generous; it is only touched as far as it is used.
-pub const ENTRY_STACK: usize = 256 * 1024;
+/// the entry run on it too, and each nesting level reserves room for the dispatcher, so it is
+/// generous; it is mapped without reserve and only touched as far as it is used.
+pub const ENTRY_STACK: usize = 1024 * 1024;
 /// Capacity of the per-thread trace line buffer.
 pub const LINE_CAP: usize = 64 * 1024;
 const GUARD: usize = 4096;
@@ -54,6 +55,9 @@ pub struct Thread {
     /// Scratch mapping for building a new environment at execve (reused; 0 if none yet).
     pub scratch: u64,
     pub scratch_len: u64,
+    /// The GS base the program believes it set (`arch_prctl(ARCH_SET_GS)`): the real one is
+    /// the runtime's.
+    pub virtual_gs: u64,
     pub line: [u8; LINE_CAP],
 }
 
@@ -94,7 +98,7 @@ impl Thread {
             (*t).stack_lo = base + GUARD as u64;
             (*t).stack_hi = t as u64;
             (*t).entry_cur = t as u64;
-            (*t).stack_low_water = base + (GUARD + 32 * 1024) as u64;
+            (*t).stack_low_water = base + (GUARD + 2 * crate::entry::RUST_RESERVE) as u64;
             (*t).selector = linux_raw_sys::prctl::SYSCALL_DISPATCH_FILTER_BLOCK as u8;
             (*t).magic = MAGIC;
             (*t).map_len = len as u64;
@@ -146,5 +150,25 @@ pub fn current() -> Option<&'static mut Thread> {
         } else {
             Some(&mut *p)
         }
+    }
+}
+
+/// `arch_prctl`: the GS base belongs to the runtime; the program's own is kept virtually.
+pub(crate) fn arch_prctl(t: &mut Thread, a: [u64; 6]) -> i64 {
+    const ARCH_SET_GS: u64 = 0x1001;
+    const ARCH_GET_GS: u64 = 0x1004;
+    match a[0] {
+        ARCH_SET_GS => {
+            t.virtual_gs = a[1];
+            0
+        }
+        ARCH_GET_GS => {
+            if crate::guest::write_struct(a[1], &t.virtual_gs) {
+                0
+            } else {
+                -(sys::EFAULT as i64)
+            }
+        }
+        _ => raw::syscall6(sys::__NR_arch_prctl, a),
     }
 }

@@ -1,0 +1,166 @@
+//! Tools built on the runtime's handler API. This crate holds the strace-compatible
+//! formatter ([`trace`]) and the pieces it needs: a view of guest memory
+//! ([`GuestMem`]) and a fixed-capacity line writer ([`Out`]).
+//!
+//! Everything here runs inside a signal handler of an arbitrary process: no
+//! allocation, no unsafe code, and no panics on any input.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+pub mod trace;
+
+use core::fmt;
+
+/// Read access to the traced program's memory.
+pub trait GuestMem {
+    /// Copy exactly `buf.len()` bytes from guest address `addr`. Returns false if any
+    /// byte is unreadable (the runtime's fixup-protected copy reports EFAULT). Never crashes.
+    fn read(&self, addr: u64, buf: &mut [u8]) -> bool;
+}
+
+/// Fixed-capacity line writer. On overflow it truncates silently (and remembers it);
+/// the last byte of the buffer is held back so that a final `"\n"` always fits.
+pub struct Out<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    truncated: bool,
+}
+
+impl<'a> Out<'a> {
+    /// A writer over `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Out {
+            buf,
+            len: 0,
+            truncated: false,
+        }
+    }
+
+    /// What has been written so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Number of bytes written.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing has been written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Forgets what was written (and the truncation).
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.truncated = false;
+    }
+
+    /// Whether some output was dropped for lack of room.
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// Appends `b`, keeping the last byte of the buffer free for a newline.
+    pub fn push_bytes(&mut self, b: &[u8]) {
+        let limit = self.buf.len().saturating_sub(1);
+        let room = limit.saturating_sub(self.len);
+        let n = b.len().min(room);
+        if n < b.len() {
+            self.truncated = true;
+        }
+        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + n), b.get(..n)) {
+            dst.copy_from_slice(src);
+            self.len += n;
+        }
+    }
+
+    /// Appends one byte.
+    pub fn push(&mut self, c: u8) {
+        self.push_bytes(&[c]);
+    }
+
+    /// Appends a string.
+    pub fn push_str(&mut self, s: &str) {
+        self.push_bytes(s.as_bytes());
+    }
+
+    /// Ends the line with `"\n"`, using the held-back byte if the line is full.
+    pub fn end_line(&mut self) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b'\n';
+            self.len += 1;
+        }
+    }
+
+    /// Shortens the line to `len` bytes (no effect if it is shorter).
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            self.len = len;
+        }
+    }
+
+    /// Pads with spaces up to column `col` (counted from the start of the buffer).
+    pub fn pad_to(&mut self, col: usize) {
+        while self.len < col && !self.truncated {
+            self.push(b' ');
+        }
+    }
+}
+
+impl fmt::Write for Out<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+/// Options that change how a trace line looks (strace's `-s`, `-x`, `-v`).
+#[derive(Clone, Copy, Debug)]
+pub struct TraceOpts {
+    /// Maximum string size printed (`-s`, default 32).
+    pub strsize: usize,
+    /// 0: escape non-printables in octal; 1 (`-x`): strings with non-ASCII in hex; 2 (`-xx`): all strings in hex.
+    pub xflag: u8,
+    /// Print structures in full (`-v`).
+    pub verbose: bool,
+}
+
+impl Default for TraceOpts {
+    fn default() -> Self {
+        TraceOpts {
+            strsize: 32,
+            xflag: 0,
+            verbose: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::fmt::Write;
+
+    #[test]
+    fn out_truncates_and_keeps_newline() {
+        let mut b = [0u8; 8];
+        let mut o = Out::new(&mut b);
+        o.push_str("abc");
+        assert_eq!(o.as_bytes(), b"abc");
+        write!(o, "{}", 12345).unwrap();
+        assert!(o.truncated());
+        assert_eq!(o.as_bytes(), b"abc1234");
+        o.end_line();
+        assert_eq!(o.as_bytes(), b"abc1234\n");
+        o.end_line();
+        assert_eq!(o.len(), 8);
+        o.clear();
+        assert!(o.is_empty() && !o.truncated());
+        let mut z = [0u8; 0];
+        let mut o = Out::new(&mut z);
+        o.push_str("x");
+        o.end_line();
+        assert!(o.is_empty());
+    }
+}

@@ -1,0 +1,395 @@
+//! strace-compatible trace lines, formatted from inside the traced process.
+//!
+//! [`format_syscall`] is called once a syscall has returned; it prints the arguments
+//! following the kinds listed in `sysgate_abi`'s table (gVisor style: the table says
+//! what each argument is, the decoders here say how it looks), reading output
+//! structures from guest memory. The decoders are split by domain:
+//! strings in `fmt_str`, flag sets in `flags`, files in `fs`, signals in `signal`,
+//! sockets in `net`, processes in `process`, memory in `mem`, time in `time`, and
+//! descriptor I/O (`fcntl`, `ioctl`, `poll`, `epoll`, `futex`, iovecs) in `io`.
+
+mod flags;
+mod fmt_str;
+mod fs;
+mod io;
+mod mem;
+mod net;
+mod process;
+mod signal;
+mod time;
+
+use crate::{GuestMem, Out, TraceOpts};
+use core::fmt::{self, Write};
+use sysgate_abi::{errno, x86_64, Arg, Ret};
+
+/// Column where strace puts ` = ` (when the call text is shorter).
+const RESULT_COLUMN: usize = 39;
+
+/// Everything a decoder needs about the call being printed.
+pub(crate) struct Ctx<'o, 'b> {
+    pub(crate) out: &'o mut Out<'b>,
+    pub(crate) mem: &'o dyn GuestMem,
+    pub(crate) opts: &'o TraceOpts,
+    pub(crate) nr: u64,
+    pub(crate) args: &'o [u64; 6],
+    pub(crate) ret: Option<i64>,
+}
+
+impl Ctx<'_, '_> {
+    /// Raw value of argument `i` (0 if out of range).
+    pub(crate) fn arg(&self, i: usize) -> u64 {
+        self.args.get(i).copied().unwrap_or(0)
+    }
+
+    /// The return value if the call succeeded.
+    pub(crate) fn ok_ret(&self) -> Option<i64> {
+        match self.ret {
+            Some(r) if !(-4095..0).contains(&r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether the call returned successfully (output arguments are valid).
+    pub(crate) fn ok(&self) -> bool {
+        self.ok_ret().is_some()
+    }
+
+    /// The errno if the call failed.
+    pub(crate) fn err(&self) -> Option<i32> {
+        match self.ret {
+            Some(r) if (-4095..0).contains(&r) => i32::try_from(-r).ok(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn s(&mut self, s: &str) {
+        self.out.push_str(s);
+    }
+
+    pub(crate) fn w(&mut self, a: fmt::Arguments<'_>) {
+        let _ = self.out.write_fmt(a);
+    }
+
+    /// A pointer: `NULL` or `0x...`.
+    pub(crate) fn ptr(&mut self, v: u64) {
+        if v == 0 {
+            self.s("NULL");
+        } else {
+            self.w(format_args!("{:#x}", v));
+        }
+    }
+
+    /// A number in hex the way strace prints `%#lx` (`0` for zero).
+    pub(crate) fn hex(&mut self, v: u64) {
+        if v == 0 {
+            self.s("0");
+        } else {
+            self.w(format_args!("{:#x}", v));
+        }
+    }
+
+    /// Reads `N` bytes of guest memory.
+    pub(crate) fn read<const N: usize>(&self, addr: u64) -> Option<[u8; N]> {
+        let mut b = [0u8; N];
+        if addr != 0 && self.mem.read(addr, &mut b) {
+            Some(b)
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn read_u32(&self, addr: u64) -> Option<u32> {
+        self.read::<4>(addr).map(u32::from_le_bytes)
+    }
+
+    pub(crate) fn read_u64(&self, addr: u64) -> Option<u64> {
+        self.read::<8>(addr).map(u64::from_le_bytes)
+    }
+}
+
+/// Formats like C's `%#x`: `0` for zero, `0x1f` otherwise.
+#[derive(Clone, Copy)]
+pub(crate) struct CHex(pub(crate) u64);
+
+impl fmt::Display for CHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            f.write_str("0")
+        } else {
+            write!(f, "{:#x}", self.0)
+        }
+    }
+}
+
+/// Little-endian field readers over a struct copied out of guest memory. Out of
+/// range offsets read as zero.
+pub(crate) fn le_u16(b: &[u8], off: usize) -> u16 {
+    match b.get(off..off + 2) {
+        Some(&[x, y]) => u16::from_le_bytes([x, y]),
+        _ => 0,
+    }
+}
+
+pub(crate) fn le_u32(b: &[u8], off: usize) -> u32 {
+    match b.get(off..off + 4) {
+        Some(&[a, b1, c, d]) => u32::from_le_bytes([a, b1, c, d]),
+        _ => 0,
+    }
+}
+
+pub(crate) fn le_u64(b: &[u8], off: usize) -> u64 {
+    let lo = u64::from(le_u32(b, off));
+    let hi = u64::from(le_u32(b, off + 4));
+    lo | (hi << 32)
+}
+
+/// One complete strace-style line for x86-64 syscall `nr`, ending in `"\n"`:
+/// `openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC) = 3`.
+///
+/// Appends to `out`: a caller that writes the pid prefix into `out` first gets the
+/// ` = ` column exactly where strace puts it (column 40 counting the prefix).
+/// `ret == None` prints ` = ?` (exit_group, exit, a successful execve seen from the
+/// old image). Output buffers are decoded from guest memory (this is called after
+/// the syscall returned); a pointer that cannot be read prints as hex, NULL as `NULL`.
+/// Unknown numbers print as `syscall_0x1ff(0x1, 0x2, ...)`.
+pub fn format_syscall(
+    out: &mut Out,
+    mem: &dyn GuestMem,
+    opts: &TraceOpts,
+    nr: u64,
+    args: &[u64; 6],
+    ret: Option<i64>,
+) {
+    let mut c = Ctx {
+        out,
+        mem,
+        opts,
+        nr,
+        args,
+        ret,
+    };
+    let desc = x86_64::desc(nr);
+    match desc {
+        Some(d) => {
+            c.s(d.name);
+            c.s("(");
+            if !special_args(&mut c) {
+                generic_args(&mut c, d.args);
+            }
+            c.s(")");
+        }
+        None => {
+            c.w(format_args!("syscall_{:#x}(", nr));
+            for i in 0..6 {
+                if i > 0 {
+                    c.s(", ");
+                }
+                let v = c.arg(i);
+                c.hex(v);
+            }
+            c.s(")");
+        }
+    }
+    c.out.pad_to(RESULT_COLUMN);
+    c.s(" = ");
+    format_ret(&mut c, desc.map(|d| d.ret));
+    c.out.end_line();
+}
+
+/// `+++ exited with 0 +++`
+pub fn format_exited(out: &mut Out, code: i32) {
+    let _ = write!(out, "+++ exited with {} +++", code);
+    out.end_line();
+}
+
+/// `+++ killed by SIGSEGV (core dumped) +++`
+pub fn format_killed(out: &mut Out, sig: i32, core: bool) {
+    match sysgate_abi::signal::name(sig) {
+        Some(n) => out.push_str_fmt(format_args!("+++ killed by {}", n)),
+        None => out.push_str_fmt(format_args!("+++ killed by {}", sig)),
+    }
+    if core {
+        out.push_str(" (core dumped)");
+    }
+    out.push_str(" +++");
+    out.end_line();
+}
+
+impl Out<'_> {
+    fn push_str_fmt(&mut self, a: fmt::Arguments<'_>) {
+        let _ = self.write_fmt(a);
+    }
+}
+
+/// Syscalls whose argument list depends on the values (how many are shown, or
+/// named-field layouts). Returns false to use the table's kinds.
+fn special_args(c: &mut Ctx) -> bool {
+    use x86_64::nr;
+    let Ok(n) = u32::try_from(c.nr) else {
+        return false;
+    };
+    match n {
+        nr::CLONE => process::clone(c),
+        nr::FCNTL => io::fcntl(c),
+        nr::IOCTL => io::ioctl(c),
+        nr::FUTEX => io::futex(c),
+        nr::PRCTL => process::prctl(c),
+        nr::ARCH_PRCTL => process::arch_prctl(c),
+        nr::SETSOCKOPT | nr::GETSOCKOPT => net::sockopt(c),
+        _ => return false,
+    }
+    true
+}
+
+fn generic_args(c: &mut Ctx, kinds: &[Arg]) {
+    let mut first = true;
+    for (i, kind) in kinds.iter().enumerate() {
+        if !arg_shown(c, *kind) {
+            continue;
+        }
+        if !first {
+            c.s(", ");
+        }
+        first = false;
+        print_arg(c, *kind, i);
+    }
+}
+
+/// Whether an argument appears at all (strace drops `open`'s mode without `O_CREAT`).
+fn arg_shown(c: &Ctx, kind: Arg) -> bool {
+    match kind {
+        Arg::OpenMode { flags } => {
+            let f = c.arg(usize::from(flags));
+            f & sysgate_abi::flags::O_CREAT != 0
+                || f & sysgate_abi::flags::O_TMPFILE == sysgate_abi::flags::O_TMPFILE
+        }
+        _ => true,
+    }
+}
+
+/// Prints argument `i` of kind `kind`.
+pub(crate) fn print_arg(c: &mut Ctx, kind: Arg, i: usize) {
+    let v = c.arg(i);
+    match kind {
+        Arg::Int => c.w(format_args!("{}", v as u32 as i32)),
+        Arg::Uint => c.w(format_args!("{}", v as u32)),
+        Arg::Long => c.w(format_args!("{}", v as i64)),
+        Arg::Ulong => c.w(format_args!("{}", v)),
+        Arg::Hex => c.hex(v),
+        Arg::Ptr => c.ptr(v),
+        Arg::Fd => c.w(format_args!("{}", v as u32 as i32)),
+        Arg::DirFd => fs::dirfd(c, v),
+        Arg::Path => fmt_str::path(c, v),
+        Arg::Str => fmt_str::cstr(c, v),
+        Arg::OutPath => fs::out_path(c, v),
+        Arg::InBuf { len } => fmt_str::buf(c, v, c.arg(usize::from(len))),
+        Arg::OutBuf { len } => fmt_str::out_buf(c, v, c.arg(usize::from(len))),
+        Arg::RandomBuf => fmt_str::random_buf(c, v),
+        Arg::Iovec { cnt } => io::iovec(c, v, c.arg(usize::from(cnt)), None),
+        Arg::IovecOut { cnt } => io::iovec_out(c, v, c.arg(usize::from(cnt))),
+        Arg::Flags(t) => flags::flags(c, t, v),
+        Arg::Enum(t) => flags::enum_int(c, t, v),
+        Arg::OpenFlags => fs::open_flags(c, v),
+        Arg::OpenMode { .. } | Arg::Mode => fs::mode_arg(c, v),
+        Arg::Umask => fs::octal(c, v as u32 as u64),
+        Arg::AccessMode => fs::access_mode(c, v),
+        Arg::AtFlags => fs::at_flags(c, v),
+        Arg::MmapProt => mem::prot(c, v),
+        Arg::MmapFlags => mem::map_flags(c, v),
+        Arg::CloneFlags => process::clone_flags(c, v, false),
+        Arg::Clone3Args => process::clone3(c, v),
+        Arg::Signal => signal::signal(c, v),
+        Arg::SigHow => flags::enum_int(c, sysgate_abi::flags::SIG_HOW, v),
+        Arg::SigSet { size } => signal::sigset_arg(c, v, c.arg(usize::from(size)), false),
+        Arg::SigSetOut { size } => signal::sigset_arg(c, v, c.arg(usize::from(size)), true),
+        Arg::SigAction => signal::sigaction(c, v, false),
+        Arg::SigActionOut => signal::sigaction(c, v, true),
+        Arg::Stat => fs::stat(c, v),
+        Arg::Statx => fs::statx(c, v),
+        Arg::Statfs => fs::statfs(c, v),
+        Arg::Timespec => time::timespec(c, v, false),
+        Arg::TimespecOut => time::timespec(c, v, true),
+        Arg::Timeval => time::timeval(c, v, false),
+        Arg::TimevalOut => time::timeval(c, v, true),
+        Arg::Resource => flags::enum_int(c, sysgate_abi::flags::RLIMIT, v),
+        Arg::Rlimit => process::rlimit(c, v, false),
+        Arg::RlimitOut => process::rlimit(c, v, true),
+        Arg::Rusage => process::rusage(c, v),
+        Arg::Utsname => process::utsname(c, v),
+        Arg::Sysinfo => process::sysinfo(c, v),
+        Arg::PipeFds => io::int_pair(c, v),
+        Arg::WaitStatus => process::wait_status(c, v),
+        Arg::Dirents => fs::dirents(c, v),
+        Arg::Argv => process::argv(c, v),
+        Arg::Envp => process::envp(c, v),
+        Arg::Sockaddr { len } => net::sockaddr(c, v, c.arg(usize::from(len)), false),
+        Arg::SockaddrOut { len } => net::sockaddr_out(c, v, c.arg(usize::from(len))),
+        Arg::SocklenPtr => net::socklen(c, v),
+        Arg::SockDomain => flags::enum_int(c, sysgate_abi::flags::AF, v),
+        Arg::SockType => net::sock_type(c, v),
+        Arg::SockProto => net::sock_proto(c, v),
+        Arg::SockLevel => flags::enum_int(c, sysgate_abi::flags::SOL, v),
+        Arg::SockOptName => c.w(format_args!("{}", v as u32 as i32)),
+        Arg::Msghdr => net::msghdr(c, v, false),
+        Arg::MsghdrOut => net::msghdr(c, v, true),
+        Arg::Pollfds { n } => io::pollfds(c, v, c.arg(usize::from(n))),
+        Arg::EpollEvent => io::epoll_event(c, v),
+        Arg::EpollEventsOut => io::epoll_events_out(c, v),
+        Arg::FutexOp => io::futex_op(c, v),
+        Arg::FutexArg4 => c.ptr(v),
+        Arg::IoctlReq => io::ioctl_req(c, v),
+        Arg::IoctlArg => c.ptr(v),
+        Arg::FcntlCmd => flags::enum_int(c, sysgate_abi::flags::FCNTL, v),
+        Arg::FcntlArg => c.hex(v),
+        Arg::PrctlOption => flags::enum_int(c, sysgate_abi::flags::PRCTL, v),
+        Arg::ArchPrctlCode => flags::enum_int(c, sysgate_abi::flags::ARCH_PRCTL, v),
+        Arg::ArchPrctlAddr => c.ptr(v),
+        Arg::Whence => flags::enum_int(c, sysgate_abi::flags::SEEK, v),
+        Arg::ClockId => time::clock_id(c, v),
+    }
+}
+
+fn format_ret(c: &mut Ctx, kind: Option<Ret>) {
+    let Some(r) = c.ret else {
+        c.s("?");
+        return;
+    };
+    if let Some(e) = c.err() {
+        let name = errno::name(e);
+        if errno::is_restart(e) {
+            c.s("? ");
+        } else {
+            c.s("-1 ");
+        }
+        match name {
+            Some(n) => c.s(n),
+            None => c.w(format_args!("{}", e)),
+        }
+        if let Some(m) = errno::message(e) {
+            c.w(format_args!(" ({})", m));
+        }
+        return;
+    }
+    if c.nr == u64::from(x86_64::nr::FCNTL) && io::fcntl_ret(c, r) {
+        return;
+    }
+    match kind {
+        Some(Ret::Hex) => c.hex(r as u64),
+        Some(Ret::Oct) => fs::octal(c, r as u64),
+        _ => c.w(format_args!("{}", r)),
+    }
+    ret_suffix(c, r);
+}
+
+/// Text strace adds after a successful return value: `(Timeout)`, revents, fcntl flags.
+fn ret_suffix(c: &mut Ctx, r: i64) {
+    use x86_64::nr;
+    let Ok(n) = u32::try_from(c.nr) else { return };
+    match n {
+        nr::POLL | nr::PPOLL => io::poll_suffix(c, r),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;
