@@ -34,8 +34,29 @@ struct Program {
     argv: Vec<OsString>,
 }
 
+/// Options of every command that runs a program.
+#[derive(Args)]
+struct Common {
+    /// Never rewrite syscall sites: every syscall takes the SIGSYS path (what a user who cannot
+    /// map page 0 gets; slower).
+    #[arg(long)]
+    no_rewrite: bool,
+}
+
+impl Common {
+    fn config(&self) -> String {
+        if self.no_rewrite {
+            ";rewrite=0".into()
+        } else {
+            String::new()
+        }
+    }
+}
+
 #[derive(Args)]
 struct RunArgs {
+    #[command(flatten)]
+    common: Common,
     #[command(flatten)]
     prog: Program,
 }
@@ -54,6 +75,8 @@ struct TraceArgs {
     /// Maximum string size to print (default 32).
     #[arg(short = 's', value_name = "N", default_value_t = 32)]
     strsize: usize,
+    #[command(flatten)]
+    common: Common,
     #[command(flatten)]
     prog: Program,
 }
@@ -102,7 +125,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(format!("cannot set up diagnostics: {e}"), 1),
     };
     let (prog, config, out_fd, show_execve, out_file, prefix_pid) = match &cli.cmd {
-        Cmd::Run(r) => (&r.prog, "tool=run;follow=1".to_string(), -1, false, None, false),
+        Cmd::Run(r) => (&r.prog, format!("tool=run;follow=1{}", r.common.config()), -1, false, None, false),
         Cmd::Trace(t) => {
             let set = match trace_set(&t.expr) {
                 Ok(s) => s,
@@ -125,11 +148,12 @@ fn main() -> ExitCode {
             };
             let words: Vec<String> = set.0.iter().map(|w| format!("{w:x}")).collect();
             let config = format!(
-                "tool=trace;follow={};s={};prefix={};set={}",
+                "tool=trace;follow={};s={};prefix={};set={}{}",
                 t.follow as u8,
                 t.strsize,
                 prefix,
-                words.join(",")
+                words.join(","),
+                t.common.config()
             );
             (&t.prog, config, out_fd, true, file, t.follow && t.output.is_some())
         }

@@ -300,6 +300,7 @@ pub(crate) const RUNTIME_NRS: &[u32] = &[
     sys::__NR_dup3,
     sys::__NR_close_range,
     sys::__NR_arch_prctl,
+    sys::__NR_exit,
 ];
 
 /// The tool's own subscriptions (the entry's table also holds [`RUNTIME_NRS`]).
@@ -355,6 +356,9 @@ extern "C" fn sysgate_dispatch_64(regs: &mut Regs) {
     if nr == sys::__NR_exit_group as u64 || nr == sys::__NR_exit as u64 {
         if let Some(tool) = tool {
             tool.noreturn(&mut call, None);
+        }
+        if nr == sys::__NR_exit as u64 {
+            thread::retire(call.thread);
         }
     }
 

@@ -7,6 +7,7 @@
 
 use crate::raw::{self, sys};
 use crate::regs::Regs;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 /// Size of each thread's entry stack. Program signal handlers that arrive while a thread is in
 /// the entry run on it too, and each nesting level reserves room for the dispatcher, so it is
@@ -77,9 +78,69 @@ const fn page_up(n: usize) -> usize {
     (n + 4095) & !4095
 }
 
+/// Blocks of threads that called `exit`: reused once the kernel no longer knows their tid
+/// (until then the exiting thread may still be running on the block's stack).
+const RETIRED: usize = 256;
+static RETIRED_BLOCKS: [AtomicPtr<Thread>; RETIRED] = [const { AtomicPtr::new(core::ptr::null_mut()) }; RETIRED];
+
+/// Hands the block of a thread that is about to `exit` to later `alloc`s (with the block it
+/// lent to vfork children). A full list leaks the block.
+pub(crate) fn retire(t: &mut Thread) {
+    let child = core::mem::replace(&mut t.vfork_child, core::ptr::null_mut());
+    for b in [child, t as *mut Thread] {
+        if b.is_null() {
+            continue;
+        }
+        for slot in RETIRED_BLOCKS.iter() {
+            if slot.compare_exchange(core::ptr::null_mut(), b, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                break;
+            }
+        }
+    }
+}
+
+/// A retired block whose thread is gone, reset for a new thread.
+fn reuse() -> Option<*mut Thread> {
+    let pid = raw::getpid() as u64;
+    for slot in RETIRED_BLOCKS.iter() {
+        let b = slot.load(Ordering::Acquire);
+        if b.is_null() {
+            continue;
+        }
+        // SAFETY: retired blocks stay mapped; `tid` was written by the thread that owned it.
+        let tid = unsafe { (*b).tid } as u64;
+        if raw::syscall3(sys::__NR_tgkill, pid, tid, 0) != -(sys::ESRCH as i64) {
+            continue;
+        }
+        if slot.compare_exchange(b, core::ptr::null_mut(), Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+            // SAFETY: its thread no longer exists and we took it off the list: it is ours.
+            unsafe { (*b).reset() };
+            return Some(b);
+        }
+    }
+    None
+}
+
 impl Thread {
-    /// Maps a new block (guard page, entry stack, block). `None` if the kernel says no.
+    /// Puts every field but the mapping (and its scratch area) back to a new thread's state.
+    unsafe fn reset(&mut self) {
+        self.entry_cur = self.stack_hi;
+        self.selector = linux_raw_sys::prctl::SYSCALL_DISPATCH_FILTER_BLOCK as u8;
+        self.traced = false;
+        self.line_busy = false;
+        self.sigsys_blocked = false;
+        self.tid = 0;
+        self.pid = 0;
+        self.vfork_child = core::ptr::null_mut();
+        self.virtual_gs = 0;
+    }
+
+    /// A block for a new thread: a retired one if its thread is gone, else a new mapping
+    /// (guard page, entry stack, block). `None` if the kernel says no.
     pub fn alloc() -> Option<*mut Thread> {
+        if let Some(t) = reuse() {
+            return Some(t);
+        }
         let block = page_up(core::mem::size_of::<Thread>());
         let len = GUARD + ENTRY_STACK + block;
         let base = raw::mmap_anon(

@@ -1,0 +1,51 @@
+//! The SIGSYS path alone: with `--no-rewrite` no site is ever rewritten, so every syscall of the
+//! program is trapped by Syscall User Dispatch and redirected into the entry from the SIGSYS
+//! handler. This is what a user who cannot map page 0 gets; the probes must behave exactly as
+//! with rewriting.
+
+use sysgate_tests::{probe, probe_lib, Cmd, TestDir};
+
+fn assert_probe_ok(o: &sysgate_tests::Outcome, last: &str) {
+    let out = o.stdout_str();
+    let failed: Vec<&str> = out.lines().filter(|l| l.ends_with("FAILED")).collect();
+    assert!(
+        o.code() == Some(0) && failed.is_empty() && out.ends_with(last),
+        "{}: checks failed: {failed:?}\n{o}",
+        o.label
+    );
+}
+
+#[test]
+fn probes_pass_on_the_trap_path() {
+    let t = TestDir::new("trap-path");
+    for (name, last) in [
+        ("signals", "all signal checks passed\n"),
+        ("fds", "all fd checks passed\n"),
+        ("badptr", "all bad pointer checks passed\n"),
+    ] {
+        let o = t.run_sysgate(&["run", "--no-rewrite"], &Cmd::new(probe(name)), None);
+        assert_probe_ok(&o, last);
+        let file = t.trace_file(name);
+        let f = file.to_string_lossy().into_owned();
+        let o = t.run_sysgate(&["trace", "--no-rewrite", "-f", "-o", &f], &Cmd::new(probe(name)), Some(&file));
+        assert_probe_ok(&o, last);
+        o.assert_trace_shape();
+    }
+}
+
+#[test]
+fn every_entry_is_seen_on_the_trap_path() {
+    let t = TestDir::new("trap-path-entries");
+    let file = t.trace_file("entries");
+    let f = file.to_string_lossy().into_owned();
+    let cmd = Cmd::new(probe("entries")).arg(probe_lib("dlib"));
+    let o = t.run_sysgate(&["trace", "--no-rewrite", "-f", "-o", &f], &cmd, Some(&file));
+    assert_eq!(o.code(), Some(0), "{o}");
+    let text = o.trace_text();
+    for origin in ["main-asm", "libc", "thread", "fork", "vfork", "jit", "dlopen-asm", "signal", "sigaltstack", "after-exec"] {
+        let line = format!(
+            "openat(AT_FDCWD, \"/nonexistent/sysgate-marker-{origin}\", O_RDONLY) = -1 ENOENT (No such file or directory)"
+        );
+        assert!(text.contains(&line), "missing marker {origin} on the trap path\n{o}");
+    }
+}
