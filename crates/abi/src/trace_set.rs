@@ -9,6 +9,28 @@ use core::fmt;
 pub struct SyscallSet(pub [u64; 8]);
 
 impl SyscallSet {
+    /// Reads the set from its wire form: eight comma-separated hex words, bit per number
+    /// (how sysgate passes `-e trace=` down to the runtime).
+    pub fn from_words(s: &str) -> Option<Self> {
+        let mut words = [0u64; 8];
+        let mut it = s.split(',');
+        for w in words.iter_mut() {
+            *w = u64::from_str_radix(it.next()?, 16).ok()?;
+        }
+        it.next().is_none().then_some(SyscallSet(words))
+    }
+
+    /// Writes the wire form read by [`SyscallSet::from_words`].
+    pub fn write_words(&self, out: &mut impl core::fmt::Write) -> core::fmt::Result {
+        for (i, w) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.write_char(',')?;
+            }
+            write!(out, "{w:x}")?;
+        }
+        Ok(())
+    }
+
     /// The empty set.
     pub const fn empty() -> Self {
         SyscallSet([0; 8])
@@ -318,5 +340,23 @@ mod tests {
         assert!(!s.contains(u64::MAX));
         s.remove(511);
         assert!(s.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip() {
+        let mut set = SyscallSet::empty();
+        for nr in [0, 257, 511] {
+            set.insert(nr);
+        }
+        let mut s = std::string::String::new();
+        set.write_words(&mut s).unwrap();
+        assert_eq!(SyscallSet::from_words(&s), Some(set));
+        assert_eq!(SyscallSet::from_words("1,2"), None);
+        assert_eq!(SyscallSet::from_words("0,0,0,0,0,0,0,0,0"), None);
     }
 }

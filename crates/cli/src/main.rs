@@ -146,13 +146,14 @@ fn main() -> ExitCode {
                 (true, true) => "pid",
                 (true, false) => "bracket",
             };
-            let words: Vec<String> = set.0.iter().map(|w| format!("{w:x}")).collect();
+            let mut words = String::new();
+            let _ = set.write_words(&mut words);
             let config = format!(
                 "tool=trace;follow={};s={};prefix={};set={}{}",
                 t.follow as u8,
                 t.strsize,
                 prefix,
-                words.join(","),
+                words,
                 t.common.config()
             );
             (&t.prog, config, out_fd, true, file, t.follow && t.output.is_some())

@@ -6,9 +6,8 @@
 #![no_std]
 #![allow(unsafe_code)]
 
-mod trace;
-
 use sysgate_runtime as rt;
+use sysgate_tools::tracer::{self, Settings, Tracer};
 
 /// `sysgate run`: every syscall passes through the entry; nothing is shown.
 struct Run;
@@ -31,23 +30,20 @@ extern "C" fn sysgate_init(_argc: i32, argv: *const *const u8, envp: *mut *const
         }
     }
     // SAFETY: the aux vector starts right after envp's terminating NULL.
-    let auxv = unsafe { envp.add(n + 1) } as *const u64;
+    let auxv = unsafe { envp.add(n + 1) } as u64;
     // SAFETY: single-threaded start-up, envp is the process environment.
     if !unsafe { rt::config::init_from_env(envp) } {
-        return;
+        return; // preloaded by someone else than sysgate: stay out of the way
     }
     let cfg = rt::config::get();
-    let tool: &'static dyn rt::Tool = match cfg.get("tool") {
-        Some("trace") => trace::init(cfg),
-        _ => &RUN,
-    };
+    let tracing = cfg.get("tool") == Some("trace");
+    let tool: &'static dyn rt::Tool = if tracing { Tracer::init(Settings::from_config(cfg)) } else { &RUN };
     // SAFETY: once, single-threaded, before the program's main.
-    if let Err(e) = unsafe { rt::arm(tool) } {
-        let _ = e;
+    if unsafe { rt::arm(tool) }.is_err() {
         rt::raw::fatal("cannot arm the runtime (syscall user dispatch unavailable?)");
     }
-    if let Some(t) = rt::thread::current() {
-        trace::image_started(t, argv, envp as *const *const u8, auxv);
+    if let (true, Some(t)) = (tracing, rt::thread::current()) {
+        tracer::image_started(t, argv as u64, envp as u64, auxv);
     }
 }
 
@@ -60,7 +56,8 @@ fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
     rt::raw::fatal("panic in the runtime")
 }
 
-/// Referenced by precompiled `core` even with `panic = "abort"`; never called.
+/// Referenced by precompiled `core` even with `panic = "abort"`; never called. Hidden, so that
+/// it never interposes on a Rust program's own.
 #[no_mangle]
 extern "C" fn rust_eh_personality() {}
 core::arch::global_asm!(".hidden rust_eh_personality");

@@ -1,5 +1,6 @@
-//! Tools built on the runtime's handler API. This crate holds the strace-compatible
-//! formatter ([`trace`]) and the pieces it needs: a view of guest memory
+//! Tools built on the runtime's handler API: each is a table of per-syscall handlers plus its
+//! own state. This crate holds the `sysgate trace` handler ([`tracer`]), the strace-compatible
+//! formatter it uses ([`trace`]) and the pieces that needs: a view of guest memory
 //! ([`GuestMem`]) and a fixed-capacity line writer ([`Out`]).
 //!
 //! Everything here runs inside a signal handler of an arbitrary process: no
@@ -8,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod trace;
+pub mod tracer;
 
 use core::fmt;
 

@@ -1,0 +1,168 @@
+//! `sysgate trace`: the handler behind it. One strace-style line per syscall, formatted inside
+//! the traced thread after the call returned, into the thread's line buffer, and written with
+//! one `write` to the output descriptor (opened `O_APPEND` by sysgate), so lines of different
+//! threads and processes never interleave mid-line.
+
+use crate::{trace, GuestMem, Out, TraceOpts};
+use core::fmt::Write;
+use sysgate_abi::x86_64::nr;
+use sysgate_abi::SyscallSet;
+use sysgate_runtime as rt;
+use sysgate_runtime::api::{StartupCell, NR_MAX};
+
+/// How lines are prefixed with the thread id (strace's rules).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Prefix {
+    /// No prefix (not following children).
+    None,
+    /// `-f` to stderr: `[pid  1234] ` on lines of threads other than the first.
+    Bracket,
+    /// `-f -o FILE`: `1234  ` on every line.
+    Pid,
+}
+
+/// The tracer's settings, from `SYSGATE_CONFIG` (keys `s`, `x`, `v`, `set`, `prefix`).
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub opts: TraceOpts,
+    pub set: SyscallSet,
+    pub prefix: Prefix,
+    /// Tid whose lines carry no `[pid N]` prefix (the first process).
+    pub root: i32,
+}
+
+impl Settings {
+    /// Reads the settings from the configuration sysgate passed down.
+    pub fn from_config(cfg: &rt::config::Config) -> Settings {
+        let num = |k: &str, d: usize| cfg.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+        Settings {
+            opts: TraceOpts { strsize: num("s", 32), xflag: num("x", 0) as u8, verbose: cfg.get("v") == Some("1") },
+            set: cfg.get("set").and_then(SyscallSet::from_words).unwrap_or(SyscallSet::all()),
+            prefix: match cfg.get("prefix") {
+                Some("pid") => Prefix::Pid,
+                Some("bracket") => Prefix::Bracket,
+                _ => Prefix::None,
+            },
+            root: cfg.root_pid,
+        }
+    }
+}
+
+static SETTINGS: StartupCell<Settings> = StartupCell::new();
+
+/// The tracer. Configure it with [`Tracer::init`] before the runtime is armed.
+pub struct Tracer;
+
+static TRACER: Tracer = Tracer;
+
+impl Tracer {
+    pub fn init(settings: Settings) -> &'static Tracer {
+        SETTINGS.set(settings);
+        &TRACER
+    }
+}
+
+fn settings() -> Settings {
+    SETTINGS.get().copied().unwrap_or(Settings {
+        opts: TraceOpts::default(),
+        set: SyscallSet::all(),
+        prefix: Prefix::None,
+        root: 0,
+    })
+}
+
+struct Mem;
+impl GuestMem for Mem {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
+        rt::guest::read(addr, buf)
+    }
+}
+
+/// Formats one line with the right prefix and writes it out.
+fn emit(thread: &mut rt::thread::Thread, f: impl FnOnce(&mut Out<'_>, &Settings)) {
+    let fd = rt::fds::out_fd();
+    if fd < 0 {
+        return;
+    }
+    let s = settings();
+    let mut small = [0u8; 1024];
+    // A signal handler that interrupts the formatting of a line and makes a syscall formats
+    // its own line into a stack buffer.
+    let nested = thread.line_busy;
+    thread.line_busy = true;
+    let tid = thread.tid;
+    let buf: &mut [u8] = if nested { &mut small } else { &mut thread.line };
+    let mut out = Out::new(buf);
+    match s.prefix {
+        Prefix::Pid => {
+            let _ = write!(out, "{:<5} ", tid);
+        }
+        Prefix::Bracket if tid != s.root => {
+            let _ = write!(out, "[pid {:>5}] ", tid);
+        }
+        _ => {}
+    }
+    f(&mut out, &s);
+    rt::raw::write_all(fd, out.as_bytes());
+    if !nested {
+        thread.line_busy = false;
+    }
+}
+
+impl rt::Tool for Tracer {
+    fn subscribe(&self, wants: &mut [bool; NR_MAX]) {
+        let s = settings();
+        for (n, w) in wants.iter_mut().enumerate() {
+            *w = s.set.contains(n as u64);
+        }
+        // Exits are always seen: the `+++ exited with N +++` line does not depend on -e.
+        wants[nr::EXIT as usize] = true;
+        wants[nr::EXIT_GROUP as usize] = true;
+    }
+
+    fn exit(&self, call: &mut rt::Call<'_>, ret: i64) {
+        let args = call.args();
+        let n = call.nr;
+        emit(call.thread, |out, s| trace::format_syscall(out, &Mem, &s.opts, n, &args, Some(ret)));
+    }
+
+    fn noreturn(&self, call: &mut rt::Call<'_>, ret: Option<i64>) {
+        let args = call.args();
+        let n = call.nr;
+        if settings().set.contains(n) {
+            emit(call.thread, |out, s| trace::format_syscall(out, &Mem, &s.opts, n, &args, ret));
+        }
+        if n == nr::EXIT_GROUP as u64 || n == nr::EXIT as u64 {
+            let code = (args[0] & 0xff) as i32;
+            emit(call.thread, |out, _| trace::format_exited(out, code));
+        }
+    }
+}
+
+/// Prints the `execve(...) = 0` line of a traced exec from inside the new image: `argv` and
+/// `envp` are the new image's, `auxv` its aux vector (for `AT_EXECFN`, the name as given).
+pub fn image_started(thread: &mut rt::thread::Thread, argv: u64, envp: u64, auxv: u64) {
+    let cfg = rt::config::get();
+    if !thread.traced || cfg.execve_envp.is_none() || !settings().set.contains(nr::EXECVE as u64) {
+        return;
+    }
+    const AT_EXECFN: u64 = 31;
+    let mut execfn = 0u64;
+    for i in 0..64u64 {
+        let mut pair = [0u8; 16];
+        if !rt::guest::read(auxv + i * 16, &mut pair) {
+            break;
+        }
+        let (k, v) = pair.split_at(8);
+        let key = u64::from_ne_bytes(k.try_into().unwrap_or([0; 8]));
+        let val = u64::from_ne_bytes(v.try_into().unwrap_or([0; 8]));
+        if key == 0 {
+            break;
+        }
+        if key == AT_EXECFN {
+            execfn = val;
+        }
+    }
+    let args = [execfn, argv, envp, 0, 0, 0];
+    emit(thread, |out, s| trace::format_syscall(out, &Mem, &s.opts, nr::EXECVE as u64, &args, Some(0)));
+}
