@@ -3,7 +3,7 @@
 //! Its initializer runs before the program's `main`: it reads the configuration sysgate left in
 //! the environment (and removes it, so the program sees its own environment), picks the tool,
 //! and arms the runtime. Everything after that happens in the runtime's entry.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 #![allow(unsafe_code)]
 
 use sysgate_runtime as rt;
@@ -51,6 +51,7 @@ extern "C" fn sysgate_init(_argc: i32, argv: *const *const u8, envp: *mut *const
 #[link_section = ".init_array"]
 static INIT: extern "C" fn(i32, *const *const u8, *mut *const u8) = sysgate_init;
 
+#[cfg(not(test))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
     rt::raw::fatal("panic in the runtime")

@@ -156,8 +156,8 @@ pub unsafe fn init_from_env(envp: *mut *const u8) -> bool {
         } else if s.starts_with(b"LD_PRELOAD=") {
             keep = Some(p); // fixed up below once we know our library's path
         }
-        // SAFETY: `write < read`, inside the array.
         if let Some(k) = keep {
+            // SAFETY: `write < read`, inside the array.
             unsafe { *envp.add(write) = k };
             write += 1;
         }
