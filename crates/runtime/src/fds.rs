@@ -14,6 +14,12 @@ pub(crate) fn set(out: i32, diag: i32) {
     DIAG.store(diag, Ordering::Relaxed);
 }
 
+/// Makes `fd` the trace output descriptor (protected like the one sysgate passed, and passed
+/// on across `execve`); the previous one is left open.
+pub fn set_out(fd: i32) {
+    OUT.store(fd, Ordering::Relaxed);
+}
+
 /// Where trace output goes (-1: nowhere).
 pub fn out_fd() -> i32 {
     OUT.load(Ordering::Relaxed)

@@ -59,6 +59,9 @@ pub struct Thread {
     /// The GS base the program believes it set (`arch_prctl(ARCH_SET_GS)`): the real one is
     /// the runtime's.
     pub virtual_gs: u64,
+    /// Per-thread words a tool may use as it likes (e.g. the time a call entered). Zero in a
+    /// new thread; a fork child keeps its parent's.
+    pub tool_scratch: [u64; 8],
     pub line: [u8; LINE_CAP],
 }
 
@@ -133,6 +136,7 @@ impl Thread {
         self.pid = 0;
         self.vfork_child = core::ptr::null_mut();
         self.virtual_gs = 0;
+        self.tool_scratch = [0; 8];
     }
 
     /// A block for a new thread: a retired one if its thread is gone, else a new mapping
