@@ -39,7 +39,7 @@ extern "C" fn sysgate_init(_argc: i32, argv: *const *const u8, envp: *mut *const
     let tracing = cfg.get("tool") == Some("trace");
     let tool: &'static dyn rt::Tool = if tracing { Tracer::init(Settings::from_config(cfg)) } else { &RUN };
     // SAFETY: once, single-threaded, before the program's main.
-    if unsafe { rt::arm(tool) }.is_err() {
+    if unsafe { rt::arm(tool, auxv) }.is_err() {
         rt::raw::fatal("cannot arm the runtime (syscall user dispatch unavailable?)");
     }
     if let (true, Some(t)) = (tracing, rt::thread::current()) {

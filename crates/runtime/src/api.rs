@@ -18,9 +18,23 @@ pub enum Action {
     Return(i64),
 }
 
+/// Which syscall table a call uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arch {
+    /// `syscall` from 64-bit code: x86-64 numbers and registers.
+    X86_64,
+    /// `int $0x80` or `sysenter` from 64-bit code: i386 numbers, arguments in ebx, ecx, edx,
+    /// esi, edi, ebp, 32-bit values.
+    I386,
+}
+
+/// `Regs::cs` of a frame that holds an i386 call (the kernel's `__USER32_CS`).
+pub const CS_I386: u64 = 0x23;
+
 /// One syscall on its way through the entry.
 pub struct Call<'a> {
-    /// Syscall number (x86-64 table).
+    pub arch: Arch,
+    /// Syscall number (in `arch`'s table).
     pub nr: u64,
     /// The caller's registers; arguments are in `rdi, rsi, rdx, r10, r8, r9`.
     pub regs: &'a mut Regs,
@@ -29,8 +43,13 @@ pub struct Call<'a> {
 }
 
 impl Call<'_> {
+    /// The six arguments in the order of `arch`'s calling convention.
     pub fn args(&self) -> [u64; 6] {
-        self.regs.args()
+        let r = &*self.regs;
+        match self.arch {
+            Arch::X86_64 => r.args(),
+            Arch::I386 => [r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp].map(|v| v & 0xffff_ffff),
+        }
     }
 }
 

@@ -129,6 +129,11 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
     }
 
     let vfork = flags & sys::CLONE_VFORK as u64 != 0 && shares_vm;
+    if vfork && new_sp == 0 {
+        // The child runs on our stack until it execs or exits and may overwrite the word a
+        // rewritten call pushed: leave without reading it.
+        entry::set_exit_mode(call.regs, entry::EXIT_JMP);
+    }
     let child: *mut Thread = if vfork {
         if call.thread.vfork_child.is_null() {
             match Thread::alloc() {

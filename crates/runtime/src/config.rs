@@ -7,6 +7,7 @@
 //!   `follow=0|1`, plus the tool's own keys (parsed by the tool, see [`Config::raw`]);
 //! - `SYSGATE_FDS=out,diag`: the runtime's file descriptors (trace output, diagnostics);
 //! - `SYSGATE_ROOT=<pid>`: the first process sysgate started;
+//! - `SYSGATE_SECCOMP=1`: the vsyscall filter is already installed in this process tree;
 //! - `SYSGATE_UNTRACED=1`: this image belongs to a process the tool does not show;
 //! - `SYSGATE_EXECVE=<hex>`: the image was entered by a traced `execve` whose envp pointer was
 //!   this (the tool prints the `execve(...) = 0` line);
@@ -32,6 +33,8 @@ pub struct Config {
     pub execve_envp: Option<u64>,
     /// Pid of the first process sysgate started (`SYSGATE_ROOT`, else this process).
     pub root_pid: i32,
+    /// The vsyscall seccomp filter is in place for this process tree.
+    pub seccomp: bool,
     /// The program's own `LD_PRELOAD` value (without our library), as rewritten into its env.
     preload: [u8; PRELOAD_CAP],
 }
@@ -65,8 +68,15 @@ static CONFIG: Cell = Cell(UnsafeCell::new(Config {
     follow_root: true,
     execve_envp: None,
     root_pid: 0,
+    seccomp: false,
     preload: [0; PRELOAD_CAP],
 }));
+
+/// Records whether the vsyscall filter is in place (it is inherited by every later image).
+pub(crate) fn note_seccomp(on: bool) {
+    // SAFETY: single-threaded start-up (called from `arm`).
+    unsafe { (*CONFIG.0.get()).seccomp = on };
+}
 
 pub fn get() -> &'static Config {
     // SAFETY: read-only after start-up.
@@ -146,6 +156,9 @@ pub unsafe fn init_from_env(envp: *mut *const u8) -> bool {
             keep = None;
         } else if let Some(v) = s.strip_prefix(b"SYSGATE_ROOT=") {
             c.root_pid = parse_dec(v).unwrap_or(0);
+            keep = None;
+        } else if s.starts_with(b"SYSGATE_SECCOMP=") {
+            c.seccomp = true;
             keep = None;
         } else if s.starts_with(b"SYSGATE_UNTRACED=") {
             c.follow_root = false;

@@ -36,10 +36,18 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Size of the vector-state save area on the slow path: xmm0–15, then mxcsr and the x87
 /// control word (DESIGN.md: only what baseline x86-64 Rust may clobber).
-const VEC_SAVE: usize = 16 * 16 + 16;
+pub(crate) const VEC_SAVE: usize = 16 * 16 + 16;
 /// The frame above the vector area: Regs, the packed flags word, padding to 16 bytes.
-const FRAME: usize = 192;
+pub(crate) const FRAME: usize = 192;
 const PACKED: usize = R::SIZE;
+/// How the frame exits: 0 = `ret` through the pushed return address, 1 = `jmp *%rcx`.
+/// (Shares the slot of the packed flags word, which is dead by then.)
+pub(crate) const MODE: usize = R::SIZE;
+pub(crate) const EXIT_RET: u64 = 0;
+pub(crate) const EXIT_JMP: u64 = 1;
+/// The frame's top 16 bytes: written only by the frame's own exit.
+const PAD0: usize = FRAME - 16;
+const PAD1: usize = FRAME - 8;
 /// Stack below a frame that belongs to it: the dispatcher and the tool run there. A nested
 /// entry (a signal handler on its own stack calling in) builds its frame below this.
 pub(crate) const RUST_RESERVE: usize = 32 * 1024;
@@ -127,6 +135,12 @@ sysgate_slow:
     pop     %rax
     mov     %rax, {eflags}(%rsp)
     mov     %rax, {r11}(%rsp)
+    movq    $0, {mode}(%rsp)        /* exit through `ret` */
+
+    /* The SIGSYS handler enters here, with rsp = a Regs frame it built (and CUR set). */
+    .globl sysgate_trap_entry
+    .hidden sysgate_trap_entry
+sysgate_trap_entry:
     sub     ${vec}, %rsp
     movaps  %xmm0, 0(%rsp)
     movaps  %xmm1, 16(%rsp)
@@ -169,7 +183,44 @@ sysgate_slow:
     movaps  240(%rsp), %xmm15
     add     ${vec}, %rsp            /* rsp = Regs */
     cmpq    $15, {orig_rax}(%rsp)
+    jne     1f
+    cmpq    $0x33, {cs}(%rsp)
     je      .Lslow_sigreturn
+1:  cmpq    $0, {mode}(%rsp)
+    jne     .Lexit_jmp
+    /* Exit through `ret`: the return address is the word the call pushed at the caller's
+       rsp-8. Every register comes back from the frame. The two values needed after `CUR` is
+       lowered again live in the frame's top 16 bytes, which a nested frame never writes. */
+    lea     {frame}(%rsp), %rax
+    mov     %rax, {pad0}(%rsp)
+    mov     {rsp}(%rsp), %rax
+    sub     $8, %rax
+    mov     %rax, {pad1}(%rsp)
+    mov     {r15}(%rsp), %r15
+    mov     {r14}(%rsp), %r14
+    mov     {r13}(%rsp), %r13
+    mov     {r12}(%rsp), %r12
+    mov     {rbp}(%rsp), %rbp
+    mov     {rbx}(%rsp), %rbx
+    mov     {r11}(%rsp), %r11
+    mov     {r10}(%rsp), %r10
+    mov     {r9}(%rsp), %r9
+    mov     {r8}(%rsp), %r8
+    mov     {rax}(%rsp), %rax
+    mov     {rcx}(%rsp), %rcx
+    mov     {rdx}(%rsp), %rdx
+    mov     {rsi}(%rsp), %rsi
+    mov     {rdi}(%rsp), %rdi
+    lea     {eflags}(%rsp), %rsp
+    popfq                           /* rsp = &Regs.rsp; no flag changes from here on */
+    lea     {pad0}-{rsp}(%rsp), %rsp
+    popq    %gs:{cur}               /* this frame's top: CUR as it was before us */
+    pop     %rsp                    /* caller's rsp - 8: the return address */
+    ret
+
+    /* Exit through `jmp *%rcx` (rcx = return address, as after `syscall`): for trapped sites
+       (nothing was pushed) and for vfork (the child may have overwritten the pushed word). */
+.Lexit_jmp:
     mov     {r15}(%rsp), %r15
     mov     {r14}(%rsp), %r14
     mov     {r13}(%rsp), %r13
@@ -241,6 +292,9 @@ sysgate_resume:
     frame_and_vec = const FRAME + VEC_SAVE,
     vec = const VEC_SAVE,
     packed = const PACKED,
+    mode = const MODE,
+    pad0 = const PAD0,
+    pad1 = const PAD1,
     r15 = const R::R15, r14 = const R::R14, r13 = const R::R13, r12 = const R::R12,
     rbp = const R::RBP, rbx = const R::RBX, r11 = const R::R11, r10 = const R::R10,
     r9 = const R::R9, r8 = const R::R8, rax = const R::RAX, rcx = const R::RCX,
@@ -254,12 +308,18 @@ extern "C" {
     fn sysgate_fast();
     fn sysgate_fast_sigreturn();
     fn sysgate_slow();
+    fn sysgate_trap_entry();
     fn sysgate_resume(regs: *const Regs) -> !;
 }
 
 /// The slow entry (for numbers outside the table).
 pub fn slow_address() -> u64 {
     sysgate_slow as *const () as usize as u64
+}
+
+/// Where the SIGSYS handler sends a trapped call whose frame it built.
+pub fn trap_entry_address() -> u64 {
+    sysgate_trap_entry as *const () as usize as u64
 }
 
 /// Address of the per-number table (read by the sled's tail).
@@ -341,8 +401,11 @@ extern "C" fn sysgate_dispatch_64(regs: &mut Regs) {
         regs.rax = raw::syscall6(nr as u32, regs.args()) as u64;
         return;
     };
+    if regs.cs == api::CS_I386 {
+        return dispatch_i386(regs, t);
+    }
     let tool = if tool_wants(nr) && t.traced { api::tool() } else { None };
-    let mut call = Call { nr, regs, thread: t };
+    let mut call = Call { arch: api::Arch::X86_64, nr, regs, thread: t };
 
     if nr == sys::__NR_rt_sigreturn as u64 {
         // The assembly issues rt_sigreturn on the caller's stack after we return; the value
@@ -382,6 +445,36 @@ extern "C" fn sysgate_dispatch_64(regs: &mut Regs) {
     call.regs.rax = ret as u64;
 }
 
+/// An `int $0x80` (or `sysenter`) from 64-bit code: i386 numbers, arguments in ebx, ecx,
+/// edx, esi, edi, ebp. Every tool that is present sees it (it filters by name itself).
+fn dispatch_i386(regs: &mut Regs, t: &'static mut thread::Thread) {
+    let nr = regs.orig_rax & 0xffff_ffff;
+    let tool = if t.traced { api::tool() } else { None };
+    let mut call = Call { arch: api::Arch::I386, nr, regs, thread: t };
+    const I386_EXIT: u64 = 1;
+    const I386_EXIT_GROUP: u64 = 252;
+    if nr == I386_EXIT || nr == I386_EXIT_GROUP {
+        if let Some(tool) = tool {
+            tool.noreturn(&mut call, None);
+        }
+    }
+    let action = match tool {
+        Some(tool) => tool.enter(&mut call),
+        None => Action::Pass,
+    };
+    let ret = match action {
+        Action::Return(v) => v,
+        Action::Pass => {
+            let a = call.args();
+            guest::int80(nr as u32, [a[0] as u32, a[1] as u32, a[2] as u32, a[3] as u32, a[4] as u32, a[5] as u32])
+        }
+    };
+    if let Some(tool) = tool {
+        tool.exit(&mut call, ret);
+    }
+    call.regs.rax = ret as u64;
+}
+
 /// Issues the call, through the runtime's own handling where the runtime needs it.
 fn run_syscall(call: &mut Call<'_>) -> i64 {
     let a = call.regs.args();
@@ -401,3 +494,34 @@ fn run_syscall(call: &mut Call<'_>) -> i64 {
 
 /// Guest memory access, re-exported for tools.
 pub use guest::read as guest_read;
+
+/// Chooses how the frame holding `regs` leaves the entry ([`EXIT_RET`] or [`EXIT_JMP`]).
+pub(crate) fn set_exit_mode(regs: &mut Regs, mode: u64) {
+    // SAFETY: every `Regs` the dispatcher sees sits at the bottom of an entry frame, whose
+    // mode word follows it (`MODE` bytes from the frame's start).
+    unsafe { *((regs as *mut Regs as *mut u8).add(MODE) as *mut u64) = mode };
+}
+
+/// Builds an entry frame for a trapped call on the thread's entry stack, from the registers
+/// in the signal context, and protects it (the SIGSYS handler runs with every signal blocked,
+/// so nothing can enter between). Returns the address of its `Regs`.
+pub(crate) fn build_trap_frame(t: &mut thread::Thread, regs: &Regs, mode: u64) -> u64 {
+    let caller_sp = regs.rsp;
+    let mut base = t.entry_cur;
+    if caller_sp >= t.stack_lo && caller_sp < base {
+        base = caller_sp - 136;
+    }
+    base &= !15;
+    if base < t.stack_low_water {
+        base = t.stack_hi;
+    }
+    t.entry_cur = base - (FRAME + VEC_SAVE + RUST_RESERVE) as u64;
+    let at = base - FRAME as u64;
+    // SAFETY: [at, base) lies inside this thread's entry stack, below every live frame (CUR
+    // was at or above `base`), and is now protected by the lowered CUR.
+    unsafe {
+        core::ptr::write(at as *mut Regs, *regs);
+        *((at + MODE as u64) as *mut u64) = mode;
+    }
+    at
+}

@@ -217,6 +217,12 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
             None => ok = false,
         }
     }
+    if cfg.seccomp {
+        match strings.push(&[b"SYSGATE_SECCOMP=1"]) {
+            Some(p) => put(p, &mut out),
+            None => ok = false,
+        }
+    }
     if !call.thread.traced {
         match strings.push(&[b"SYSGATE_UNTRACED=1"]) {
             Some(p) => put(p, &mut out),

@@ -49,7 +49,6 @@ sysgate_int80:
     mov     24(%rdi), %ebp
     mov     20(%rdi), %edi
     int     $0x80
-    movslq  %eax, %rax
     pop     %rbp
     pop     %rbx
     ret

@@ -8,7 +8,10 @@
 //! Ways in, one file each:
 //! - `entry.rs`: the common entry (`sysgate_entry_64`), reached from rewritten sites and traps;
 //! - `sud.rs`: Syscall User Dispatch and the SIGSYS catch-all (first execution of every site);
-//! - `rewrite.rs`: the page-0 sled and the lazy `syscall` → `call *%rax` rewriter.
+//! - `rewrite.rs`: the page-0 sled and the lazy `syscall` → `call *%rax` rewriter;
+//! - `vsyscall.rs`: the legacy vsyscall page, through a seccomp filter on its address;
+//! - `vdso.rs`: the vDSO's functions, patched to enter like rewritten sites;
+//! - `int $0x80` from 64-bit code arrives through SUD with the i386 table (`sud.rs`).
 //!
 //! Lifecycle and safety: `thread.rs` (per-thread blocks behind `%gs`), `clone.rs` (threads,
 //! fork, vfork), `exec.rs` (execve keeps the runtime in the new image), `signals.rs` (SIGSYS stays
@@ -37,16 +40,19 @@ pub mod rewrite;
 pub mod signals;
 pub mod sud;
 pub mod thread;
+pub mod vdso;
+pub mod vsyscall;
 
 pub use api::{Action, Call, Tool};
 pub use regs::Regs;
 
 /// Arms the runtime in the calling (main) thread. Called once per process image, before the
-/// program's `main`. `tool` handles the syscalls it subscribes to.
+/// program's `main`. `tool` handles the syscalls it subscribes to; `auxv` is the process's aux
+/// vector (0 if unknown), used to find the vDSO.
 ///
 /// # Safety
 /// Must be called once, single-threaded, before any other runtime function.
-pub unsafe fn arm(tool: &'static dyn Tool) -> Result<(), i64> {
+pub unsafe fn arm(tool: &'static dyn Tool, auxv: u64) -> Result<(), i64> {
     api::set_tool(tool);
     // SAFETY: called once before any thread exists (caller contract).
     unsafe {
@@ -56,6 +62,12 @@ pub unsafe fn arm(tool: &'static dyn Tool) -> Result<(), i64> {
         rewrite::init();
         signals::install()?;
         entry::init_tables();
+        config::note_seccomp(config::get().seccomp || vsyscall::install());
+        if config::get().get("vdso") != Some("native") {
+            if let Some(base) = vdso::base_from_auxv(auxv) {
+                vdso::patch(base);
+            }
+        }
         sud::arm_current(t)?;
     }
     Ok(())

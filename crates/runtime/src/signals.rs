@@ -25,6 +25,7 @@ pub const REG_RAX: usize = 13;
 pub const REG_RCX: usize = 14;
 pub const REG_RSP: usize = 15;
 pub const REG_RIP: usize = 16;
+pub const REG_EFL: usize = 17;
 
 /// `mcontext_t` of x86-64 (the kernel's `struct sigcontext`, as an array of 23 registers).
 #[repr(C)]

@@ -10,7 +10,8 @@
 #![allow(unsafe_code)]
 
 use crate::raw::{self, sys};
-use crate::signals::{ucontext, SigInfo, REG_R10, REG_R8, REG_R9, REG_RAX, REG_RDI, REG_RDX, REG_RIP, REG_RSI, REG_RSP};
+use crate::regs::Regs;
+use crate::signals::{ucontext, SigInfo, REG_RAX, REG_RIP, REG_RSP};
 use crate::thread::Thread;
 use crate::{entry, rewrite};
 use linux_raw_sys::prctl as pr;
@@ -44,39 +45,84 @@ pub unsafe fn arm_current(t: *mut Thread) -> Result<(), i64> {
     }
 }
 
+/// The `Regs` image of a trapped call, from the signal context.
+fn regs_from(g: &[u64; 23], cs: u64) -> Regs {
+    use crate::signals::*;
+    Regs {
+        r15: g[7],
+        r14: g[6],
+        r13: g[5],
+        r12: g[4],
+        rbp: g[REG_RBP],
+        rbx: g[REG_RBX],
+        r11: g[3],
+        r10: g[REG_R10],
+        r9: g[REG_R9],
+        r8: g[REG_R8],
+        rax: -(sys::ENOSYS as i64) as u64,
+        rcx: g[REG_RCX],
+        rdx: g[REG_RDX],
+        rsi: g[REG_RSI],
+        rdi: g[REG_RDI],
+        orig_rax: if cs == crate::api::CS_I386 { g[REG_RAX] & 0xffff_ffff } else { g[REG_RAX] },
+        rip: g[REG_RIP],
+        cs,
+        eflags: g[REG_EFL],
+        rsp: g[REG_RSP],
+        ss: 0x2b,
+    }
+}
+
 /// SIGSYS handler (installed with all signals blocked, `SA_RESTORER` in runtime text).
+///
+/// The trapped call is not run here (signals are blocked and the handler runs on the
+/// program's stack): the handler builds the call's entry frame on the thread's entry stack from
+/// the signal context and returns into the entry, which runs the call with the program's mask.
 pub(crate) extern "C" fn sigsys(_sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
     // SAFETY: the kernel hands us valid siginfo and ucontext pointers for this delivery.
     let (info, uc) = unsafe { (&*info, &mut *uc) };
-    if info.si_code != sys::SYS_USER_DISPATCH as i32 {
+    const SYS_SECCOMP: i32 = 1;
+    let vsys = info.si_code == SYS_SECCOMP && crate::vsyscall::is_vsyscall(info.si_addr);
+    if info.si_code != sys::SYS_USER_DISPATCH as i32 && !vsys {
         crate::signals::forward_sigsys(info as *const SigInfo as *mut SigInfo, uc);
         return;
     }
     let g = &mut uc.uc_mcontext.gregs;
-    let rip = g[REG_RIP];
-    match info.arch() {
+    let Some(t) = crate::thread::current() else {
+        raw::fatal("syscall trapped in a thread the runtime does not know");
+    };
+    if vsys {
+        // The kernel already emulated the `ret`: RIP is the caller's return address. The call
+        // takes its arguments like a syscall; rax gets the result.
+        g[REG_RAX] = info.si_syscall as u64;
+        let regs = regs_from(g, 0x33);
+        let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP);
+        g[REG_RSP] = at;
+        g[REG_RIP] = entry::trap_entry_address();
+        return;
+    }
+    let (cs, mode) = match info.arch() {
         AUDIT_ARCH_X86_64 => {
-            rewrite::try_rewrite(rip.wrapping_sub(2));
-            // Into the entry, as if the site had been rewritten already: push the return
-            // address (the word a `call` would write) and jump to the number's target.
-            let sp = g[REG_RSP].wrapping_sub(8);
-            if crate::guest::write_struct(sp, &rip) {
-                g[REG_RSP] = sp;
-                g[REG_RIP] = entry::target(g[REG_RAX]);
-            } else {
-                // No room on the program's stack: run the call from here (signals stay
-                // blocked while it runs).
-                let a = [g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]];
-                g[REG_RAX] = raw::syscall6(g[REG_RAX] as u32, a) as u64;
-            }
+            rewrite::try_rewrite(g[REG_RIP].wrapping_sub(2));
+            (0x33, entry::EXIT_JMP)
         }
         AUDIT_ARCH_I386 => {
-            // int $0x80 / sysenter from 64-bit code: not decoded yet; run it natively from
-            // runtime text with the i386 register convention.
-            g[REG_RAX] = crate::signals::int80(g) as u64;
+            // int $0x80 preserves every register but rax: leave through `ret`, which
+            // restores them all, with the return address pushed as a call would have.
+            let sp = g[REG_RSP].wrapping_sub(8);
+            if !crate::guest::write_struct(sp, &g[REG_RIP]) {
+                g[REG_RAX] = crate::signals::int80(g) as u64;
+                return;
+            }
+            (crate::api::CS_I386, entry::EXIT_RET)
         }
         _ => {
             g[REG_RAX] = -(sys::ENOSYS as i64) as u64;
+            return;
         }
-    }
+    };
+    let regs = regs_from(g, cs);
+    let at = entry::build_trap_frame(t, &regs, mode);
+    g[REG_RSP] = at;
+    g[REG_RIP] = entry::trap_entry_address();
 }
