@@ -41,15 +41,23 @@ struct Common {
     /// map page 0 gets; slower).
     #[arg(long)]
     no_rewrite: bool,
+    /// What to do with the vDSO (clock_gettime, gettimeofday, time, getcpu, clock_getres):
+    /// `syscall` sends its calls through sysgate like any syscall; `native` keeps the kernel's
+    /// fast functions, which sysgate then does not see.
+    #[arg(long, value_name = "MODE", default_value = "syscall", value_parser = ["syscall", "native"])]
+    vdso: String,
 }
 
 impl Common {
     fn config(&self) -> String {
+        let mut c = String::new();
         if self.no_rewrite {
-            ";rewrite=0".into()
-        } else {
-            String::new()
+            c.push_str(";rewrite=0");
         }
+        if self.vdso == "native" {
+            c.push_str(";vdso=native");
+        }
+        c
     }
 }
 
@@ -149,8 +157,9 @@ fn main() -> ExitCode {
             let mut words = String::new();
             let _ = set.write_words(&mut words);
             let config = format!(
-                "tool=trace;follow={};s={};prefix={};set={}{}",
+                "tool=trace;follow={};tofile={};s={};prefix={};set={}{}",
                 t.follow as u8,
+                t.output.is_some() as u8,
                 t.strsize,
                 prefix,
                 words,

@@ -8,7 +8,7 @@ use core::fmt::Write;
 use sysgate_abi::x86_64::nr;
 use sysgate_abi::SyscallSet;
 use sysgate_runtime as rt;
-use sysgate_runtime::api::{StartupCell, NR_MAX};
+use sysgate_runtime::api::{Arch, StartupCell, NR_MAX};
 
 /// How lines are prefixed with the thread id (strace's rules).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -29,6 +29,8 @@ pub struct Settings {
     pub prefix: Prefix,
     /// Tid whose lines carry no `[pid N]` prefix (the first process).
     pub root: i32,
+    /// Output goes to a file (`-o`), not to sysgate's stderr.
+    pub to_file: bool,
 }
 
 impl Settings {
@@ -44,6 +46,7 @@ impl Settings {
                 _ => Prefix::None,
             },
             root: cfg.root_pid,
+            to_file: cfg.get("tofile") == Some("1"),
         }
     }
 }
@@ -68,6 +71,7 @@ fn settings() -> Settings {
         set: SyscallSet::all(),
         prefix: Prefix::None,
         root: 0,
+        to_file: false,
     })
 }
 
@@ -121,22 +125,74 @@ impl rt::Tool for Tracer {
     }
 
     fn exit(&self, call: &mut rt::Call<'_>, ret: i64) {
+        if call.arch == Arch::I386 && !wants_i386(call.nr) {
+            return;
+        }
+        personality(call);
         let args = call.args();
-        let n = call.nr;
-        emit(call.thread, |out, s| trace::format_syscall(out, &Mem, &s.opts, n, &args, Some(ret)));
+        let (n, arch) = (call.nr, call.arch);
+        emit(call.thread, |out, s| line(out, s, arch, n, &args, Some(ret)));
     }
 
     fn noreturn(&self, call: &mut rt::Call<'_>, ret: Option<i64>) {
         let args = call.args();
-        let n = call.nr;
-        if settings().set.contains(n) {
-            emit(call.thread, |out, s| trace::format_syscall(out, &Mem, &s.opts, n, &args, ret));
+        let (n, arch) = (call.nr, call.arch);
+        let shown = match arch {
+            Arch::X86_64 => settings().set.contains(n),
+            Arch::I386 => wants_i386(n),
+        };
+        if shown {
+            personality(call);
+            emit(call.thread, |out, s| line(out, s, arch, n, &args, ret));
         }
-        if n == nr::EXIT_GROUP as u64 || n == nr::EXIT as u64 {
+        let exits = match arch {
+            Arch::X86_64 => n == nr::EXIT_GROUP as u64 || n == nr::EXIT as u64,
+            Arch::I386 => n == 1 || n == 252,
+        };
+        if exits {
             let code = (args[0] & 0xff) as i32;
             emit(call.thread, |out, _| trace::format_exited(out, code));
         }
     }
+}
+
+fn line(out: &mut Out<'_>, s: &Settings, arch: Arch, n: u64, args: &[u64; 6], ret: Option<i64>) {
+    match arch {
+        Arch::X86_64 => trace::format_syscall(out, &Mem, &s.opts, n, args, ret),
+        Arch::I386 => trace::format_syscall_i386(out, &Mem, &s.opts, n, args, ret),
+    }
+}
+
+/// An i386 call is shown when `-e trace=` holds the x86-64 syscall of the same name (or, for
+/// names only i386 has, when everything is traced).
+fn wants_i386(n: u64) -> bool {
+    let set = settings().set;
+    match sysgate_abi::i386::name(n).and_then(sysgate_abi::x86_64::number) {
+        Some(n64) => set.contains(n64 as u64),
+        None => set == SyscallSet::all(),
+    }
+}
+
+/// Which personality the thread's last shown call had (`tool_scratch` word; 0 = 64-bit).
+const PERSONALITY: usize = 7;
+
+/// strace marks a switch between 64-bit and 32-bit calls with a `[ Process PID=… ]` line on
+/// its stderr (never in a `-o` file), without a pid prefix.
+fn personality(call: &mut rt::Call<'_>) {
+    let want = (call.arch == Arch::I386) as u64;
+    if call.thread.tool_scratch[PERSONALITY] == want {
+        return;
+    }
+    call.thread.tool_scratch[PERSONALITY] = want;
+    if settings().to_file {
+        return;
+    }
+    let tid = call.thread.tid;
+    let bits = if want == 1 { 32 } else { 64 };
+    let mut buf = [0u8; 64];
+    let mut out = Out::new(&mut buf);
+    trace::format_personality(&mut out, tid, bits);
+    rt::raw::write_all(rt::fds::out_fd(), out.as_bytes());
 }
 
 /// Prints the `execve(...) = 0` line of a traced exec from inside the new image: `argv` and

@@ -196,6 +196,50 @@ pub fn format_syscall(
     c.out.end_line();
 }
 
+/// One line for i386 syscall `nr` (an `int $0x80` from 64-bit code), with its i386 name and
+/// the i386 table's argument kinds (`args` are the 32-bit register values).
+pub fn format_syscall_i386(
+    out: &mut Out,
+    mem: &dyn GuestMem,
+    opts: &TraceOpts,
+    nr: u64,
+    args: &[u64; 6],
+    ret: Option<i64>,
+) {
+    // No x86-64 number: the value-dependent decoders keyed on x86-64 numbers stay out.
+    let mut c = Ctx { out, mem, opts, nr: u64::MAX, args, ret };
+    let desc = sysgate_abi::i386::desc(nr);
+    match desc {
+        Some(d) => {
+            c.s(d.name);
+            c.s("(");
+            generic_args(&mut c, d.args);
+            c.s(")");
+        }
+        None => {
+            c.w(format_args!("syscall_{:#x}(", nr));
+            for i in 0..6 {
+                if i > 0 {
+                    c.s(", ");
+                }
+                let v = c.arg(i);
+                c.hex(v);
+            }
+            c.s(")");
+        }
+    }
+    c.out.pad_to(RESULT_COLUMN);
+    c.s(" = ");
+    format_ret(&mut c, desc.map(|d| d.ret));
+    c.out.end_line();
+}
+
+/// strace's line for a change of personality: `[ Process PID=1234 runs in 32 bit mode. ]`.
+pub fn format_personality(out: &mut Out, pid: i32, bits: u32) {
+    let _ = write!(out, "[ Process PID={} runs in {} bit mode. ]", pid, bits);
+    out.end_line();
+}
+
 /// `+++ exited with 0 +++`
 pub fn format_exited(out: &mut Out, code: i32) {
     let _ = write!(out, "+++ exited with {} +++", code);
