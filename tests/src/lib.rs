@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod fidelity;
 pub mod probe;
 pub mod run;
 pub mod trace;

@@ -53,14 +53,27 @@ fn probe_passes_natively_and_under_run() {
     let t = TestDir::new("every-entry");
     assert_passed(&t.run(&Cmd::new(probe("every_entry")), Mode::Native));
     assert_passed(&t.run(&Cmd::new(probe("every_entry")), Mode::Run));
-    assert_passed(&t.run_sysgate(&["run", "--no-rewrite"], &Cmd::new(probe("every_entry")), None));
+    for extra in [&["--no-rewrite"][..], &["--vdso=patch"], &["--vdso=native"]] {
+        let mut args = vec!["run"];
+        args.extend_from_slice(extra);
+        assert_passed(&t.run_sysgate(&args, &Cmd::new(probe("every_entry")), None));
+    }
 }
 
+/// The vDSO dropped (default: libc makes the syscalls) or kept and patched: both are seen.
 #[test]
 fn every_entry_is_in_the_trace() {
     let t = TestDir::new("every-entry-trace");
     let o = t.run(&Cmd::new(probe("every_entry")), Mode::Trace);
-    assert_passed(&o);
+    check_trace(&o);
+    let file = t.trace_file("patched");
+    let f = file.to_string_lossy().into_owned();
+    let o = t.run_sysgate(&["trace", "--vdso=patch", "-f", "-o", &f], &Cmd::new(probe("every_entry")), Some(&file));
+    check_trace(&o);
+}
+
+fn check_trace(o: &Outcome) {
+    assert_passed(o);
     o.assert_trace_shape();
     let lines = o.trace_lines();
     for ctx in ["main", "thread", "fork", "signal"] {
@@ -79,6 +92,25 @@ fn every_entry_is_in_the_trace() {
             "getcpu(0x".into(),
             "clock_getres(CLOCK_MONOTONIC, {tv_sec=0, tv_nsec=".into(),
         ];
-        assert_in_order(&c, &expected, ctx, &o);
+        assert_in_order(&c, &expected, ctx, o);
     }
+}
+
+/// The same probe linked statically: every way in is seen there too (sysgate's loader puts
+/// the runtime in before the program's first instruction).
+#[test]
+fn static_variant_passes_and_is_traced() {
+    let t = TestDir::new("every-entry-static");
+    let exe = t.join("every_entry.static");
+    let src = sysgate_tests::probe::probes_dir().join("every_entry.c");
+    let st = std::process::Command::new("gcc")
+        .args(["-O1", "-static", "-pthread", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .expect("gcc");
+    assert!(st.status.success(), "gcc -static every_entry.c: {}", String::from_utf8_lossy(&st.stderr));
+    assert_passed(&t.run(&Cmd::new(&exe), Mode::Native));
+    assert_passed(&t.run(&Cmd::new(&exe), Mode::Run));
+    check_trace(&t.run(&Cmd::new(&exe), Mode::Trace));
 }

@@ -99,3 +99,329 @@ fn string_limit_truncates_like_strace() {
         o.label
     );
 }
+
+// ---- strace's everyday flags, each checked on a real program (against strace where the
+// output can be compared line for line).
+
+use sysgate_tests::run::assert_one_sysgate_error_line;
+use sysgate_tests::{require_tools, Outcome};
+
+/// Runs `strace FLAGS -o A -- cmd` and `sysgate trace FLAGS -o B -- cmd` in `t`.
+fn both(t: &TestDir, flags: &[&str], cmd: &Cmd) -> (Outcome, Outcome) {
+    let a = t.trace_file("strace");
+    let b = t.trace_file("sysgate");
+    let strace = t.run_plain(
+        "strace",
+        &Cmd::new("strace").args(flags).arg("-o").arg(&a).arg("--").arg("/bin/cat").arg("/etc/hostname"),
+        Some(&a),
+    );
+    let bs = b.display().to_string();
+    let mut args: Vec<&str> = vec!["trace"];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["-o", &bs]);
+    let sysgate = t.run_sysgate(&args, cmd, Some(&b));
+    assert_eq!(sysgate.status, strace.status, "{sysgate}\n{strace}");
+    (strace, sysgate)
+}
+
+fn cat_hostname() -> Cmd {
+    Cmd::new("/bin/cat").arg("/etc/hostname")
+}
+
+/// The trace text from the first line sysgate also has (strace shows the dynamic loader's
+/// calls before the runtime is armed), lines of `name` only.
+fn lines_named(o: &Outcome, name: &str) -> Vec<String> {
+    o.trace_text()
+        .lines()
+        .filter(|l| l.split_whitespace().any(|w| w.starts_with(&format!("{name}("))))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Drops a leading timestamp column of the given form.
+fn strip_prefix_words(l: &str, n: usize) -> String {
+    l.splitn(n + 1, ' ').last().unwrap_or("").trim_start().to_string()
+}
+
+#[test]
+fn fd_paths_like_strace() {
+    if !require_tools("fd_paths_like_strace", &["strace"]) {
+        return;
+    }
+    let t = TestDir::new("opt-y");
+    let (s, g) = both(&t, &["-y"], &cat_hostname());
+    for name in ["read", "close", "write"] {
+        // Pipes get new inode numbers every run: the file's lines are compared.
+        let want: Vec<String> = lines_named(&s, name).into_iter().filter(|l| l.contains("</etc/hostname>")).collect();
+        let got = lines_named(&g, name);
+        assert!(!want.is_empty() || name == "write", "strace -y shows no {name} of /etc/hostname\n{s}");
+        for w in want.iter().rev().take(2) {
+            assert!(got.contains(w), "-y: missing {w:?} in sysgate's {name} lines {got:?}\n{g}");
+        }
+    }
+    let open = lines_named(&g, "openat");
+    assert!(
+        open.iter().any(|l| l.contains("\"/etc/hostname\", O_RDONLY) = 3</etc/hostname>")),
+        "-y: openat's result has no path: {open:?}"
+    );
+}
+
+#[test]
+fn socket_endpoints_with_yy() {
+    if !require_tools("socket_endpoints_with_yy", &["python3"]) {
+        return;
+    }
+    let t = TestDir::new("opt-yy");
+    let f = t.trace_file("yy");
+    let fs = f.display().to_string();
+    let py = sysgate_tests::run::native_stdout(&Cmd::new("python3").args(["-c", "import sys; print(sys.executable)"]));
+    let script = "import socket\ns=socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+                  c=socket.create_connection(s.getsockname()); a,_=s.accept(); c.send(b'x'); print(a.recv(1))";
+    let o = t.run_sysgate(&["trace", "-yy", "-e", "trace=listen,sendto", "-o", &fs], &Cmd::new(py.trim()).args(["-c", script]), Some(&f));
+    o.assert_exit_code(0);
+    let text = o.trace_text();
+    assert!(text.lines().any(|l| l.starts_with("listen(3<TCP:[127.0.0.1:")), "{o}");
+    assert!(
+        text.lines().any(|l| l.starts_with("sendto(4<TCP:[127.0.0.1:") && l.contains("->127.0.0.1:")),
+        "-yy: no connected endpoint pair\n{o}"
+    );
+}
+
+#[test]
+fn time_flags_have_strace_shapes() {
+    let t = TestDir::new("opt-time");
+    let shape = |flags: &[&str], check: &dyn Fn(&str) -> bool, what: &str| {
+        let f = t.trace_file("t");
+        let fs = f.display().to_string();
+        let mut args = vec!["trace"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["-o", &fs]);
+        let o = t.run_sysgate(&args, &cat_hostname(), Some(&f));
+        o.assert_exit_code(0);
+        for l in o.trace_text().lines() {
+            assert!(check(l), "{flags:?}: {what}: {l:?}\n{o}");
+        }
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let hms = |w: &str| {
+        let p: Vec<&str> = w.split(':').collect();
+        p.len() == 3 && p.iter().all(|x| x.len() == 2 && digits(x))
+    };
+    shape(&["-t"], &|l| hms(l.split(' ').next().unwrap_or("")), "HH:MM:SS first");
+    shape(
+        &["-tt"],
+        &|l| {
+            let w = l.split(' ').next().unwrap_or("");
+            w.split_once('.').is_some_and(|(a, b)| hms(a) && b.len() == 6 && digits(b))
+        },
+        "HH:MM:SS.uuuuuu first",
+    );
+    shape(
+        &["-ttt"],
+        &|l| {
+            let w = l.split(' ').next().unwrap_or("");
+            w.split_once('.').is_some_and(|(a, b)| a.len() >= 10 && digits(a) && b.len() == 6 && digits(b))
+        },
+        "seconds.uuuuuu first",
+    );
+    shape(
+        &["-r"],
+        &|l| {
+            // `%6ld.%06ld `: right-aligned seconds.
+            l.len() > 14 && l.as_bytes()[6] == b'.' && digits(l[..6].trim_start()) && digits(&l[7..13]) && &l[13..14] == " "
+        },
+        "relative time first",
+    );
+    shape(
+        &["-T"],
+        &|l| {
+            l.starts_with("+++")
+                || l.starts_with("execve(")
+                || l.ends_with("= ?")
+                || l.rsplit_once(" <").is_some_and(|(_, t)| {
+                    t.strip_suffix('>').and_then(|t| t.split_once('.')).is_some_and(|(a, b)| digits(a) && b.len() == 6 && digits(b))
+                })
+        },
+        "<s.uuuuuu> last",
+    );
+}
+
+#[test]
+fn time_in_call_matches_strace_apart_from_the_times() {
+    if !require_tools("time_in_call_matches_strace_apart_from_the_times", &["strace"]) {
+        return;
+    }
+    let t = TestDir::new("opt-T");
+    let (s, g) = both(&t, &["-T"], &cat_hostname());
+    let cut = |l: &str| l.rsplit_once(" <").map_or(l.to_string(), |(a, _)| a.to_string());
+    let sr: Vec<String> = lines_named(&s, "read").iter().map(|l| cut(l)).collect();
+    let gr: Vec<String> = lines_named(&g, "read").iter().map(|l| cut(l)).collect();
+    assert_eq!(sr.last(), gr.last(), "{g}");
+    assert!(lines_named(&g, "read").iter().all(|l| l.ends_with('>')));
+    // Timestamps sit before the call: same line after the first word.
+    let (s, g) = both(&t, &["-tt"], &cat_hostname());
+    let sw: Vec<String> = lines_named(&s, "write").iter().map(|l| strip_prefix_words(l, 1)).collect();
+    let gw: Vec<String> = lines_named(&g, "write").iter().map(|l| strip_prefix_words(l, 1)).collect();
+    assert_eq!(sw, gw, "{g}");
+}
+
+#[test]
+fn status_filters_like_strace() {
+    if !require_tools("status_filters_like_strace", &["strace"]) {
+        return;
+    }
+    let t = TestDir::new("opt-status");
+    let cmd = Cmd::new("/bin/cat").arg("/etc/hostname");
+    for flags in [&["-Z"][..], &["-e", "status=failed"][..], &["-z"][..], &["-e", "status=successful"][..]] {
+        let (s, g) = both(&t, flags, &cmd);
+        let failed = flags.contains(&"-Z") || flags.contains(&"status=failed");
+        for l in g.trace_lines() {
+            if let Event::Syscall { result: Some(r), .. } = &l.event {
+                assert_eq!(r.starts_with("-1 "), failed, "{flags:?}: {}\n{g}", l.text);
+            }
+        }
+        // The calls after the loader's: the same tail of names.
+        let names = |o: &Outcome| sysgate_tests::trace::syscall_names(&o.trace_lines());
+        let (sn, gn) = (names(&s), names(&g));
+        let n = gn.len().min(sn.len()).min(6);
+        assert_eq!(sn[sn.len() - n..], gn[gn.len() - n..], "{flags:?}\n{g}\n{s}");
+    }
+}
+
+#[test]
+fn regex_selects_like_strace() {
+    if !require_tools("regex_selects_like_strace", &["strace"]) {
+        return;
+    }
+    let t = TestDir::new("opt-regex");
+    let (s, g) = both(&t, &["-e", "trace=/^(read|write|close)$"], &cat_hostname());
+    let names = |o: &Outcome| sysgate_tests::trace::syscall_names(&o.trace_lines());
+    let gn = names(&g);
+    assert!(gn.iter().all(|n| ["read", "write", "close", "execve"].contains(&n.as_str())), "{gn:?}");
+    let sn = names(&s);
+    let n = gn.len().min(4);
+    assert_eq!(sn[sn.len() - n..], gn[gn.len() - n..], "{g}\n{s}");
+    let o = t.run_sysgate(&["trace", "-e", "trace=/(unclosed"], &cat_hostname(), None);
+    o.assert_exit_code(1);
+    assert_one_sysgate_error_line(&o);
+}
+
+#[test]
+fn hex_strings_like_strace() {
+    if !require_tools("hex_strings_like_strace", &["strace"]) {
+        return;
+    }
+    let t = TestDir::new("opt-x");
+    let f = t.write("bytes", b"a\xffb\n");
+    for flags in [&["-x"][..], &["-xx"][..]] {
+        let a = t.trace_file("s");
+        let strace = t.run_plain("strace", &Cmd::new("strace").args(flags).arg("-o").arg(&a).arg("/bin/cat").arg(&f), Some(&a));
+        let b = t.trace_file("g");
+        let bs = b.display().to_string();
+        let mut args = vec!["trace"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["-o", &bs]);
+        let g = t.run_sysgate(&args, &Cmd::new("/bin/cat").arg(&f), Some(&b));
+        assert_eq!(lines_named(&strace, "write"), lines_named(&g, "write"), "{flags:?}\n{g}");
+    }
+}
+
+#[test]
+fn verbose_structs_like_strace() {
+    if !require_tools("verbose_structs_like_strace", &["strace"]) {
+        return;
+    }
+    let t = TestDir::new("opt-v");
+    let (s, g) = both(&t, &["-v"], &cat_hostname());
+    // The descriptor's stat in full; times may move between the runs, the rest may not.
+    let until_times = |v: Vec<String>| -> Vec<String> {
+        v.into_iter().map(|l| l.split(", st_atime").next().unwrap_or("").to_string()).collect()
+    };
+    let sf = until_times(lines_named(&s, "newfstatat"));
+    let gf = until_times(lines_named(&g, "newfstatat"));
+    assert!(gf.iter().any(|l| l.contains("st_dev=makedev(")), "{g}");
+    assert_eq!(sf.last(), gf.last(), "{g}");
+}
+
+#[test]
+fn one_file_per_process_like_strace() {
+    if !require_tools("one_file_per_process_like_strace", &["strace", "sh"]) {
+        return;
+    }
+    let t = TestDir::new("opt-ff");
+    let cmd = Cmd::sh("/bin/cat /etc/hostname; /bin/true");
+    let count = |dir: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    let sd = t.subdir("strace");
+    let sp = sd.join("tr");
+    let s = t.run_plain("strace", &Cmd::new("strace").arg("-ff").arg("-o").arg(&sp).arg("/bin/sh").arg("-c").arg("/bin/cat /etc/hostname; /bin/true"), None);
+    let gd = t.subdir("sysgate");
+    let gp = gd.join("tr").display().to_string();
+    let g = t.run_sysgate(&["trace", "-ff", "-o", &gp], &cmd, None);
+    assert_eq!(g.status, s.status, "{g}");
+    let (sf, gf) = (count(&sd), count(&gd));
+    assert_eq!(gf.len(), sf.len(), "one file per process: {gf:?}");
+    for text in &gf {
+        let first = text.lines().next().unwrap_or("");
+        assert!(first.starts_with("execve(") || text.contains("+++ exited with"), "{text}");
+        // No pid prefixes inside a per-process file.
+        assert!(text.lines().all(|l| !l.starts_with(|c: char| c.is_ascii_digit())), "{text}");
+    }
+    assert!(gf.iter().any(|t| t.contains("write(1, \"") && t.contains("+++ exited with 0 +++")), "{gf:?}");
+}
+
+#[test]
+fn output_into_a_pipe() {
+    let t = TestDir::new("opt-pipe");
+    let f = t.join("piped.txt");
+    let spec = format!("|cat > {}", f.display());
+    let o = t.run_sysgate(&["trace", "-o", &spec], &cat_hostname(), None);
+    o.assert_exit_code(0);
+    // The command ends when the last writer has gone.
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = std::fs::read_to_string(&f).unwrap_or_default();
+        if text.contains("+++ exited with 0 +++") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(text.starts_with("execve(\"/bin/cat\"") && text.contains("+++ exited with 0 +++"), "{text}\n{o}");
+}
+
+#[test]
+fn quiet_and_signal_set_accepted() {
+    let t = TestDir::new("opt-quiet");
+    let f = t.trace_file("q");
+    let fs = f.display().to_string();
+    let o = t.run_sysgate(&["trace", "-q", "-e", "signal=SIGCHLD,PIPE,9", "-e", "signal=!SIGPIPE", "-o", &fs], &cat_hostname(), Some(&f));
+    o.assert_exit_code(0);
+    assert!(o.trace_text().contains("+++ exited with 0 +++"));
+    let f = t.trace_file("qq");
+    let fs = f.display().to_string();
+    let o = t.run_sysgate(&["trace", "-qq", "-o", &fs], &cat_hostname(), Some(&f));
+    assert!(!o.trace_text().contains("+++"), "{o}");
+    let o = t.run_sysgate(&["trace", "-e", "signal=SIGBOGUS"], &cat_hostname(), None);
+    o.assert_exit_code(1);
+    assert_one_sysgate_error_line(&o);
+}
+
+#[test]
+fn unsupported_flags_are_refused() {
+    let t = TestDir::new("opt-refused");
+    for flags in [&["-c"][..], &["-C"][..], &["-S", "calls"][..], &["-k"][..], &["-e", "inject=all:error=ENOENT"][..]] {
+        let mut args = vec!["trace"];
+        args.extend_from_slice(flags);
+        let o = t.run_sysgate(&args, &cat_hostname(), None);
+        o.assert_exit_code(1);
+        assert_one_sysgate_error_line(&o);
+        assert!(o.stderr_str().contains("not supported"), "{flags:?}: {o}");
+    }
+}

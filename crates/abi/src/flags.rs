@@ -200,6 +200,8 @@ pub const SA: Table = &[
 ];
 /// `rt_sigprocmask` `how`.
 pub const SIG_HOW: Table = &[(0, "SIG_BLOCK"), (1, "SIG_UNBLOCK"), (2, "SIG_SETMASK")];
+/// `stack_t.ss_flags`.
+pub const SS_FLAGS: Table = &[(1, "SS_ONSTACK"), (2, "SS_DISABLE"), (0x8000_0000, "SS_AUTODISARM")];
 /// Special `sa_handler` values.
 pub const SIG_HANDLER: Table = &[(0, "SIG_DFL"), (1, "SIG_IGN")];
 /// File type bits of `mode_t` (`mode & S_IFMT`).
@@ -1082,7 +1084,8 @@ pub const IOCTL: Table = &[
     (0x8008_6601, "FS_IOC_GETFLAGS"),
     (0x4008_6602, "FS_IOC_SETFLAGS"),
     (0x8008_7601, "FS_IOC_GETVERSION"),
-    (0x4004_9409, "FICLONE"),
+    // strace names the number after both of its users.
+    (0x4004_9409, "BTRFS_IOC_CLONE or FICLONE"),
     (0x4020_940d, "FICLONERANGE"),
     (0xc018_9436, "FIDEDUPERANGE"),
     (0x8008_1272, "BLKGETSIZE64"),

@@ -7,8 +7,10 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod elf;
 pub mod errno;
 pub mod flags;
+pub mod regex;
 pub mod signal;
 mod trace_set;
 
@@ -64,8 +66,10 @@ pub enum Arg {
     OpenFlags,
     /// The mode of `open`/`openat`: shown only when argument `flags` has `O_CREAT` or `O_TMPFILE`.
     OpenMode { flags: u8 },
-    /// A `mode_t` in octal, with the file type if one is set (`S_IFCHR|0666`).
+    /// A `mode_t` in octal, file type bits included as digits (`0644`, `0100744`).
     Mode,
+    /// A `mode_t` with the file type by name (`mknod`: `S_IFCHR|0666`).
+    FileMode,
     /// The `umask` argument, octal (`022`).
     Umask,
     /// `access` mode: `F_OK` or `R_OK|W_OK|X_OK`.
@@ -102,6 +106,16 @@ pub enum Arg {
     Timespec,
     /// `struct timespec` filled in.
     TimespecOut,
+    /// `struct timespec[2]` of `utimensat` (`UTIME_NOW`, `UTIME_OMIT`, dates as comments).
+    Utimes,
+    /// `stack_t` passed in (`sigaltstack`).
+    StackT,
+    /// `stack_t` filled in.
+    StackTOut,
+    /// A CPU set the kernel fills in; its size is the return value.
+    CpuSetOut,
+    /// `off_t *` the kernel reads and updates (`sendfile`): `[0] => [77]`.
+    OffsetInOut,
     /// `struct timeval` passed in.
     Timeval,
     /// `struct timeval` filled in.

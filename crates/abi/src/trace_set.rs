@@ -150,11 +150,7 @@ impl fmt::Display for TraceSetError {
         match self.kind {
             ErrorKind::UnknownSyscall => write!(f, "invalid system call '{}'", self.word()),
             ErrorKind::UnknownClass => write!(f, "invalid system call class '{}'", self.word()),
-            ErrorKind::Regex => write!(
-                f,
-                "invalid system call '{}': regular expressions are not supported yet",
-                self.word()
-            ),
+            ErrorKind::Regex => write!(f, "invalid regular expression '{}'", self.word()),
         }
     }
 }
@@ -181,7 +177,9 @@ fn class_bits(name: &str) -> Option<u32> {
 /// (`%file`, `%desc`, `%network`, `%process`, `%signal`, `%memory`, `%ipc`, `%clock`,
 /// `%creds`, `%stat`, `%lstat`, `%fstat`, `%%stat`, `%statfs`, `%fstatfs`, `%%statfs`,
 /// `%pure`), `all`, `none`, decimal syscall numbers, a leading `!` negating the whole
-/// set, and `?name` (ignore the word if it is unknown). `/regex` is rejected.
+/// set, `?name` (ignore the word if it is unknown), and `/REGEX`: every syscall whose name
+/// the regular expression matches anywhere (see [`crate::regex`]; no match is an error, as in
+/// strace, unless written `?/REGEX`).
 pub fn parse_trace_set(expr: &str) -> Result<SyscallSet, TraceSetError> {
     let (negate, body) = match expr.strip_prefix('!') {
         Some(rest) => (true, rest),
@@ -203,8 +201,20 @@ pub fn parse_trace_set(expr: &str) -> Result<SyscallSet, TraceSetError> {
 }
 
 fn parse_word(word: &str) -> Result<SyscallSet, TraceSetError> {
-    if word.starts_with('/') {
-        return Err(TraceSetError::new(ErrorKind::Regex, word));
+    if let Some(re) = word.strip_prefix('/') {
+        if crate::regex::validate(re).is_err() {
+            return Err(TraceSetError::new(ErrorKind::Regex, word));
+        }
+        let mut set = SyscallSet::empty();
+        for (nr, d) in x86_64::iter() {
+            if crate::regex::is_match(re, d.name) {
+                set.insert(nr);
+            }
+        }
+        if set.is_empty() {
+            return Err(TraceSetError::new(ErrorKind::UnknownSyscall, word));
+        }
+        return Ok(set);
     }
     if word == "all" {
         return Ok(SyscallSet::all());
@@ -321,10 +331,22 @@ mod tests {
             parse_trace_set("%bogus").unwrap_err().to_string(),
             "invalid system call class '%bogus'"
         );
-        assert!(parse_trace_set("/open.*")
-            .unwrap_err()
-            .to_string()
-            .contains("not supported"));
+        assert_eq!(
+            parse_trace_set("/open(").unwrap_err().to_string(),
+            "invalid regular expression '/open('"
+        );
+        assert_eq!(
+            parse_trace_set("/^nothing_like_this$").unwrap_err().to_string(),
+            "invalid system call '/^nothing_like_this$'"
+        );
+        assert!(parse_trace_set("?/^nothing_like_this$,read").is_ok());
+        let s = parse_trace_set("/^(open|close)").unwrap();
+        for n in [nr::OPENAT, nr::OPEN, nr::CLOSE, nr::CLOSE_RANGE, nr::OPEN_TREE] {
+            assert!(s.contains(n.into()));
+        }
+        assert!(!s.contains(nr::MQ_OPEN.into()));
+        let s = parse_trace_set("!/stat").unwrap();
+        assert!(!s.contains(nr::NEWFSTATAT.into()) && s.contains(nr::READ.into()));
         let long = "x".repeat(200);
         assert_eq!(parse_trace_set(&long).unwrap_err().word().len(), 64);
     }

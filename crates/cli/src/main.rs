@@ -4,13 +4,13 @@
 //! starts the program through the loader and ends the way the program ended.
 #![forbid(unsafe_code)]
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use sysgate_loader as loader;
+use sysgate_launch as loader;
 
 #[derive(Parser)]
 #[command(name = "sysgate", version, about = "Run, trace and shape every syscall a program makes, in-process.")]
@@ -20,6 +20,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once; the size of the trace variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Cmd {
     /// Run PROG with every syscall passing through sysgate's entry; print nothing.
     Run(RunArgs),
@@ -42,9 +44,10 @@ struct Common {
     #[arg(long)]
     no_rewrite: bool,
     /// What to do with the vDSO (clock_gettime, gettimeofday, time, getcpu, clock_getres):
-    /// `syscall` sends its calls through sysgate like any syscall; `native` keeps the kernel's
-    /// fast functions, which sysgate then does not see.
-    #[arg(long, value_name = "MODE", default_value = "syscall", value_parser = ["syscall", "native"])]
+    /// `syscall` leaves it out of the program's aux vector, so libc makes real syscalls;
+    /// `patch` keeps it mapped with its functions redirected into sysgate; `native` keeps the
+    /// kernel's fast functions, which sysgate then does not see.
+    #[arg(long, value_name = "MODE", default_value = "syscall", value_parser = ["syscall", "patch", "native"])]
     vdso: String,
 }
 
@@ -54,8 +57,9 @@ impl Common {
         if self.no_rewrite {
             c.push_str(";rewrite=0");
         }
-        if self.vdso == "native" {
-            c.push_str(";vdso=native");
+        if self.vdso != "syscall" {
+            c.push_str(";vdso=");
+            c.push_str(&self.vdso);
         }
         c
     }
@@ -71,22 +75,115 @@ struct RunArgs {
 
 #[derive(Args)]
 struct TraceArgs {
-    /// Follow threads and child processes.
-    #[arg(short = 'f')]
-    follow: bool,
-    /// Write the trace to FILE instead of stderr.
+    /// Follow threads and child processes; `-ff` with `-o FILE`: one file per process, FILE.PID.
+    #[arg(short = 'f', action = ArgAction::Count)]
+    follow: u8,
+    /// Write the trace to FILE instead of stderr; `|CMD` or `!CMD` pipes it into a shell command.
     #[arg(short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Qualifying expression: `trace=SET` (names, %classes, !negation); a bare SET means trace=SET.
+    /// Qualifying expression: `trace=SET` (names, %classes, /regex, !negation; a bare SET means
+    /// trace=SET), `status=LIST`, `signal=SET`.
     #[arg(short = 'e', value_name = "EXPR")]
     expr: Vec<String>,
     /// Maximum string size to print (default 32).
     #[arg(short = 's', value_name = "N", default_value_t = 32)]
     strsize: usize,
+    /// Print structures in full (unabbreviated).
+    #[arg(short = 'v')]
+    verbose: bool,
+    /// Strings with non-ASCII bytes in hex; `-xx`: all strings in hex.
+    #[arg(short = 'x', action = ArgAction::Count)]
+    hex: u8,
+    /// Descriptors with their paths; `-yy`: sockets with their endpoints too.
+    #[arg(short = 'y', action = ArgAction::Count)]
+    decode_fds: u8,
+    /// Time spent in each call, `<0.000012>`.
+    #[arg(short = 'T')]
+    time_in_call: bool,
+    /// Time of day before each line; `-tt` with microseconds; `-ttt` as seconds since the epoch.
+    #[arg(short = 't', action = ArgAction::Count)]
+    timestamps: u8,
+    /// Time since the previous call's entry before each line.
+    #[arg(short = 'r')]
+    relative: bool,
+    /// Only calls that succeeded (`-e status=successful`).
+    #[arg(short = 'z')]
+    successful: bool,
+    /// Only calls that failed (`-e status=failed`).
+    #[arg(short = 'Z')]
+    failed: bool,
+    /// Quiet: accepted (sysgate prints no attach/detach messages); `-qq` also drops the
+    /// `+++ exited with N +++` lines.
+    #[arg(short = 'q', action = ArgAction::Count)]
+    quiet: u8,
+    /// strace options sysgate does not support yet (each is refused with a message).
+    #[command(flatten)]
+    unsupported: Unsupported,
     #[command(flatten)]
     common: Common,
     #[command(flatten)]
     prog: Program,
+}
+
+/// strace's options that sysgate refuses, so that none is silently ignored.
+#[derive(Args)]
+struct Unsupported {
+    #[arg(short = 'c', hide = true)]
+    count: bool,
+    #[arg(short = 'C', hide = true)]
+    count_too: bool,
+    #[arg(short = 'S', hide = true, value_name = "SORTBY")]
+    sort_by: Option<String>,
+    #[arg(short = 'w', hide = true)]
+    wall_clock: bool,
+    #[arg(short = 'i', hide = true)]
+    instruction_pointer: bool,
+    #[arg(short = 'k', hide = true)]
+    stack_trace: bool,
+    #[arg(short = 'n', hide = true)]
+    syscall_numbers: bool,
+    #[arg(short = 'X', hide = true, value_name = "FORMAT")]
+    xlat_style: Option<String>,
+    #[arg(short = 'p', hide = true, value_name = "PID")]
+    attach: Option<String>,
+    #[arg(short = 'u', hide = true, value_name = "USER")]
+    user: Option<String>,
+    #[arg(short = 'P', hide = true, value_name = "PATH")]
+    path: Option<String>,
+    #[arg(short = 'a', hide = true, value_name = "COLUMN")]
+    align: Option<String>,
+    #[arg(short = 'b', hide = true, value_name = "SYSCALL")]
+    detach_on: Option<String>,
+    #[arg(short = 'E', hide = true, value_name = "VAR")]
+    env: Option<String>,
+    #[arg(short = 'D', hide = true)]
+    daemon: bool,
+}
+
+impl Unsupported {
+    /// The message for the first unsupported option given, if any.
+    fn refusal(&self) -> Option<String> {
+        let counting = "not supported yet (counting across the process tree needs the planned \
+                        `sysgate count`)";
+        let flags: [(bool, &str, &str); 15] = [
+            (self.count, "-c", counting),
+            (self.count_too, "-C", counting),
+            (self.sort_by.is_some(), "-S", counting),
+            (self.wall_clock, "-w", counting),
+            (self.instruction_pointer, "-i", "not supported yet"),
+            (self.stack_trace, "-k", "not supported yet"),
+            (self.syscall_numbers, "-n", "not supported yet"),
+            (self.xlat_style.is_some(), "-X", "not supported yet"),
+            (self.attach.is_some(), "-p", "not supported (sysgate runs inside the program it starts; it cannot attach)"),
+            (self.user.is_some(), "-u", "not supported yet"),
+            (self.path.is_some(), "-P", "not supported yet"),
+            (self.align.is_some(), "-a", "not supported yet"),
+            (self.detach_on.is_some(), "-b", "not supported yet"),
+            (self.env.is_some(), "-E", "not supported yet"),
+            (self.daemon, "-D", "not supported (there is no tracer process to detach)"),
+        ];
+        flags.iter().find(|(on, _, _)| *on).map(|(_, flag, why)| format!("trace {flag}: {why}"))
+    }
 }
 
 fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
@@ -94,37 +191,96 @@ fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn runtime_library() -> Result<PathBuf, String> {
+/// `sysgate-loader`, which sits beside `sysgate`.
+fn loader_path() -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find sysgate's own path: {e}"))?;
-    let lib = exe.with_file_name("libsysgate_preload.so");
-    if lib.is_file() {
-        Ok(lib)
+    let loader = exe.with_file_name("sysgate-loader");
+    if loader.is_file() {
+        Ok(loader)
     } else {
         Err(format!(
-            "runtime library {} not found (build the whole workspace: cargo build --release)",
-            lib.display()
+            "{} not found (build the whole workspace: cargo build --release)",
+            loader.display()
         ))
     }
 }
 
-fn trace_set(exprs: &[String]) -> Result<sysgate_abi::SyscallSet, String> {
-    let mut set = sysgate_abi::SyscallSet::all();
+/// What the `-e` expressions select.
+struct Qualifiers {
+    set: sysgate_abi::SyscallSet,
+    /// `tracer::status` bits (successful 1, failed 2, unfinished 4, unavailable 8, detached 16).
+    status: u8,
+}
+
+const STATUS_NAMES: [(&str, u8); 5] =
+    [("successful", 1), ("failed", 2), ("unfinished", 4), ("unavailable", 8), ("detached", 16)];
+const STATUS_ALL: u8 = 31;
+
+fn parse_status(v: &str) -> Result<u8, String> {
+    let (negate, body) = match v.strip_prefix('!') {
+        Some(b) => (true, b),
+        None => (false, v),
+    };
+    let mut bits = 0u8;
+    for w in body.split(',') {
+        bits |= match w {
+            "all" => STATUS_ALL,
+            "none" => 0,
+            _ => match STATUS_NAMES.iter().find(|(n, _)| *n == w) {
+                Some((_, b)) => *b,
+                None => return Err(format!("invalid status '{w}'")),
+            },
+        };
+    }
+    Ok(if negate { !bits & STATUS_ALL } else { bits })
+}
+
+/// Checks a `-e signal=` set (names with or without `SIG`, numbers, `all`, `none`, `!`).
+fn check_signal_set(v: &str) -> Result<(), String> {
+    let body = v.strip_prefix('!').unwrap_or(v);
+    for w in body.split(',') {
+        let known = matches!(w, "all" | "none")
+            || w.parse::<i32>().is_ok_and(|n| (1..=64).contains(&n))
+            || sysgate_abi::signal::number(w).is_some()
+            || sysgate_abi::signal::number(&format!("SIG{w}")).is_some();
+        if !known {
+            return Err(format!("invalid signal '{w}'"));
+        }
+    }
+    Ok(())
+}
+
+fn qualifiers(exprs: &[String], successful: bool, failed: bool) -> Result<Qualifiers, String> {
+    let mut q = Qualifiers { set: sysgate_abi::SyscallSet::all(), status: STATUS_ALL };
+    // -z and -Z are shorthands for status=; together they select both.
+    if successful || failed {
+        q.status = if successful { 1 } else { 0 } | if failed { 2 } else { 0 };
+    }
     for e in exprs {
-        let (q, v) = match e.split_once('=') {
+        let (name, v) = match e.split_once('=') {
             Some((q, v)) => (q, v),
             None => ("trace", e.as_str()),
         };
-        match q {
-            "trace" | "t" => set = sysgate_abi::parse_trace_set(v).map_err(|err| err.to_string())?,
+        match name {
+            "trace" | "t" => q.set = sysgate_abi::parse_trace_set(v).map_err(|err| err.to_string())?,
+            "status" => q.status = parse_status(v)?,
+            // Accepted and checked; sysgate does not print signal delivery lines yet, so the
+            // set has nothing to select.
+            "signal" | "signals" | "s" => check_signal_set(v)?,
             other => return Err(format!("-e {other}=… is not supported yet")),
         }
     }
-    Ok(set)
+    Ok(q)
+}
+
+/// `FILE` as hex, for the configuration string (a path may hold `;`).
+fn hex_bytes(b: &[u8]) -> String {
+    b.iter().map(|c| format!("{c:02x}")).collect()
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let lib = match runtime_library() {
+    let loader_bin = match loader_path() {
         Ok(l) => l,
         Err(e) => return fail(e, 1),
     };
@@ -132,44 +288,88 @@ fn main() -> ExitCode {
         Ok(fd) => fd,
         Err(e) => return fail(format!("cannot set up diagnostics: {e}"), 1),
     };
-    let (prog, config, out_fd, show_execve, out_file, prefix_pid) = match &cli.cmd {
-        Cmd::Run(r) => (&r.prog, format!("tool=run;follow=1{}", r.common.config()), -1, false, None, false),
+    let (prog, config, out_fd, show_execve, mut out_file, prefix_pid) = match &cli.cmd {
+        Cmd::Run(r) => (&r.prog, format!("tool=run;follow=1{}", r.common.config()), -1, false, Sink::Stderr, false),
         Cmd::Trace(t) => {
-            let set = match trace_set(&t.expr) {
-                Ok(s) => s,
+            if let Some(msg) = t.unsupported.refusal() {
+                return fail(msg, 1);
+            }
+            let q = match qualifiers(&t.expr, t.successful, t.failed) {
+                Ok(q) => q,
                 Err(e) => return fail(e, 1),
             };
-            let (out_fd, file) = match &t.output {
+            let follow = t.follow > 0;
+            // -ff without -o is -f (as in strace).
+            let per_process = t.follow > 1 && t.output.as_ref().is_some_and(|p| !is_pipe(p));
+            let (out_fd, sink) = match &t.output {
+                Some(path) if is_pipe(path) => {
+                    let cmd = path.as_os_str().to_string_lossy()[1..].to_string();
+                    let child = match std::process::Command::new("/bin/sh")
+                        .arg("-c")
+                        .arg(&cmd)
+                        .stdin(std::process::Stdio::piped())
+                        .spawn()
+                    {
+                        Ok(c) => c,
+                        Err(e) => return fail(format!("can't run '{cmd}': {e}"), 1),
+                    };
+                    let Some(stdin) = child.stdin.as_ref() else {
+                        return fail(format!("can't run '{cmd}': no pipe"), 1);
+                    };
+                    match loader::high_copy(stdin) {
+                        Ok(fd) => (fd, Sink::Pipe(child)),
+                        Err(e) => return fail(format!("can't run '{cmd}': {e}"), 1),
+                    }
+                }
+                Some(path) if per_process => match std::path::absolute(path) {
+                    // Each process opens FILE.<pid> itself, on its first line.
+                    Ok(abs) => (-1, Sink::PerProcess(abs)),
+                    Err(e) => return fail(format!("can't fopen '{}': {e}", path.display()), 1),
+                },
                 Some(path) => match loader::open_output(path) {
                     Ok(f) => match loader::high_copy(&f) {
-                        Ok(fd) => (fd, Some(f)),
+                        Ok(fd) => (fd, Sink::File(f)),
                         Err(e) => return fail(format!("{}: {e}", path.display()), 1),
                     },
                     Err(e) => return fail(format!("can't fopen '{}': {e}", path.display()), 1),
                 },
-                None => (diag, None),
+                None => (diag, Sink::Stderr),
             };
-            let prefix = match (t.follow, t.output.is_some()) {
-                (false, _) => "none",
-                (true, true) => "pid",
-                (true, false) => "bracket",
+            let to_file = t.output.is_some();
+            let prefix = match (follow, to_file, per_process) {
+                (false, _, _) | (_, _, true) => "none",
+                (true, true, false) => "pid",
+                (true, false, false) => "bracket",
             };
             let mut words = String::new();
-            let _ = set.write_words(&mut words);
+            let _ = q.set.write_words(&mut words);
+            let ff = match &sink {
+                Sink::PerProcess(p) => hex_bytes(p.as_os_str().as_encoded_bytes()),
+                _ => String::new(),
+            };
             let config = format!(
-                "tool=trace;follow={};tofile={};s={};prefix={};set={}{}",
-                t.follow as u8,
-                t.output.is_some() as u8,
+                "tool=trace;follow={};tofile={};s={};prefix={};set={};status={};x={};v={};y={};t={};r={};T={};q={};ff={}{}",
+                follow as u8,
+                to_file as u8,
                 t.strsize,
                 prefix,
                 words,
+                q.status,
+                t.hex.min(2),
+                t.verbose as u8,
+                t.decode_fds.min(2),
+                t.timestamps.min(3),
+                t.relative as u8,
+                t.time_in_call as u8,
+                t.quiet,
+                ff,
                 t.common.config()
             );
-            (&t.prog, config, out_fd, true, file, t.follow && t.output.is_some())
+            (&t.prog, config, out_fd, true, sink, prefix == "pid")
         }
     };
     let argv0 = &prog.argv[0];
-    let program = match loader::resolve(argv0) {
+    let program = match loader::resolve(argv0).and_then(|p| loader::validate(&p).map(|_| p)) {
         Ok(p) => p,
         Err(e) => {
             let code = e.code as u8;
@@ -180,7 +380,7 @@ fn main() -> ExitCode {
         program: &program,
         argv0,
         args: &prog.argv[1..],
-        runtime: &lib,
+        loader: &loader_bin,
         config,
         out_fd,
         diag_fd: diag,
@@ -196,21 +396,52 @@ fn main() -> ExitCode {
     if let (Some(sig), true) = (status.signal(), matches!(cli.cmd, Cmd::Trace(_))) {
         let name = sysgate_abi::signal::name(sig).unwrap_or("SIG?");
         let core = if status.core_dumped() { " (core dumped)" } else { "" };
-        let pid = if prefix_pid { format!("{pid:<5} ") } else { String::new() };
-        let line = format!("{pid}+++ killed by {name}{core} +++\n");
-        let _ = write_out(line.as_bytes(), &out_file);
+        let prefix = if prefix_pid { format!("{pid:<5} ") } else { String::new() };
+        let line = format!("{prefix}+++ killed by {name}{core} +++\n");
+        let _ = out_file.write(line.as_bytes(), pid);
     }
-    drop(out_file);
+    out_file.finish();
     loader::exit_like(status)
 }
 
-/// Appends to the trace output: the `-o` file, or sysgate's stderr.
-fn write_out(bytes: &[u8], file: &Option<std::fs::File>) -> std::io::Result<()> {
-    match file {
-        Some(f) => {
-            let mut f: &std::fs::File = f;
-            f.write_all(bytes)
+/// `-o |CMD` or `-o !CMD`.
+fn is_pipe(p: &std::path::Path) -> bool {
+    matches!(p.as_os_str().as_encoded_bytes().first(), Some(b'|' | b'!'))
+}
+
+/// Where sysgate itself appends to the trace (the `+++ killed by` line of the first process).
+enum Sink {
+    Stderr,
+    File(std::fs::File),
+    /// `-ff -o FILE`: FILE (absolute); process PID writes FILE.PID.
+    PerProcess(PathBuf),
+    /// `-o |CMD`: the shell running CMD, reading the trace on its stdin.
+    Pipe(std::process::Child),
+}
+
+impl Sink {
+    fn write(&mut self, bytes: &[u8], pid: u32) -> std::io::Result<()> {
+        match self {
+            Sink::Stderr => std::io::stderr().write_all(bytes),
+            Sink::File(f) => f.write_all(bytes),
+            Sink::PerProcess(p) => {
+                let mut name = p.clone().into_os_string();
+                name.push(format!(".{pid}"));
+                std::fs::OpenOptions::new().append(true).create(true).open(name)?.write_all(bytes)
+            }
+            Sink::Pipe(c) => match c.stdin.as_mut() {
+                Some(s) => s.write_all(bytes),
+                None => Ok(()),
+            },
         }
-        None => std::io::stderr().write_all(bytes),
+    }
+
+    /// Closes sysgate's end of a pipe. The command sees the end of the trace once the last
+    /// writer is gone (sysgate's own inherited copy goes when sysgate exits), so it is not
+    /// waited for.
+    fn finish(self) {
+        if let Sink::Pipe(mut c) = self {
+            drop(c.stdin.take());
+        }
     }
 }

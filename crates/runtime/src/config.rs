@@ -3,28 +3,27 @@
 //! the environment it was given.
 //!
 //! Variables:
-//! - `SYSGATE_CONFIG=key=value;key=value…`: `lib=` (absolute path of the runtime library),
-//!   `follow=0|1`, plus the tool's own keys (parsed by the tool, see [`Config::raw`]);
+//! - `SYSGATE_CONFIG=key=value;key=value…`: `loader=` (absolute path of `sysgate-loader`),
+//!   `follow=0|1`, `rewrite=0`, `vdso=`, plus the tool's own keys (see [`Config::raw`]);
+//! - `SYSGATE_EXEC=<path>`: the program `sysgate-loader` is to start;
 //! - `SYSGATE_FDS=out,diag`: the runtime's file descriptors (trace output, diagnostics);
 //! - `SYSGATE_ROOT=<pid>`: the first process sysgate started;
 //! - `SYSGATE_SECCOMP=1`: the vsyscall filter is already installed in this process tree;
 //! - `SYSGATE_UNTRACED=1`: this image belongs to a process the tool does not show;
 //! - `SYSGATE_EXECVE=<hex>`: the image was entered by a traced `execve` whose envp pointer was
 //!   this (the tool prints the `execve(...) = 0` line);
-//! - `LD_PRELOAD`: our library first; the program's own entries are kept.
 #![allow(unsafe_code)]
 
 use core::cell::UnsafeCell;
 
 const RAW_CAP: usize = 8192;
-const LIB_CAP: usize = 1024;
-const PRELOAD_CAP: usize = 4096;
+const EXE_CAP: usize = 4096;
 
 pub struct Config {
     raw: [u8; RAW_CAP],
     raw_len: usize,
-    lib: [u8; LIB_CAP],
-    lib_len: usize,
+    /// `SYSGATE_EXEC`: the program the loader is to start (NUL-terminated), or null.
+    exec: *const u8,
     /// Children (threads and processes) are shown too.
     pub follow: bool,
     /// This image's first thread is shown.
@@ -35,8 +34,10 @@ pub struct Config {
     pub root_pid: i32,
     /// The vsyscall seccomp filter is in place for this process tree.
     pub seccomp: bool,
-    /// The program's own `LD_PRELOAD` value (without our library), as rewritten into its env.
-    preload: [u8; PRELOAD_CAP],
+    /// The program's absolute path: what `/proc/self/exe` names natively (it names
+    /// `sysgate-loader` here).
+    exe: [u8; EXE_CAP],
+    exe_len: usize,
 }
 
 impl Config {
@@ -51,8 +52,14 @@ impl Config {
             (k == key).then_some(v)
         })
     }
-    pub fn lib(&self) -> &[u8] {
-        &self.lib[..self.lib_len]
+    /// The program's absolute path (what `/proc/self/exe` would name), if known.
+    pub fn exe(&self) -> Option<&[u8]> {
+        (self.exe_len > 0).then(|| &self.exe[..self.exe_len])
+    }
+
+    /// The program to start (`SYSGATE_EXEC`), a NUL-terminated string.
+    pub fn exec_path(&self) -> Option<*const u8> {
+        (!self.exec.is_null()).then_some(self.exec)
     }
 }
 
@@ -62,15 +69,24 @@ unsafe impl Sync for Cell {}
 static CONFIG: Cell = Cell(UnsafeCell::new(Config {
     raw: [0; RAW_CAP],
     raw_len: 0,
-    lib: [0; LIB_CAP],
-    lib_len: 0,
+    exec: core::ptr::null(),
     follow: false,
     follow_root: true,
     execve_envp: None,
     root_pid: 0,
     seccomp: false,
-    preload: [0; PRELOAD_CAP],
+    exe: [0; EXE_CAP],
+    exe_len: 0,
 }));
+
+/// Records the program's absolute path (the loader calls this before arming the runtime).
+pub fn set_exe(path: &[u8]) {
+    // SAFETY: single-threaded start-up.
+    let c = unsafe { &mut *CONFIG.0.get() };
+    let n = path.len().min(EXE_CAP);
+    c.exe[..n].copy_from_slice(&path[..n]);
+    c.exe_len = n;
+}
 
 /// Records whether the vsyscall filter is in place (it is inherited by every later image).
 pub(crate) fn note_seccomp(on: bool) {
@@ -119,8 +135,7 @@ fn parse_dec(s: &[u8]) -> Option<i32> {
 }
 
 /// Reads and removes the runtime's variables from the environment array `envp` (in place, so
-/// that the program's `environ` no longer holds them). Returns false if `SYSGATE_CONFIG` is
-/// absent (the library was preloaded by someone else: stay out of the way).
+/// that the program never sees them). Returns false if `SYSGATE_CONFIG` is absent.
 ///
 /// # Safety
 /// `envp` must be the process's NUL-terminated environment array, single-threaded start-up.
@@ -166,8 +181,10 @@ pub unsafe fn init_from_env(envp: *mut *const u8) -> bool {
         } else if let Some(v) = s.strip_prefix(b"SYSGATE_EXECVE=") {
             c.execve_envp = parse_hex(v);
             keep = None;
-        } else if s.starts_with(b"LD_PRELOAD=") {
-            keep = Some(p); // fixed up below once we know our library's path
+        } else if s.starts_with(b"SYSGATE_EXEC=") {
+            // SAFETY: the value starts 13 bytes into this NUL-terminated string.
+            c.exec = unsafe { p.add(13) };
+            keep = None;
         }
         if let Some(k) = keep {
             // SAFETY: `write < read`, inside the array.
@@ -178,68 +195,9 @@ pub unsafe fn init_from_env(envp: *mut *const u8) -> bool {
     if !found {
         return false;
     }
-    if let Some(lib) = c.get("lib") {
-        let n = lib.len().min(LIB_CAP);
-        let mut tmp = [0u8; LIB_CAP];
-        tmp[..n].copy_from_slice(&lib.as_bytes()[..n]);
-        c.lib[..n].copy_from_slice(&tmp[..n]);
-        c.lib_len = n;
-    }
     c.follow = c.get("follow") == Some("1");
     if c.root_pid == 0 {
         c.root_pid = crate::raw::getpid();
-    }
-    // Take our library out of LD_PRELOAD; drop the variable if nothing else is left.
-    let mut i = 0usize;
-    loop {
-        // SAFETY: NUL-terminated array, compacted above.
-        let p = unsafe { *envp.add(i) };
-        if p.is_null() {
-            break;
-        }
-        // SAFETY: NUL-terminated string.
-        let s = unsafe { core::slice::from_raw_parts(p, strlen(p)) };
-        if let Some(v) = s.strip_prefix(b"LD_PRELOAD=") {
-            let lib_len = c.lib_len;
-            let mut out = [0u8; PRELOAD_CAP];
-            let mut n = 0usize;
-            for part in v.split(|&b| b == b':' || b == b' ') {
-                if part.is_empty() || part == &c.lib[..lib_len] {
-                    continue;
-                }
-                if n != 0 && n < PRELOAD_CAP {
-                    out[n] = b':';
-                    n += 1;
-                }
-                let m = part.len().min(PRELOAD_CAP - n);
-                out[n..n + m].copy_from_slice(&part[..m]);
-                n += m;
-            }
-            if n == 0 {
-                // Remove the entry: shift the rest down.
-                let mut j = i;
-                loop {
-                    // SAFETY: inside the NUL-terminated array.
-                    unsafe {
-                        let next = *envp.add(j + 1);
-                        *envp.add(j) = next;
-                        if next.is_null() {
-                            break;
-                        }
-                    }
-                    j += 1;
-                }
-                continue;
-            }
-            let pre = b"LD_PRELOAD=";
-            let total = (pre.len() + n).min(PRELOAD_CAP - 1);
-            c.preload[..pre.len()].copy_from_slice(pre);
-            c.preload[pre.len()..total].copy_from_slice(&out[..total - pre.len()]);
-            c.preload[total] = 0;
-            // SAFETY: inside the array; the new string lives in static storage.
-            unsafe { *envp.add(i) = c.preload.as_ptr() };
-        }
-        i += 1;
     }
     true
 }

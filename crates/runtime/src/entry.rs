@@ -361,6 +361,8 @@ pub(crate) const RUNTIME_NRS: &[u32] = &[
     sys::__NR_close_range,
     sys::__NR_arch_prctl,
     sys::__NR_exit,
+    sys::__NR_readlink,
+    sys::__NR_readlinkat,
 ];
 
 /// The tool's own subscriptions (the entry's table also holds [`RUNTIME_NRS`]).
@@ -488,6 +490,7 @@ fn run_syscall(call: &mut Call<'_>) -> i64 {
         sys::__NR_close_range => fds::close_range(a),
         sys::__NR_sigaltstack => signals::sigaltstack(a, call.regs.rsp),
         sys::__NR_arch_prctl => thread::arch_prctl(call.thread, a),
+        sys::__NR_readlink | sys::__NR_readlinkat => crate::procexe::readlink(call.nr as u32, a),
         _ => raw::syscall6(call.nr as u32, a),
     }
 }

@@ -1,12 +1,15 @@
-//! `execve`/`execveat`: the new image starts with the runtime again.
+//! `execve`/`execveat`: the new image starts under sysgate again, from its first instruction.
 //!
-//! The program's environment is passed on with the runtime's variables put back in front
-//! (`LD_PRELOAD` with our library first, `SYSGATE_CONFIG`, `SYSGATE_FDS`, and for the tool
-//! `SYSGATE_UNTRACED`/`SYSGATE_EXECVE`). A statically linked or non-x86-64 image cannot be
-//! preloaded: it runs untraced and a `sysgate:` warning says so.
+//! The call becomes `execve(sysgate-loader, same argv, env + SYSGATE_EXEC=<path> + the runtime's
+//! variables)`; the loader maps the program in the new image. Once the loader runs, the old
+//! image is gone, so everything the kernel would refuse is checked first and reported to the
+//! program exactly as the kernel would (ENOENT, EACCES, ENOEXEC, a missing interpreter…).
+//! An image the loader cannot run (an ELF for another machine, e.g. i386) is exec'd by the
+//! kernel itself and runs untraced, with a `sysgate:` warning.
 
 use crate::api::Call;
 use crate::config;
+use sysgate_abi::elf;
 use crate::fds;
 use crate::guest;
 use crate::raw::{self, sys};
@@ -14,6 +17,7 @@ use crate::thread::Thread;
 
 const STR_SPACE: usize = 16 * 1024;
 const MAX_ENV: usize = 1 << 20;
+const PATH_MAX: usize = 4096;
 
 /// A bump writer over the scratch mapping's string area.
 struct Strings {
@@ -40,46 +44,23 @@ impl Strings {
     }
 }
 
-fn hex(v: u64, buf: &mut [u8; 16]) -> &[u8] {
-    let mut n = 0;
-    let mut tmp = [0u8; 16];
-    let mut x = v;
-    loop {
-        tmp[n] = b"0123456789abcdef"[(x & 15) as usize];
-        n += 1;
-        x >>= 4;
-        if x == 0 {
-            break;
-        }
-    }
-    for i in 0..n {
-        buf[i] = tmp[n - 1 - i];
-    }
-    &buf[..n]
-}
-
-fn dec(v: i32, buf: &mut [u8; 16]) -> &[u8] {
-    let mut h = [0u8; 16];
-    let mut n = 0;
+fn dec(v: i64, buf: &mut [u8; 24]) -> &[u8] {
+    let mut n = buf.len();
     let neg = v < 0;
-    let mut x = (v as i64).unsigned_abs();
+    let mut x = v.unsigned_abs();
     loop {
-        h[n] = b'0' + (x % 10) as u8;
-        n += 1;
+        n -= 1;
+        buf[n] = b'0' + (x % 10) as u8;
         x /= 10;
         if x == 0 {
             break;
         }
     }
-    let mut o = 0;
     if neg {
-        buf[0] = b'-';
-        o = 1;
+        n -= 1;
+        buf[n] = b'-';
     }
-    for i in 0..n {
-        buf[o + i] = h[n - 1 - i];
-    }
-    &buf[..o + n]
+    &buf[n..]
 }
 
 fn ensure_scratch(t: &mut Thread, need: usize) -> Option<u64> {
@@ -97,60 +78,137 @@ fn ensure_scratch(t: &mut Thread, need: usize) -> Option<u64> {
     Some(m)
 }
 
-/// Warns when `path` is an ELF image the preloaded runtime cannot enter.
-fn check_image(path: u64) {
-    let mut name = [0u8; 512];
-    let Some(n) = guest::read_cstr(path, &mut name[..511]) else { return };
-    let fd = raw::syscall3(sys::__NR_open, name.as_ptr() as u64, (sys::O_RDONLY | sys::O_CLOEXEC) as u64, 0);
+fn err(e: u32) -> i64 {
+    -(e as i64)
+}
+
+/// What the kernel would say about executing the NUL-terminated `path`, one level of `#!`
+/// deep: `Ok(true)` if the loader can start it, `Ok(false)` if only the kernel can (another
+/// machine), `Err(-errno)` if the exec must fail.
+fn check(path: &[u8], depth: u32) -> Result<bool, i64> {
+    let p = path.as_ptr() as u64;
+    let mut st = [0u64; 18]; // struct stat (144 bytes)
+    let r = raw::syscall2(sys::__NR_stat, p, st.as_mut_ptr() as u64);
+    if r < 0 {
+        return Err(r);
+    }
+    let mode = st[3] as u32; // st_mode (after st_dev, st_ino, st_nlink)
+    if mode & sys::S_IFMT != sys::S_IFREG {
+        return Err(err(sys::EACCES));
+    }
+    let r = raw::syscall2(sys::__NR_access, p, 1 /* X_OK */);
+    if r < 0 {
+        return Err(r);
+    }
+    let fd = raw::syscall3(sys::__NR_open, p, (sys::O_RDONLY | sys::O_CLOEXEC) as u64, 0);
     if fd < 0 {
+        return Err(fd);
+    }
+    let mut head = [0u8; 4096];
+    let n = raw::syscall4(sys::__NR_pread64, fd as u64, head.as_mut_ptr() as u64, head.len() as u64, 0);
+    let result = (|| {
+        let n = usize::try_from(n).map_err(|_| n)?;
+        if let Some((interp, _)) = elf::shebang(&head[..n]) {
+            if depth >= 4 {
+                return Err(err(sys::ELOOP));
+            }
+            let mut ipath = [0u8; PATH_MAX + 1];
+            if interp.len() > PATH_MAX {
+                return Err(err(sys::ENAMETOOLONG));
+            }
+            ipath[..interp.len()].copy_from_slice(interp);
+            return check(&ipath[..interp.len() + 1], depth + 1).map(|_| true);
+        }
+        match elf::plan(&head[..n]) {
+            Ok(plan) => {
+                if let Some((off, len)) = plan.interp {
+                    let mut ipath = [0u8; PATH_MAX + 1];
+                    let len = (len as usize).min(PATH_MAX);
+                    let got = raw::syscall4(sys::__NR_pread64, fd as u64, ipath.as_mut_ptr() as u64, len as u64, off);
+                    if got != len as i64 {
+                        return Err(err(sys::ENOEXEC));
+                    }
+                    let r = raw::syscall2(sys::__NR_access, ipath.as_ptr() as u64, 0);
+                    if r < 0 {
+                        return Err(r);
+                    }
+                }
+                Ok(true)
+            }
+            // The kernel runs other machines' ELF images (i386, with IA-32 emulation).
+            Err(elf::ElfError::NotX86_64(_)) => Ok(false),
+            Err(elf::ElfError::NotElf) => Err(err(sys::ENOEXEC)),
+            Err(_) => Err(err(sys::ENOEXEC)),
+        }
+    })();
+    raw::syscall1(sys::__NR_close, fd as u64);
+    result
+}
+
+fn warn(path: &[u8], why: &[u8]) {
+    let d = fds::diag_fd();
+    if d < 0 {
         return;
     }
-    let mut eh = [0u8; 64];
-    let got = raw::syscall4(sys::__NR_pread64, fd as u64, eh.as_mut_ptr() as u64, 64, 0);
-    let mut why: Option<&[u8]> = None;
-    if got == 64 && &eh[..4] == b"\x7fELF" {
-        let class = eh[4];
-        let machine = u16::from_le_bytes([eh[18], eh[19]]);
-        if class != 2 || machine != 62 {
-            why = Some(b"is not an x86-64 program; it runs untraced");
-        } else {
-            let phoff = u64::from_le_bytes([eh[32], eh[33], eh[34], eh[35], eh[36], eh[37], eh[38], eh[39]]);
-            let phnum = u16::from_le_bytes([eh[56], eh[57]]) as usize;
-            let mut ph = [0u8; 56 * 32];
-            let n = phnum.min(32) * 56;
-            let got = raw::syscall4(sys::__NR_pread64, fd as u64, ph.as_mut_ptr() as u64, n as u64, phoff);
-            if got == n as i64 {
-                let interp = ph[..n].chunks(56).any(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]) == 3);
-                if !interp {
-                    why = Some(b"is statically linked; it runs untraced (static programs are not supported yet)");
-                }
-            }
-        }
+    let mut line = [0u8; 700];
+    let mut l = 0;
+    for part in [b"sysgate: " as &[u8], path, b": ", why, b"\n"] {
+        let m = part.len().min(line.len() - l);
+        line[l..l + m].copy_from_slice(&part[..m]);
+        l += m;
     }
-    raw::syscall1(sys::__NR_close, fd as u64);
-    if let Some(why) = why {
-        let d = fds::diag_fd();
-        if d >= 0 {
-            let mut line = [0u8; 700];
-            let mut l = 0;
-            for part in [b"sysgate: " as &[u8], &name[..n], b": ", why, b"\n"] {
-                let m = part.len().min(line.len() - l);
-                line[l..l + m].copy_from_slice(&part[..m]);
-                l += m;
-            }
-            raw::write_all(d, &line[..l]);
-        }
-    }
+    raw::write_all(d, &line[..l]);
 }
 
 pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
     let a = call.regs.args();
     let nr = call.nr as u32;
-    let envp = if nr == sys::__NR_execve { a[2] } else { a[3] };
-    let cfg = config::get();
-    if nr == sys::__NR_execve {
-        check_image(a[0]);
+    let (path_p, argv, envp) = if nr == sys::__NR_execve {
+        (a[0], a[1], a[2])
+    } else {
+        // execveat: only the forms that name a path the loader can open are re-entered
+        // (AT_FDCWD or an absolute path); fd-relative ones are exec'd by the kernel untraced.
+        let absolute = {
+            let mut c = [0u8; 1];
+            guest::read(a[1], &mut c) && c[0] == b'/'
+        };
+        if !(a[0] as i32 == sys::AT_FDCWD || absolute) || a[4] & sys::AT_EMPTY_PATH as u64 != 0 {
+            warn(b"execveat", b"descriptor-relative exec runs untraced");
+            return raw::syscall6(nr, a);
+        }
+        (a[1], a[2], a[3])
+    };
+    let mut path = [0u8; PATH_MAX + 1];
+    let Some(mut plen) = guest::read_cstr(path_p, &mut path[..PATH_MAX]) else {
+        return err(sys::EFAULT);
+    };
+    if plen == PATH_MAX {
+        return err(sys::ENAMETOOLONG);
     }
+    if plen == 0 {
+        return err(sys::ENOENT);
+    }
+    // `/proc/self/exe` is the loader; natively it is the program.
+    if crate::procexe::names_own_exe(&path[..plen]) {
+        if let Some(exe) = config::get().exe() {
+            let n = exe.len().min(PATH_MAX);
+            path[..n].copy_from_slice(&exe[..n]);
+            path[n] = 0;
+            plen = n;
+        }
+    }
+    match check(&path[..plen + 1], 0) {
+        Err(e) => return e,
+        Ok(false) => {
+            warn(&path[..plen], b"not an x86-64 program; it runs untraced");
+            return raw::syscall6(nr, a);
+        }
+        Ok(true) => {}
+    }
+    let cfg = config::get();
+    let Some(loader) = cfg.get("loader") else {
+        return raw::syscall6(nr, a);
+    };
 
     // Count the program's environment (pointers read through the guest copy).
     let mut count = 0usize;
@@ -158,92 +216,56 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         loop {
             let mut p = 0u64;
             if !guest::read_struct(envp + (count * 8) as u64, &mut p) {
-                return -(sys::EFAULT as i64);
+                return err(sys::EFAULT);
             }
             if p == 0 {
                 break;
             }
             count += 1;
             if count > MAX_ENV {
-                return -(sys::E2BIG as i64);
+                return err(sys::E2BIG);
             }
         }
     }
-    let ptr_bytes = (count + 8) * 8;
-    let Some(base) = ensure_scratch(call.thread, ptr_bytes + STR_SPACE) else {
-        return raw::syscall6(nr, a);
+    let ptr_bytes = (count + 12) * 8;
+    let Some(base) = ensure_scratch(call.thread, ptr_bytes + STR_SPACE + PATH_MAX) else {
+        return err(sys::ENOMEM);
     };
-    let mut strings = Strings { base: base + ptr_bytes as u64, used: 0, cap: STR_SPACE };
+    let mut strings = Strings { base: base + ptr_bytes as u64, used: 0, cap: STR_SPACE + PATH_MAX };
     let mut out = 0usize;
     let put = |p: u64, out: &mut usize| {
         guest::write_struct(base + (*out * 8) as u64, &p);
         *out += 1;
     };
-
-    // The program's own LD_PRELOAD, kept after ours.
-    let mut theirs = [0u8; 4096];
-    let mut theirs_len = 0usize;
     for i in 0..count {
         let mut p = 0u64;
         guest::read_struct(envp + (i * 8) as u64, &mut p);
-        let mut head = [0u8; 16];
+        let mut head = [0u8; 8];
         let n = guest::read_cstr(p, &mut head).unwrap_or(0);
-        if head[..n].starts_with(b"LD_PRELOAD=") {
-            if let Some(m) = guest::read_cstr(p + 11, &mut theirs[..4095]) {
-                theirs_len = m;
-            }
-        } else if head[..n].starts_with(b"SYSGATE_") {
-            // stale copies of our variables: replaced below
-        } else {
+        if !head[..n].starts_with(b"SYSGATE_") {
             put(p, &mut out);
         }
     }
-    let lib = cfg.lib();
-    let mut ok = true;
-    let preload = if theirs_len > 0 {
-        strings.push(&[b"LD_PRELOAD=", lib, b":", &theirs[..theirs_len]])
-    } else {
-        strings.push(&[b"LD_PRELOAD=", lib])
-    };
-    let conf = strings.push(&[b"SYSGATE_CONFIG=", cfg.raw().as_bytes()]);
-    let mut b1 = [0u8; 16];
-    let mut b2 = [0u8; 16];
-    let fdstr = strings.push(&[b"SYSGATE_FDS=", dec(fds::out_fd(), &mut b1), b",", dec(fds::diag_fd(), &mut b2)]);
-    let mut b3 = [0u8; 16];
-    let root = strings.push(&[b"SYSGATE_ROOT=", dec(cfg.root_pid, &mut b3)]);
-    for s in [preload, conf, fdstr, root] {
+    let (mut b1, mut b2, mut b3) = ([0u8; 24], [0u8; 24], [0u8; 24]);
+    let mut ours = [
+        strings.push(&[b"SYSGATE_EXEC=", &path[..plen]]),
+        strings.push(&[b"SYSGATE_CONFIG=", cfg.raw().as_bytes()]),
+        strings.push(&[b"SYSGATE_FDS=", dec(fds::out_fd() as i64, &mut b1), b",", dec(fds::diag_fd() as i64, &mut b2)]),
+        strings.push(&[b"SYSGATE_ROOT=", dec(cfg.root_pid as i64, &mut b3)]),
+        if cfg.seccomp { strings.push(&[b"SYSGATE_SECCOMP=1"]) } else { Some(0) },
+        if call.thread.traced { strings.push(&[b"SYSGATE_EXECVE=1"]) } else { strings.push(&[b"SYSGATE_UNTRACED=1"]) },
+    ];
+    let loader_p = strings.push(&[loader.as_bytes()]);
+    for s in ours.iter_mut() {
         match s {
-            Some(p) => put(p, &mut out),
-            None => ok = false,
-        }
-    }
-    if cfg.seccomp {
-        match strings.push(&[b"SYSGATE_SECCOMP=1"]) {
-            Some(p) => put(p, &mut out),
-            None => ok = false,
-        }
-    }
-    if !call.thread.traced {
-        match strings.push(&[b"SYSGATE_UNTRACED=1"]) {
-            Some(p) => put(p, &mut out),
-            None => ok = false,
-        }
-    } else {
-        let mut hb = [0u8; 16];
-        match strings.push(&[b"SYSGATE_EXECVE=", hex(envp, &mut hb)]) {
-            Some(p) => put(p, &mut out),
-            None => ok = false,
+            Some(0) => {}
+            Some(p) => put(*p, &mut out),
+            None => return err(sys::E2BIG),
         }
     }
     put(0, &mut out);
-    if !ok {
-        return raw::syscall6(nr, a);
-    }
-    let mut b = a;
-    if nr == sys::__NR_execve {
-        b[2] = base;
-    } else {
-        b[3] = base;
-    }
-    raw::syscall6(nr, b)
+    let Some(loader_p) = loader_p else {
+        return err(sys::E2BIG);
+    };
+    raw::syscall3(sys::__NR_execve, loader_p, argv, base)
 }

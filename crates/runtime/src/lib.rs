@@ -34,6 +34,7 @@ pub mod fds;
 pub mod guest;
 #[cfg(not(test))]
 mod mem;
+pub mod procexe;
 pub mod raw;
 pub mod regs;
 pub mod rewrite;

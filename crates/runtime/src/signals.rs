@@ -108,9 +108,14 @@ fn set_action(sig: u32, act: &KSigaction, old: Option<&mut KSigaction>) -> i64 {
 /// Installs the runtime's SIGSYS, SIGSEGV and SIGBUS handlers and unblocks them.
 pub(crate) fn install() -> Result<(), i64> {
     let restorer = raw::sysgate_restorer as *const () as usize as u64;
+    // SA_ONSTACK: a thread that has an alternate signal stack gets the SIGSYS frame there, not
+    // on whatever stack the trapped code runs on (Go's goroutine stacks leave a syscall less
+    // than a kilobyte; a signal frame with AVX-512 state is three). The alternate stack is
+    // free whenever the program's own handlers are not on it, and nested delivery stacks
+    // below them when they are.
     let sigsys = KSigaction {
         handler: sud::sigsys as *const () as usize as u64,
-        flags: (sys::SA_SIGINFO | sys::SA_RESTORER) as u64,
+        flags: (sys::SA_SIGINFO | sys::SA_RESTORER | sys::SA_ONSTACK) as u64,
         restorer,
         mask: !0u64, // defer program signals for the few instructions the handler runs
     };
@@ -241,6 +246,17 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         if sig as u32 == sys::SIGSEGV && g[REG_RIP] == g[REG_RAX] && rewrite::is_sled_miss(g[REG_RSP]) {
             g[REG_RIP] = entry::slow_address();
             return;
+        }
+    }
+    // Page 0 holds the sled, execute-only through a protection key, so a NULL dereference
+    // faults with SEGV_PKUERR; natively nothing is mapped there (SEGV_MAPERR). Programs
+    // tell nil-pointer faults by that code (Go turns them into recoverable panics).
+    const SEGV_MAPERR: i32 = 1;
+    const SEGV_PKUERR: i32 = 4;
+    // SAFETY: valid for this delivery; only the code of a page-0 fault is changed.
+    unsafe {
+        if sig as u32 == sys::SIGSEGV && (*info).si_code == SEGV_PKUERR && (*info).si_addr < 4096 && rewrite::enabled() {
+            (*info).si_code = SEGV_MAPERR;
         }
     }
     forward(sig, info, uc);

@@ -13,11 +13,19 @@ pub mod tracer;
 
 use core::fmt;
 
-/// Read access to the traced program's memory.
+/// Read access to the traced program's memory, and what else the formatter may ask about the
+/// traced process.
 pub trait GuestMem {
     /// Copy exactly `buf.len()` bytes from guest address `addr`. Returns false if any
     /// byte is unreadable (the runtime's fixup-protected copy reports EFAULT). Never crashes.
     fn read(&self, addr: u64, buf: &mut [u8]) -> bool;
+
+    /// What descriptor `fd` refers to, as `-y` prints it between `<>` (a path, `pipe:[123]`,
+    /// `socket:[456]`; with `detail` a socket's endpoints, `TCP:[127.0.0.1:80->…]`): the
+    /// length written into `buf`, or `None` if it is not open or cannot be told.
+    fn fd_path(&self, _fd: i32, _detail: bool, _buf: &mut [u8]) -> Option<usize> {
+        None
+    }
 }
 
 /// Fixed-capacity line writer. On overflow it truncates silently (and remembers it);
@@ -118,7 +126,7 @@ impl fmt::Write for Out<'_> {
     }
 }
 
-/// Options that change how a trace line looks (strace's `-s`, `-x`, `-v`).
+/// Options that change how a trace line looks (strace's `-s`, `-x`, `-v`, `-y`).
 #[derive(Clone, Copy, Debug)]
 pub struct TraceOpts {
     /// Maximum string size printed (`-s`, default 32).
@@ -127,6 +135,9 @@ pub struct TraceOpts {
     pub xflag: u8,
     /// Print structures in full (`-v`).
     pub verbose: bool,
+    /// 1 (`-y`): descriptors with their paths, `3</etc/passwd>`; 2 (`-yy`): sockets with
+    /// their endpoints too.
+    pub decode_fds: u8,
 }
 
 impl Default for TraceOpts {
@@ -135,6 +146,7 @@ impl Default for TraceOpts {
             strsize: 32,
             xflag: 0,
             verbose: false,
+            decode_fds: 0,
         }
     }
 }

@@ -3,8 +3,10 @@
 //! one `write` to the output descriptor (opened `O_APPEND` by sysgate), so lines of different
 //! threads and processes never interleave mid-line.
 
-use crate::{trace, GuestMem, Out, TraceOpts};
+use crate::trace::{self, CallInfo};
+use crate::{GuestMem, Out, TraceOpts};
 use core::fmt::Write;
+use core::sync::atomic::{AtomicU64, Ordering};
 use sysgate_abi::x86_64::nr;
 use sysgate_abi::SyscallSet;
 use sysgate_runtime as rt;
@@ -21,7 +23,24 @@ pub enum Prefix {
     Pid,
 }
 
-/// The tracer's settings, from `SYSGATE_CONFIG` (keys `s`, `x`, `v`, `set`, `prefix`).
+/// Which calls `-e status=` keeps (strace's names); `-z` is `SUCCESSFUL`, `-Z` is `FAILED`.
+pub mod status {
+    /// Returned without an error.
+    pub const SUCCESSFUL: u8 = 1;
+    /// Returned an error.
+    pub const FAILED: u8 = 2;
+    /// Did not return (`exit_group`, a successful `execve` seen from the old image).
+    pub const UNFINISHED: u8 = 4;
+    /// Returned, but the value could not be fetched (never the case in-process).
+    pub const UNAVAILABLE: u8 = 8;
+    /// The tracer detached during the call (never the case in-process).
+    pub const DETACHED: u8 = 16;
+    /// Everything (the default).
+    pub const ALL: u8 = 31;
+}
+
+/// The tracer's settings, from `SYSGATE_CONFIG` (keys `s`, `x`, `v`, `y`, `set`, `prefix`,
+/// `status`, `t`, `r`, `T`, `q`, `ff`).
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
     pub opts: TraceOpts,
@@ -31,14 +50,31 @@ pub struct Settings {
     pub root: i32,
     /// Output goes to a file (`-o`), not to sysgate's stderr.
     pub to_file: bool,
+    /// [`status`] bits of the calls shown.
+    pub status: u8,
+    /// `-t` (1), `-tt` (2), `-ttt` (3): time of day before each line.
+    pub timestamps: u8,
+    /// `-r`: time since the previous call's entry before each line.
+    pub relative: bool,
+    /// `-T`: time spent in the call after each line.
+    pub time_in_call: bool,
+    /// `-qq`: no `+++ exited with N +++` lines.
+    pub quiet_exits: bool,
+    /// `-ff -o FILE`: FILE in hex; each process writes to `FILE.<pid>`.
+    pub per_process: Option<&'static str>,
 }
 
 impl Settings {
     /// Reads the settings from the configuration sysgate passed down.
-    pub fn from_config(cfg: &rt::config::Config) -> Settings {
+    pub fn from_config(cfg: &'static rt::config::Config) -> Settings {
         let num = |k: &str, d: usize| cfg.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
         Settings {
-            opts: TraceOpts { strsize: num("s", 32), xflag: num("x", 0) as u8, verbose: cfg.get("v") == Some("1") },
+            opts: TraceOpts {
+                strsize: num("s", 32),
+                xflag: num("x", 0) as u8,
+                verbose: cfg.get("v") == Some("1"),
+                decode_fds: num("y", 0) as u8,
+            },
             set: cfg.get("set").and_then(SyscallSet::from_words).unwrap_or(SyscallSet::all()),
             prefix: match cfg.get("prefix") {
                 Some("pid") => Prefix::Pid,
@@ -47,7 +83,18 @@ impl Settings {
             },
             root: cfg.root_pid,
             to_file: cfg.get("tofile") == Some("1"),
+            status: num("status", usize::from(status::ALL)) as u8,
+            timestamps: num("t", 0) as u8,
+            relative: cfg.get("r") == Some("1"),
+            time_in_call: cfg.get("T") == Some("1"),
+            quiet_exits: num("q", 0) >= 2,
+            per_process: cfg.get("ff").filter(|v| !v.is_empty()),
         }
+    }
+
+    /// Whether calls need their entry time.
+    fn timed(&self) -> bool {
+        self.timestamps > 0 || self.relative || self.time_in_call
     }
 }
 
@@ -72,30 +119,311 @@ fn settings() -> Settings {
         prefix: Prefix::None,
         root: 0,
         to_file: false,
+        status: status::ALL,
+        timestamps: 0,
+        relative: false,
+        time_in_call: false,
+        quiet_exits: false,
+        per_process: None,
     })
 }
+
+/// `tool_scratch` words (word 7 is the personality, below).
+mod scratch {
+    /// CLOCK_MONOTONIC at entry, ns (+1, so that 0 means "not taken").
+    pub const ENTRY_MONO: usize = 0;
+    /// CLOCK_REALTIME at entry, ns.
+    pub const ENTRY_REAL: usize = 1;
+    /// A value-result argument at entry: `1 << 63 | index << 56 | value` (value < 2^56).
+    pub const ENTRY_VALUE: usize = 2;
+    /// `-y`: `1 << 63 | index << 32 | length` of the path of a descriptor argument, saved on
+    /// entry at the end of the line buffer (`close`, `dup2`, `dup3`).
+    pub const ENTRY_FD: usize = 3;
+    /// `-ff`: `pid << 32 | fd` of the file this thread last wrote to.
+    pub const PER_PROCESS: usize = 5;
+}
+
+const TAGGED: u64 = 1 << 63;
+/// Room kept at the end of the line buffer for a descriptor's path captured on entry.
+const FD_ROOM: usize = 1024;
+
+fn clock_ns(clock: u64) -> u64 {
+    let mut ts = [0i64; 2];
+    let r = rt::raw::syscall2(nr::CLOCK_GETTIME, clock, ts.as_mut_ptr() as u64);
+    if r != 0 {
+        return 0;
+    }
+    (ts[0] as u64).wrapping_mul(1_000_000_000).wrapping_add(ts[1] as u64)
+}
+
+const CLOCK_REALTIME: u64 = 0;
+const CLOCK_MONOTONIC: u64 = 1;
+
+/// Entry times of the call a line is about: `(monotonic, realtime)` in ns.
+#[derive(Clone, Copy, Default)]
+struct Times {
+    mono: u64,
+    real: u64,
+}
+
+impl Times {
+    fn now() -> Times {
+        Times { mono: clock_ns(CLOCK_MONOTONIC), real: clock_ns(CLOCK_REALTIME) }
+    }
+}
+
+/// Monotonic entry time of the previous line of this process (`-r`).
+static LAST_ENTRY: AtomicU64 = AtomicU64::new(0);
+
+/// `-ff`: `pid << 32 | fd` of this process's file, as last opened in this address space.
+static PER_PROCESS_FD: AtomicU64 = AtomicU64::new(0);
 
 struct Mem;
 impl GuestMem for Mem {
     fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
         rt::guest::read(addr, buf)
     }
+
+    fn fd_path(&self, fd: i32, detail: bool, buf: &mut [u8]) -> Option<usize> {
+        let n = fd_link(fd, buf)?;
+        if detail && buf.get(..8) == Some(b"socket:[") {
+            if let Some(m) = socket_endpoints(fd, buf) {
+                return Some(m);
+            }
+        }
+        Some(n)
+    }
 }
 
-/// Formats one line with the right prefix and writes it out.
-fn emit(thread: &mut rt::thread::Thread, f: impl FnOnce(&mut Out<'_>, &Settings)) {
-    let fd = rt::fds::out_fd();
+/// `readlink("/proc/self/fd/N")` into `buf`.
+fn fd_link(fd: i32, buf: &mut [u8]) -> Option<usize> {
+    let mut path = [0u8; 32];
+    let len = {
+        let mut o = Out::new(&mut path);
+        let _ = write!(o, "/proc/self/fd/{}", fd);
+        o.len()
+    };
+    if let Some(z) = path.get_mut(len) {
+        *z = 0;
+    }
+    const AT_FDCWD: i32 = -100;
+    let r = rt::raw::syscall4(
+        nr::READLINKAT,
+        AT_FDCWD as u64,
+        path.as_ptr() as u64,
+        buf.as_mut_ptr() as u64,
+        buf.len() as u64,
+    );
+    usize::try_from(r).ok()
+}
+
+/// `-yy` for an inet socket: `TCP:[127.0.0.1:8080->127.0.0.1:40000]` (`TCPv6:[[::1]:80]`,
+/// `UDP:[…]`), from the socket's own names; `None` for other sockets (shown as `socket:[ino]`).
+fn socket_endpoints(fd: i32, buf: &mut [u8]) -> Option<usize> {
+    const SOL_SOCKET: u64 = 1;
+    const SO_PROTOCOL: u64 = 38;
+    const SO_DOMAIN: u64 = 39;
+    let opt = |name: u64| -> Option<u32> {
+        let mut v = 0u32;
+        let mut len = 4u32;
+        let r = rt::raw::syscall6(
+            nr::GETSOCKOPT,
+            [fd as u64, SOL_SOCKET, name, &mut v as *mut u32 as u64, &mut len as *mut u32 as u64, 0],
+        );
+        (r == 0).then_some(v)
+    };
+    let domain = opt(SO_DOMAIN)?;
+    let proto = match opt(SO_PROTOCOL)? {
+        6 => "TCP",
+        17 => "UDP",
+        136 => "UDPLITE",
+        _ => return None,
+    };
+    let v6 = match domain {
+        2 => false,
+        10 => true,
+        _ => return None,
+    };
+    let name = |which: u32, sa: &mut [u8; 28]| -> bool {
+        let mut len = sa.len() as u32;
+        rt::raw::syscall3(which, fd as u64, sa.as_mut_ptr() as u64, &mut len as *mut u32 as u64) == 0
+            && len >= 2
+    };
+    let mut local = [0u8; 28];
+    let mut peer = [0u8; 28];
+    if !name(nr::GETSOCKNAME, &mut local) {
+        return None;
+    }
+    let connected = name(nr::GETPEERNAME, &mut peer);
+    // An unbound socket shows its inode, as strace does: `TCP:[225119]`.
+    let unbound = local.get(2..4) == Some(&[0, 0]);
+    let mut ino = [0u8; 24];
+    let ino_len = buf.iter().position(|&b| b == b']').unwrap_or(0).min(ino.len() + 8);
+    if let (Some(dst), Some(src)) = (ino.get_mut(..ino_len.saturating_sub(8)), buf.get(8..ino_len)) {
+        dst.copy_from_slice(src);
+    }
+    let ino = ino.get(..ino_len.saturating_sub(8)).unwrap_or(&[]);
+    let mut o = Out::new(buf);
+    let _ = write!(o, "{}{}:[", proto, if v6 { "v6" } else { "" });
+    if unbound {
+        o.push_bytes(ino);
+        o.push_str("]");
+        return (!o.truncated()).then(|| o.len());
+    }
+    trace::write_inet_endpoint(&mut o, &local);
+    if connected {
+        o.push_str("->");
+        trace::write_inet_endpoint(&mut o, &peer);
+    }
+    o.push_str("]");
+    (!o.truncated()).then(|| o.len())
+}
+
+/// Where this thread's lines go: the output descriptor, or with `-ff` its process's own file
+/// (opened on the process's first line, see [`per_process_fd`]).
+fn output_fd(thread: &mut rt::thread::Thread, s: &Settings) -> i32 {
+    match s.per_process {
+        Some(hex) => per_process_fd(thread, hex),
+        None => rt::fds::out_fd(),
+    }
+}
+
+/// `-ff`: the descriptor of `FILE.<pid>` for this thread's process.
+///
+/// The pair `pid << 32 | fd` is kept per thread and per address space, and a descriptor is
+/// only used by a process whose pid it was recorded with: a fork child (which inherits both
+/// records) opens its own file, and a vfork child that shares the parent's memory cannot make
+/// the parent write into a descriptor number of the child's table. The file becomes the
+/// runtime's output descriptor (protected from `close`, passed across `execve`); a new image
+/// keeps the inherited one when it already is this process's file.
+fn per_process_fd(thread: &mut rt::thread::Thread, hex: &str) -> i32 {
+    let pid = thread.pid as u32 as u64;
+    let mine = |v: u64| v != 0 && v >> 32 == pid;
+    let cached = thread.tool_scratch[scratch::PER_PROCESS];
+    let global = PER_PROCESS_FD.load(Ordering::Relaxed);
+    let found = if mine(cached) {
+        Some(cached)
+    } else if mine(global) {
+        Some(global)
+    } else {
+        None
+    };
+    if let Some(v) = found {
+        let fd = v as u32 as i32;
+        thread.tool_scratch[scratch::PER_PROCESS] = v;
+        if global != v {
+            PER_PROCESS_FD.store(v, Ordering::Relaxed);
+        }
+        if rt::fds::out_fd() != fd {
+            rt::fds::set_out(fd);
+        }
+        return fd;
+    }
+    // The process's first line in this address space: FILE.<pid>, NUL-terminated.
+    let mut path = [0u8; 4200];
+    let Some(len) = per_process_path(hex, thread.pid, &mut path) else {
+        return -1;
+    };
+    let inherited = rt::fds::out_fd();
+    let fresh_image = global == 0;
+    let fd = if fresh_image && inherited >= 0 && is_same_file(inherited, path.get(..len).unwrap_or(&[])) {
+        // An execve of this process: the file it already writes to.
+        inherited
+    } else {
+        const AT_FDCWD: i32 = -100;
+        const FLAGS: u64 = 0o1 | 0o100 | 0o1000 | 0o2000; // O_WRONLY|O_CREAT|O_TRUNC|O_APPEND
+        let r = rt::raw::syscall4(nr::OPENAT, AT_FDCWD as u64, path.as_ptr() as u64, FLAGS, 0o666);
+        let Ok(fd) = i32::try_from(r) else { return -1 };
+        if fd < 0 {
+            return -1;
+        }
+        let fd = move_high(fd);
+        if fresh_image && inherited >= 0 {
+            // The parent's file, inherited through fork and execve: not ours to write to.
+            rt::raw::syscall1(nr::CLOSE, inherited as u64);
+        }
+        fd
+    };
+    let v = pid << 32 | u64::from(fd as u32);
+    thread.tool_scratch[scratch::PER_PROCESS] = v;
+    PER_PROCESS_FD.store(v, Ordering::Relaxed);
+    rt::fds::set_out(fd);
+    fd
+}
+
+/// Moves a descriptor the tracer opened out of the program's way (above the numbers programs
+/// use), like the ones sysgate passes down.
+fn move_high(fd: i32) -> i32 {
+    const F_DUPFD: u64 = 0;
+    for floor in [900u64, 500, 100] {
+        let r = rt::raw::syscall3(nr::FCNTL, fd as u64, F_DUPFD, floor);
+        if r >= 0 {
+            rt::raw::syscall1(nr::CLOSE, fd as u64);
+            return r as i32;
+        }
+    }
+    fd
+}
+
+/// Whether descriptor `fd` is the file at `path` (compared by what `/proc/self/fd` says).
+fn is_same_file(fd: i32, path: &[u8]) -> bool {
+    let mut buf = [0u8; 4200];
+    match fd_link(fd, &mut buf) {
+        Some(n) => buf.get(..n) == Some(path),
+        None => false,
+    }
+}
+
+/// `FILE.<pid>` into `out`, NUL-terminated; returns the length without the NUL.
+fn per_process_path(hex: &str, pid: i32, out: &mut [u8]) -> Option<usize> {
+    let h = hex.as_bytes();
+    if h.len() & 1 != 0 {
+        return None;
+    }
+    let mut n = 0;
+    for pair in h.chunks(2) {
+        let s = core::str::from_utf8(pair).ok()?;
+        *out.get_mut(n)? = u8::from_str_radix(s, 16).ok()?;
+        n += 1;
+    }
+    let mut o = Out::new(out.get_mut(n..)?);
+    let _ = write!(o, ".{}", pid);
+    if o.truncated() {
+        return None;
+    }
+    n += o.len();
+    *out.get_mut(n)? = 0;
+    Some(n)
+}
+
+/// Formats one line with the right prefix (pid, timestamps) and writes it out. `times` are
+/// the call's entry times (for `-t`, `-r`); `elapsed` its time in the kernel (for `-T`).
+fn emit(
+    thread: &mut rt::thread::Thread,
+    times: Option<Times>,
+    elapsed: Option<u64>,
+    f: impl FnOnce(&mut Out<'_>, &Settings, Option<(u8, &[u8])>),
+) {
+    let s = settings();
+    let fd = output_fd(thread, &s);
     if fd < 0 {
         return;
     }
-    let s = settings();
     let mut small = [0u8; 1024];
     // A signal handler that interrupts the formatting of a line and makes a syscall formats
     // its own line into a stack buffer.
     let nested = thread.line_busy;
     thread.line_busy = true;
     let tid = thread.tid;
-    let buf: &mut [u8] = if nested { &mut small } else { &mut thread.line };
+    let saved = thread.tool_scratch[scratch::ENTRY_FD];
+    thread.tool_scratch[scratch::ENTRY_FD] = 0;
+    let (buf, entry_fd): (&mut [u8], Option<(u8, &[u8])>) = if nested {
+        (&mut small, None)
+    } else {
+        let (head, tail) = thread.line.split_at_mut(rt::thread::LINE_CAP - FD_ROOM);
+        let path = if saved & TAGGED != 0 { tail.get(..(saved & 0xffff) as usize) } else { None };
+        (head, path.map(|p| (((saved >> 32) & 7) as u8, p)))
+    };
     let mut out = Out::new(buf);
     match s.prefix {
         Prefix::Pid => {
@@ -106,11 +434,63 @@ fn emit(thread: &mut rt::thread::Thread, f: impl FnOnce(&mut Out<'_>, &Settings)
         }
         _ => {}
     }
-    f(&mut out, &s);
+    if let Some(t) = times {
+        write_timestamps(&mut out, &s, t);
+    }
+    f(&mut out, &s, entry_fd);
+    if let (Some(ns), true) = (elapsed, s.time_in_call) {
+        // ` <0.000012>` goes after the result, before the newline.
+        if out.as_bytes().last() == Some(&b'\n') {
+            out.truncate(out.len() - 1);
+        }
+        let _ = write!(out, " <{}.{:06}>", ns / 1_000_000_000, ns % 1_000_000_000 / 1000);
+        out.end_line();
+    }
     rt::raw::write_all(fd, out.as_bytes());
     if !nested {
         thread.line_busy = false;
     }
+}
+
+/// `-t` `10:00:00 `, `-tt` `10:00:00.123456 `, `-ttt` `1700000000.123456 ` (time of day in
+/// UTC: the traced process has no time zone database loaded), then `-r` `     0.000123 `.
+fn write_timestamps(out: &mut Out<'_>, s: &Settings, t: Times) {
+    let (sec, usec) = (t.real / 1_000_000_000, t.real % 1_000_000_000 / 1000);
+    let day = sec % 86_400;
+    let (h, m, sc) = (day / 3600, day % 3600 / 60, day % 60);
+    let _ = match s.timestamps {
+        0 => Ok(()),
+        1 => write!(out, "{:02}:{:02}:{:02} ", h, m, sc),
+        2 => write!(out, "{:02}:{:02}:{:02}.{:06} ", h, m, sc, usec),
+        _ => write!(out, "{}.{:06} ", sec, usec),
+    };
+    if s.relative {
+        let prev = LAST_ENTRY.swap(t.mono, Ordering::Relaxed);
+        let d = if prev == 0 || prev > t.mono { 0 } else { t.mono - prev };
+        let _ = write!(out, "{:>6}.{:06} ", d / 1_000_000_000, d % 1_000_000_000 / 1000);
+    }
+}
+
+/// The [`status`] class of a call's outcome.
+fn status_of(ret: Option<i64>) -> u8 {
+    match ret {
+        None => status::UNFINISHED,
+        Some(r) if (-4095..0).contains(&r) => status::FAILED,
+        Some(_) => status::SUCCESSFUL,
+    }
+}
+
+/// Arguments whose value on entry strace shows (`[128 => 16]`, `[0] => [77]`): the index of
+/// the argument and whether it points at a 32-bit (`socklen_t`) or 64-bit (`off_t`) value.
+fn value_result_arg(n: u64) -> Option<(u8, bool)> {
+    let n = u32::try_from(n).ok()?;
+    Some(match n {
+        nr::ACCEPT | nr::ACCEPT4 | nr::GETSOCKNAME | nr::GETPEERNAME => (2, true),
+        nr::RECVFROM => (5, true),
+        nr::GETSOCKOPT => (4, true),
+        nr::SENDFILE => (2, false),
+        _ => return None,
+    })
 }
 
 impl rt::Tool for Tracer {
@@ -124,41 +504,115 @@ impl rt::Tool for Tracer {
         wants[nr::EXIT_GROUP as usize] = true;
     }
 
+    fn enter(&self, call: &mut rt::Call<'_>) -> rt::api::Action {
+        let s = settings();
+        let args = call.args();
+        let t = &mut call.thread.tool_scratch;
+        if s.timed() {
+            let now = Times::now();
+            t[scratch::ENTRY_MONO] = now.mono.wrapping_add(1);
+            t[scratch::ENTRY_REAL] = now.real;
+        }
+        t[scratch::ENTRY_VALUE] = 0;
+        if call.arch != Arch::X86_64 {
+            return rt::api::Action::Pass;
+        }
+        if let Some((i, narrow)) = value_result_arg(call.nr) {
+            let addr = args.get(usize::from(i)).copied().unwrap_or(0);
+            let mut b = [0u8; 8];
+            let size = if narrow { 4 } else { 8 };
+            if addr != 0 && rt::guest::read(addr, &mut b[..size]) {
+                let v = u64::from_le_bytes(b);
+                if v < 1 << 56 {
+                    t[scratch::ENTRY_VALUE] = TAGGED | u64::from(i) << 56 | v;
+                }
+            }
+        }
+        let replaced = match u32::try_from(call.nr) {
+            Ok(nr::CLOSE) => Some(0usize),
+            Ok(nr::DUP2 | nr::DUP3) => Some(1),
+            _ => None,
+        };
+        if let (Some(i), true) = (replaced, s.opts.decode_fds > 0 && !call.thread.line_busy) {
+            let tail = &mut call.thread.line[rt::thread::LINE_CAP - FD_ROOM..];
+            if let Some(n) = Mem.fd_path(args[i] as u32 as i32, s.opts.decode_fds >= 2, tail) {
+                call.thread.tool_scratch[scratch::ENTRY_FD] = TAGGED | (i as u64) << 32 | n as u64;
+            }
+        }
+        rt::api::Action::Pass
+    }
+
     fn exit(&self, call: &mut rt::Call<'_>, ret: i64) {
         if call.arch == Arch::I386 && !wants_i386(call.nr) {
+            return;
+        }
+        let s = settings();
+        if s.status & status_of(Some(ret)) == 0 {
+            call.thread.tool_scratch[scratch::ENTRY_FD] = 0;
             return;
         }
         personality(call);
         let args = call.args();
         let (n, arch) = (call.nr, call.arch);
-        emit(call.thread, |out, s| line(out, s, arch, n, &args, Some(ret)));
+        let (times, elapsed) = if s.timed() {
+            let t = &call.thread.tool_scratch;
+            let mono = t[scratch::ENTRY_MONO].wrapping_sub(1);
+            let now = clock_ns(CLOCK_MONOTONIC);
+            (Some(Times { mono, real: t[scratch::ENTRY_REAL] }), Some(now.saturating_sub(mono)))
+        } else {
+            (None, None)
+        };
+        let ev = call.thread.tool_scratch[scratch::ENTRY_VALUE];
+        let entry_value = (ev & TAGGED != 0).then_some((((ev >> 56) & 0x7f) as u8, ev & ((1 << 56) - 1)));
+        let sp = call.regs.rsp;
+        emit(call.thread, times, elapsed, |out, s, entry_fd| {
+            let info = CallInfo { sp, entry_value, entry_fd };
+            line(out, s, arch, n, &args, Some(ret), info)
+        });
     }
 
     fn noreturn(&self, call: &mut rt::Call<'_>, ret: Option<i64>) {
         let args = call.args();
+        let s = settings();
         let (n, arch) = (call.nr, call.arch);
         let shown = match arch {
-            Arch::X86_64 => settings().set.contains(n),
+            Arch::X86_64 => s.set.contains(n),
             Arch::I386 => wants_i386(n),
-        };
+        } && s.status & status_of(ret) != 0;
+        let times = s.timed().then(Times::now);
+        let sp = call.regs.rsp;
         if shown {
             personality(call);
-            emit(call.thread, |out, s| line(out, s, arch, n, &args, ret));
+            emit(call.thread, times, None, |out, s, _| {
+                let info = CallInfo { sp, ..CallInfo::default() };
+                line(out, s, arch, n, &args, ret, info)
+            });
         }
         let exits = match arch {
             Arch::X86_64 => n == nr::EXIT_GROUP as u64 || n == nr::EXIT as u64,
             Arch::I386 => n == 1 || n == 252,
         };
-        if exits {
+        if exits && !s.quiet_exits {
             let code = (args[0] & 0xff) as i32;
-            emit(call.thread, |out, _| trace::format_exited(out, code));
+            // The process's exit is reported under the thread-group leader's id, as strace
+            // does, whichever thread called exit_group (Go's main goroutine runs anywhere).
+            let group = match arch {
+                Arch::X86_64 => n == nr::EXIT_GROUP as u64,
+                Arch::I386 => n == 252,
+            };
+            let tid = call.thread.tid;
+            if group {
+                call.thread.tid = call.thread.pid;
+            }
+            emit(call.thread, times, None, |out, _, _| trace::format_exited(out, code));
+            call.thread.tid = tid;
         }
     }
 }
 
-fn line(out: &mut Out<'_>, s: &Settings, arch: Arch, n: u64, args: &[u64; 6], ret: Option<i64>) {
+fn line(out: &mut Out<'_>, s: &Settings, arch: Arch, n: u64, args: &[u64; 6], ret: Option<i64>, info: CallInfo<'_>) {
     match arch {
-        Arch::X86_64 => trace::format_syscall(out, &Mem, &s.opts, n, args, ret),
+        Arch::X86_64 => trace::format_call(out, &Mem, &s.opts, n, args, ret, info),
         Arch::I386 => trace::format_syscall_i386(out, &Mem, &s.opts, n, args, ret),
     }
 }
@@ -192,7 +646,8 @@ fn personality(call: &mut rt::Call<'_>) {
     let mut buf = [0u8; 64];
     let mut out = Out::new(&mut buf);
     trace::format_personality(&mut out, tid, bits);
-    rt::raw::write_all(rt::fds::out_fd(), out.as_bytes());
+    let fd = output_fd(call.thread, &settings());
+    rt::raw::write_all(fd, out.as_bytes());
 }
 
 /// Prints the `execve(...) = 0` line of a traced exec from inside the new image: `argv` and
@@ -220,5 +675,13 @@ pub fn image_started(thread: &mut rt::thread::Thread, argv: u64, envp: u64, auxv
         }
     }
     let args = [execfn, argv, envp, 0, 0, 0];
-    emit(thread, |out, s| trace::format_syscall(out, &Mem, &s.opts, nr::EXECVE as u64, &args, Some(0)));
+    let s = settings();
+    if s.status & status::SUCCESSFUL == 0 {
+        return;
+    }
+    // The entry of the execve was in the old image: -T shows no time for it.
+    let times = s.timed().then(Times::now);
+    emit(thread, times, None, |out, s, _| {
+        trace::format_syscall(out, &Mem, &s.opts, nr::EXECVE as u64, &args, Some(0))
+    });
 }

@@ -273,3 +273,15 @@ pub(crate) fn random_buf(c: &mut Ctx, addr: u64) {
         c.s("...");
     }
 }
+
+/// The target of a descriptor as `-y` prints it between `<` and `>`: printable ASCII as is,
+/// other bytes (and `\`, `"`) as `\xHH`.
+pub(crate) fn fd_path_text(c: &mut Ctx, p: &[u8]) {
+    for &b in p {
+        if (0x20..0x7f).contains(&b) && !matches!(b, b'\\' | b'"') {
+            c.out.push(b);
+        } else {
+            c.w(format_args!("\\x{:02x}", b));
+        }
+    }
+}

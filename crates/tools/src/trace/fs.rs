@@ -12,7 +12,7 @@ pub(crate) fn dirfd(c: &mut Ctx, v: u64) {
     if fd == f::AT_FDCWD {
         c.s("AT_FDCWD");
     } else {
-        c.w(format_args!("{}", fd));
+        super::fd(c, fd, None);
     }
 }
 
@@ -153,9 +153,11 @@ pub(crate) fn stat(c: &mut Ctx, addr: u64) {
             c.w(format_args!("st_size={}", le_u64(&b, 48) as i64));
         }
         for (name, off) in [("st_atime", 72), ("st_mtime", 88), ("st_ctime", 104)] {
-            c.w(format_args!(", {}={}", name, le_u64(&b, off) as i64));
-            let ns = le_u64(&b, off + 8);
-            c.w(format_args!(", {}_nsec={}", name, ns));
+            let (sec, ns) = (le_u64(&b, off) as i64, le_u64(&b, off + 8));
+            // strace comments each time with its date (in its local zone; UTC here).
+            c.w(format_args!(", {}={} /* ", name, sec));
+            super::time::iso_time(c, sec, ns as i64);
+            c.w(format_args!(" */, {}_nsec={}", name, ns));
         }
         c.s("}");
         return;
@@ -178,7 +180,7 @@ pub(crate) fn statx(c: &mut Ctx, addr: u64) {
         return;
     };
     c.s("{stx_mask=");
-    flags(c, f::STATX_MASK_BITS, u64::from(le_u32(&b, 0)));
+    flags(c, f::STATX_MASK, u64::from(le_u32(&b, 0)));
     c.s(", stx_attributes=");
     flags(c, f::STATX_ATTR, le_u64(&b, 8));
     c.s(", stx_mode=");
@@ -202,12 +204,9 @@ pub(crate) fn statx(c: &mut Ctx, addr: u64) {
         c.s("}");
         return;
     }
-    if ty == 0o20000 || ty == 0o60000 {
-        c.s(", stx_rdev=");
-        dev_pair(c, le_u32(&b, 128), le_u32(&b, 132));
-    } else {
-        c.w(format_args!(", stx_size={}", le_u64(&b, 40)));
-    }
+    // Unlike `stat`, strace's short `statx` shows the size of devices too, never the rdev.
+    let _ = ty;
+    c.w(format_args!(", stx_size={}", le_u64(&b, 40)));
     c.s(", ...}");
 }
 

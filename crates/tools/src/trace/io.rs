@@ -345,6 +345,8 @@ pub(crate) fn ioctl(c: &mut Ctx) {
         }
         // TCSBRK, TCXONC, TCFLSH, TIOCSCTTY, TCSBRKP: plain numbers.
         0x5409 | 0x540a | 0x540b | 0x540e | 0x5425 => c.w(format_args!("{}", arg as i64)),
+        // FICLONE: the source descriptor.
+        0x4004_9409 => c.w(format_args!("{}", arg as u32 as i32)),
         // Requests without an argument.
         0x540c | 0x540d | 0x5422 | 0x5450 | 0x5451 | 0x5437 => {
             // strace prints no third argument for these; undo the separator.
@@ -463,4 +465,23 @@ pub(crate) fn fcntl_ret(c: &mut Ctx, r: i64) -> bool {
         _ => return false,
     }
     true
+}
+
+/// An `off_t *` the kernel reads and advances (`sendfile`): `[0] => [77]` when the value on
+/// entry is known and changed, `[77]` otherwise.
+pub(crate) fn offset_in_out(c: &mut Ctx, addr: u64, index: usize) {
+    if addr == 0 {
+        c.s("NULL");
+        return;
+    }
+    let before = match c.info.entry_value {
+        Some((i, v)) if usize::from(i) == index => Some(v as i64),
+        _ => None,
+    };
+    let after = c.read_u64(addr).map(|v| v as i64);
+    match (before, after) {
+        (Some(b), Some(a)) if a != b && c.ok() => c.w(format_args!("[{}] => [{}]", b, a)),
+        (Some(v), _) | (None, Some(v)) => c.w(format_args!("[{}]", v)),
+        (None, None) => c.ptr(addr),
+    }
 }

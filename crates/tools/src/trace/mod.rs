@@ -25,6 +25,20 @@ use sysgate_abi::{errno, x86_64, Arg, Ret};
 /// Column where strace puts ` = ` (when the call text is shorter).
 const RESULT_COLUMN: usize = 39;
 
+/// What the tracer knows about a call besides its arguments and result: things only visible
+/// at entry (strace decodes inputs on entry, sysgate formats after the call returned).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CallInfo<'a> {
+    /// The caller's stack pointer (`rt_sigreturn` finds its signal frame there).
+    pub sp: u64,
+    /// A value-result argument as it was on entry: `(argument index, value)` — the
+    /// `socklen_t` of `accept`/`getsockname`/`recvfrom`/`getsockopt`, the offset of `sendfile`.
+    pub entry_value: Option<(u8, u64)>,
+    /// What a descriptor argument referred to on entry, `(index, path)` (`-y`: the
+    /// descriptor `close` closes, the one `dup2` replaces).
+    pub entry_fd: Option<(u8, &'a [u8])>,
+}
+
 /// Everything a decoder needs about the call being printed.
 pub(crate) struct Ctx<'o, 'b> {
     pub(crate) out: &'o mut Out<'b>,
@@ -33,6 +47,7 @@ pub(crate) struct Ctx<'o, 'b> {
     pub(crate) nr: u64,
     pub(crate) args: &'o [u64; 6],
     pub(crate) ret: Option<i64>,
+    pub(crate) info: CallInfo<'o>,
 }
 
 impl Ctx<'_, '_> {
@@ -160,6 +175,19 @@ pub fn format_syscall(
     args: &[u64; 6],
     ret: Option<i64>,
 ) {
+    format_call(out, mem, opts, nr, args, ret, CallInfo::default());
+}
+
+/// [`format_syscall`] with what the tracer saw on entry (see [`CallInfo`]).
+pub fn format_call(
+    out: &mut Out,
+    mem: &dyn GuestMem,
+    opts: &TraceOpts,
+    nr: u64,
+    args: &[u64; 6],
+    ret: Option<i64>,
+    info: CallInfo<'_>,
+) {
     let mut c = Ctx {
         out,
         mem,
@@ -167,6 +195,7 @@ pub fn format_syscall(
         nr,
         args,
         ret,
+        info,
     };
     let desc = x86_64::desc(nr);
     match desc {
@@ -207,7 +236,7 @@ pub fn format_syscall_i386(
     ret: Option<i64>,
 ) {
     // No x86-64 number: the value-dependent decoders keyed on x86-64 numbers stay out.
-    let mut c = Ctx { out, mem, opts, nr: u64::MAX, args, ret };
+    let mut c = Ctx { out, mem, opts, nr: u64::MAX, args, ret, info: CallInfo::default() };
     let desc = sysgate_abi::i386::desc(nr);
     match desc {
         Some(d) => {
@@ -238,6 +267,19 @@ pub fn format_syscall_i386(
 pub fn format_personality(out: &mut Out, pid: i32, bits: u32) {
     let _ = write!(out, "[ Process PID={} runs in {} bit mode. ]", pid, bits);
     out.end_line();
+}
+
+/// `127.0.0.1:8080` or `[::1]:8080` from a `sockaddr_in`/`sockaddr_in6` (the `-yy` form).
+pub fn write_inet_endpoint(out: &mut Out, sa: &[u8]) {
+    struct NoMem;
+    impl GuestMem for NoMem {
+        fn read(&self, _: u64, _: &mut [u8]) -> bool {
+            false
+        }
+    }
+    let opts = TraceOpts::default();
+    let mut c = Ctx { out, mem: &NoMem, opts: &opts, nr: u64::MAX, args: &[0; 6], ret: None, info: CallInfo::default() };
+    net::endpoint(&mut c, sa);
 }
 
 /// `+++ exited with 0 +++`
@@ -280,6 +322,7 @@ fn special_args(c: &mut Ctx) -> bool {
         nr::PRCTL => process::prctl(c),
         nr::ARCH_PRCTL => process::arch_prctl(c),
         nr::SETSOCKOPT | nr::GETSOCKOPT => net::sockopt(c),
+        nr::RT_SIGRETURN => signal::sigreturn(c),
         _ => return false,
     }
     true
@@ -321,7 +364,7 @@ pub(crate) fn print_arg(c: &mut Ctx, kind: Arg, i: usize) {
         Arg::Ulong => c.w(format_args!("{}", v)),
         Arg::Hex => c.hex(v),
         Arg::Ptr => c.ptr(v),
-        Arg::Fd => c.w(format_args!("{}", v as u32 as i32)),
+        Arg::Fd => fd(c, v as u32 as i32, Some(i)),
         Arg::DirFd => fs::dirfd(c, v),
         Arg::Path => fmt_str::path(c, v),
         Arg::Str => fmt_str::cstr(c, v),
@@ -334,7 +377,13 @@ pub(crate) fn print_arg(c: &mut Ctx, kind: Arg, i: usize) {
         Arg::Flags(t) => flags::flags(c, t, v),
         Arg::Enum(t) => flags::enum_int(c, t, v),
         Arg::OpenFlags => fs::open_flags(c, v),
-        Arg::OpenMode { .. } | Arg::Mode => fs::mode_arg(c, v),
+        Arg::OpenMode { .. } | Arg::Mode => fs::octal(c, u64::from(v as u32)),
+        Arg::FileMode => fs::mode_arg(c, v),
+        Arg::Utimes => time::utimes(c, v),
+        Arg::StackT => signal::stack_t(c, v, false),
+        Arg::StackTOut => signal::stack_t(c, v, true),
+        Arg::CpuSetOut => process::cpu_set_out(c, v),
+        Arg::OffsetInOut => io::offset_in_out(c, v, i),
         Arg::Umask => fs::octal(c, v as u32 as u64),
         Arg::AccessMode => fs::access_mode(c, v),
         Arg::AtFlags => fs::at_flags(c, v),
@@ -368,7 +417,7 @@ pub(crate) fn print_arg(c: &mut Ctx, kind: Arg, i: usize) {
         Arg::Envp => process::envp(c, v),
         Arg::Sockaddr { len } => net::sockaddr(c, v, c.arg(usize::from(len)), false),
         Arg::SockaddrOut { len } => net::sockaddr_out(c, v, c.arg(usize::from(len))),
-        Arg::SocklenPtr => net::socklen(c, v),
+        Arg::SocklenPtr => net::socklen(c, v, i),
         Arg::SockDomain => flags::enum_int(c, sysgate_abi::flags::AF, v),
         Arg::SockType => net::sock_type(c, v),
         Arg::SockProto => net::sock_proto(c, v),
@@ -390,6 +439,25 @@ pub(crate) fn print_arg(c: &mut Ctx, kind: Arg, i: usize) {
         Arg::ArchPrctlAddr => c.ptr(v),
         Arg::Whence => flags::enum_int(c, sysgate_abi::flags::SEEK, v),
         Arg::ClockId => time::clock_id(c, v),
+    }
+}
+
+/// A descriptor: `3`, with `-y` `3</etc/passwd>`. `arg` is the argument index it was passed
+/// in (its target may have been captured on entry), `None` for a returned descriptor.
+pub(crate) fn fd(c: &mut Ctx, fd: i32, arg: Option<usize>) {
+    c.w(format_args!("{}", fd));
+    if c.opts.decode_fds == 0 || fd < 0 {
+        return;
+    }
+    let mut buf = [0u8; 512];
+    let path: Option<&[u8]> = match (arg, c.info.entry_fd) {
+        (Some(i), Some((j, p))) if i == usize::from(j) => Some(p),
+        _ => c.mem.fd_path(fd, c.opts.decode_fds >= 2, &mut buf).and_then(|n| buf.get(..n)),
+    };
+    if let Some(p) = path {
+        c.s("<");
+        fmt_str::fd_path_text(c, p);
+        c.s(">");
     }
 }
 
@@ -420,6 +488,7 @@ fn format_ret(c: &mut Ctx, kind: Option<Ret>) {
     match kind {
         Some(Ret::Hex) => c.hex(r as u64),
         Some(Ret::Oct) => fs::octal(c, r as u64),
+        Some(Ret::Fd) => fd(c, r as i32, None),
         _ => c.w(format_args!("{}", r)),
     }
     ret_suffix(c, r);

@@ -2,7 +2,7 @@
 //! types and protocols, `struct msghdr`, socket options.
 
 use super::flags::{enum_int, flag_names, flags};
-use super::{fmt_str, io, le_u32, le_u64, Ctx};
+use super::{fmt_str, io, le_u16, le_u32, le_u64, Ctx};
 use sysgate_abi::flags as f;
 
 const AF_UNIX: u16 = 1;
@@ -13,14 +13,39 @@ const AF_NETLINK: u16 = 16;
 const SOCKADDR_MAX: usize = 128;
 
 /// A `socklen_t *`: `[16]`.
-pub(crate) fn socklen(c: &mut Ctx, addr: u64) {
+/// strace shows the length on entry and, when the kernel changed it, the new one:
+/// `[128 => 16]`; a failed call shows the length on entry.
+pub(crate) fn socklen(c: &mut Ctx, addr: u64, index: usize) {
     if addr == 0 {
         c.s("NULL");
         return;
     }
-    match c.read_u32(addr) {
-        Some(v) => c.w(format_args!("[{}]", v)),
-        None => c.ptr(addr),
+    let before = match c.info.entry_value {
+        Some((i, v)) if usize::from(i) == index => Some(v as u32),
+        _ => None,
+    };
+    let after = if c.ok() { c.read_u32(addr) } else { None };
+    match (before, after) {
+        (Some(b), Some(a)) if a != b => c.w(format_args!("[{} => {}]", b, a)),
+        (_, Some(v)) | (Some(v), None) => c.w(format_args!("[{}]", v)),
+        (None, None) => match c.read_u32(addr) {
+            Some(v) => c.w(format_args!("[{}]", v)),
+            None => c.ptr(addr),
+        },
+    }
+}
+
+/// `127.0.0.1:8080` / `[::1]:8080` of a `sockaddr_in`/`sockaddr_in6`.
+pub(crate) fn endpoint(c: &mut Ctx, sa: &[u8]) {
+    let family = le_u16(sa, 0);
+    let port = u16::from_be_bytes([sa.get(2).copied().unwrap_or(0), sa.get(3).copied().unwrap_or(0)]);
+    if family == AF_INET6 {
+        c.s("[");
+        ipv6(c, sa.get(8..24).unwrap_or(&[]));
+        c.w(format_args!("]:{}", port));
+    } else {
+        ipv4(c, sa.get(4..8).unwrap_or(&[]));
+        c.w(format_args!(":{}", port));
     }
 }
 
@@ -346,6 +371,6 @@ pub(crate) fn sockopt(c: &mut Ctx) {
             None => c.ptr(val),
         }
         c.s(", ");
-        socklen(c, c.arg(4));
+        socklen(c, c.arg(4), 4);
     }
 }

@@ -431,3 +431,36 @@ pub(crate) fn arch_prctl(c: &mut Ctx) {
         _ => c.ptr(addr),
     }
 }
+
+/// A CPU set the kernel filled in (`sched_getaffinity`, whose return value is its size):
+/// the CPUs in it, `[0 1 3]`.
+pub(crate) fn cpu_set_out(c: &mut Ctx, addr: u64) {
+    let Some(len) = c.ok_ret().and_then(|r| usize::try_from(r).ok()) else {
+        c.ptr(addr);
+        return;
+    };
+    let mut first = true;
+    let mut ok = true;
+    let mut cpus = [0u8; 128];
+    let n = len.min(cpus.len());
+    if addr == 0 || !c.mem.read(addr, cpus.get_mut(..n).unwrap_or(&mut [])) {
+        ok = false;
+    }
+    if !ok {
+        c.ptr(addr);
+        return;
+    }
+    c.s("[");
+    for (i, byte) in cpus.iter().take(n).enumerate() {
+        for bit in 0..8 {
+            if byte & (1 << bit) != 0 {
+                if !first {
+                    c.s(" ");
+                }
+                first = false;
+                c.w(format_args!("{}", i * 8 + bit));
+            }
+        }
+    }
+    c.s("]");
+}

@@ -102,3 +102,41 @@ pub(crate) fn sigaction(c: &mut Ctx, addr: u64, out: bool) {
     }
     c.s("}");
 }
+
+/// `stack_t`: `{ss_sp=0x7f…, ss_flags=0, ss_size=65536}` (`SS_ONSTACK`, `SS_DISABLE`,
+/// `SS_AUTODISARM`); an output one only after success.
+pub(crate) fn stack_t(c: &mut Ctx, addr: u64, out: bool) {
+    if addr == 0 {
+        c.s("NULL");
+        return;
+    }
+    let b = if !out || c.ok() { c.read::<24>(addr) } else { None };
+    let Some(b) = b else {
+        c.ptr(addr);
+        return;
+    };
+    c.s("{ss_sp=");
+    c.ptr(le_u64(&b, 0));
+    c.s(", ss_flags=");
+    flags(c, f::SS_FLAGS, u64::from(super::le_u32(&b, 8)));
+    c.w(format_args!(", ss_size={}}}", le_u64(&b, 16)));
+}
+
+/// Offset of `uc_sigmask` in the `ucontext` an `rt_sigreturn` finds at the stack pointer
+/// (`uc_flags`, `uc_link`, `uc_stack`, then the 256-byte `sigcontext`).
+const UC_SIGMASK: u64 = 8 + 8 + 24 + 256;
+
+/// `rt_sigreturn({mask=[CHLD]})`: the mask the signal frame restores.
+pub(crate) fn sigreturn(c: &mut Ctx) {
+    if c.info.sp == 0 {
+        return;
+    }
+    match c.read_u64(c.info.sp.wrapping_add(UC_SIGMASK)) {
+        Some(m) => {
+            c.s("{mask=");
+            sigmask(c, m);
+            c.s("}");
+        }
+        None => c.ptr(c.info.sp.wrapping_add(UC_SIGMASK)),
+    }
+}

@@ -1,0 +1,266 @@
+//! The host side of starting a program under sysgate, and ending like it.
+//!
+//! [`resolve`] finds the program the way a shell does and [`validate`] refuses what cannot run
+//! (with a shell's exit codes: 127 not found, 126 cannot execute); [`launch`] starts
+//! `sysgate-loader` with the program's own argv, the program in `SYSGATE_EXEC`, the runtime's
+//! configuration in the environment and its descriptors at high numbers; the loader maps the
+//! program inside the new process. [`exit_like`] ends sysgate the way the program ended.
+#![allow(unsafe_code)]
+
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+
+/// Why a program could not be started; the exit code follows the shell's convention.
+#[derive(Debug)]
+pub struct StartError {
+    pub message: String,
+    pub code: i32,
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn check_executable(p: &Path, shown: &OsStr) -> Result<PathBuf, StartError> {
+    let md = std::fs::metadata(p).map_err(|e| StartError {
+        message: format!("{}: {}", shown.to_string_lossy(), plain(&e)),
+        code: 127,
+    })?;
+    if md.is_dir() {
+        return Err(StartError { message: format!("{}: Is a directory", shown.to_string_lossy()), code: 126 });
+    }
+    if md.permissions().mode() & 0o111 == 0 {
+        return Err(StartError { message: format!("{}: Permission denied", shown.to_string_lossy()), code: 126 });
+    }
+    Ok(p.to_path_buf())
+}
+
+fn plain(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Finds `prog` as `execvp` would: a name with a `/` is taken as is, others are looked up in
+/// `PATH`. Not found: 127; found but not executable: 126.
+pub fn resolve(prog: &OsStr) -> Result<PathBuf, StartError> {
+    let bytes = prog.as_encoded_bytes();
+    if bytes.is_empty() {
+        return Err(StartError { message: "empty program name".into(), code: 127 });
+    }
+    if bytes.contains(&b'/') {
+        return check_executable(Path::new(prog), prog);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
+    let mut denied = None;
+    for dir in std::env::split_paths(&path) {
+        let cand = if dir.as_os_str().is_empty() { PathBuf::from(".").join(prog) } else { dir.join(prog) };
+        if cand.is_file() {
+            match check_executable(&cand, prog) {
+                Ok(p) => return Ok(p),
+                Err(e) => denied = Some(e),
+            }
+        }
+    }
+    Err(denied.unwrap_or(StartError {
+        message: format!("{}: command not found", prog.to_string_lossy()),
+        code: 127,
+    }))
+}
+
+/// Where the runtime's descriptors go: above the usual soft limit of 1024, so that a program
+/// that fills its whole descriptor table (or `dup2`s onto every number below its limit) never
+/// meets them, yet low enough to keep the kernel's descriptor table small.
+const HIGH_FD: u64 = 4000;
+
+/// Duplicates `fd` to a high number that the program is unlikely to use, without close-on-exec
+/// (the runtime in every later image writes to it). Numbers at or above the soft limit are
+/// reached by raising the soft limit for the duplication only; the program inherits the
+/// original limit.
+pub fn dup_high(fd: RawFd) -> std::io::Result<RawFd> {
+    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes into the struct we own.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) };
+    let mut floors = Vec::new();
+    if rl.rlim_max > HIGH_FD + 64 {
+        floors.push(HIGH_FD);
+    }
+    floors.extend([rl.rlim_cur.min(1024).saturating_sub(24), 100, 10]);
+    for floor in floors {
+        if floor <= 2 {
+            continue;
+        }
+        let raised = libc::rlimit { rlim_cur: rl.rlim_max.max(rl.rlim_cur), rlim_max: rl.rlim_max };
+        // SAFETY: raising our own soft limit up to the hard limit, then F_DUPFD on a descriptor
+        // we own (returns a new descriptor or -1), then the original limit back.
+        let r = unsafe {
+            libc::setrlimit(libc::RLIMIT_NOFILE, &raised);
+            let r = libc::fcntl(fd, libc::F_DUPFD, floor as libc::c_int);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+            r
+        };
+        if r >= 0 {
+            return Ok(r);
+        }
+    }
+    Err(std::io::Error::last_os_error())
+}
+
+/// Checks that `program` is something sysgate can start: an x86-64 ELF image (static, PIE or
+/// dynamic with an interpreter that exists) or a `#!` script whose interpreter is one.
+pub fn validate(program: &Path) -> Result<(), StartError> {
+    validate_depth(program, program, 0)
+}
+
+fn validate_depth(shown: &Path, program: &Path, depth: u32) -> Result<(), StartError> {
+    use sysgate_abi::elf;
+    use std::io::Read;
+    let name = shown.display();
+    let fail = |msg: String, code| Err(StartError { message: format!("{name}: {msg}"), code });
+    let mut head = vec![0u8; 64 * 1024];
+    let n = match std::fs::File::open(program).and_then(|mut f| {
+        let mut n = 0;
+        while n < head.len() {
+            match f.read(&mut head[n..])? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        Ok(n)
+    }) {
+        Ok(n) => n,
+        Err(e) => return fail(plain(&e), if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 }),
+    };
+    let head = &head[..n];
+    if let Some((interp, _)) = elf::shebang(head) {
+        let interp = Path::new(std::ffi::OsStr::from_encoded_bytes_checked(interp));
+        if depth >= 4 {
+            return fail("Too many levels of symbolic links".into(), 126);
+        }
+        if let Err(e) = check_executable(interp, interp.as_os_str()) {
+            return fail(format!("bad interpreter: {}", e.message), e.code);
+        }
+        return validate_depth(interp, interp, depth + 1);
+    }
+    let plan = match elf::plan(head) {
+        Ok(p) => p,
+        Err(elf::ElfError::NotElf) => return fail("Exec format error".into(), 126),
+        Err(e) => return fail(e.to_string(), 126),
+    };
+    if let Some((off, len)) = plan.interp {
+        let (off, len) = (off as usize, len as usize);
+        let Some(raw) = head.get(off..off + len) else {
+            return fail("corrupt ELF program headers".into(), 126);
+        };
+        let raw = raw.strip_suffix(&[0]).unwrap_or(raw);
+        let interp = Path::new(std::ffi::OsStr::from_encoded_bytes_checked(raw));
+        if let Err(e) = std::fs::metadata(interp) {
+            return fail(format!("interpreter {}: {}", interp.display(), plain(&e)), 127);
+        }
+    }
+    Ok(())
+}
+
+trait FromBytes {
+    fn from_encoded_bytes_checked(b: &[u8]) -> &OsStr;
+}
+impl FromBytes for OsStr {
+    fn from_encoded_bytes_checked(b: &[u8]) -> &OsStr {
+        use std::os::unix::ffi::OsStrExt;
+        OsStr::from_bytes(b)
+    }
+}
+
+/// What [`launch`] needs to know.
+pub struct Launch<'a> {
+    pub program: &'a Path,
+    /// argv[0] as the user gave it.
+    pub argv0: &'a OsStr,
+    pub args: &'a [OsString],
+    /// `sysgate-loader`.
+    pub loader: &'a Path,
+    /// `SYSGATE_CONFIG` (without `loader=`, which is added here).
+    pub config: String,
+    /// Trace output descriptor (already at a high number), or -1.
+    pub out_fd: RawFd,
+    /// Diagnostics descriptor (a high copy of stderr).
+    pub diag_fd: RawFd,
+    /// The tool wants the first `execve` line.
+    pub show_execve: bool,
+}
+
+/// Starts the program and waits for it; returns its pid and how it ended.
+pub fn launch(l: &Launch<'_>) -> std::io::Result<(u32, ExitStatus)> {
+    let mut cmd = Command::new(l.loader);
+    cmd.arg0(l.argv0)
+        .args(l.args)
+        .env("SYSGATE_EXEC", l.program)
+        .env("SYSGATE_CONFIG", format!("loader={};{}", l.loader.display(), l.config))
+        .env("SYSGATE_FDS", format!("{},{}", l.out_fd, l.diag_fd));
+    if l.show_execve {
+        cmd.env("SYSGATE_EXECVE", "1");
+    }
+    let mut child = cmd.spawn()?;
+    let pid = child.id();
+    // Like a shell waiting for a foreground job: ^C and ^\ are for the program.
+    // SAFETY: changing the disposition of two signals in this single-threaded process.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+    }
+    let status = child.wait();
+    // SAFETY: as above, restoring the defaults.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+    }
+    status.map(|s| (pid, s))
+}
+
+/// Ends this process the way `status` says the program ended: the same exit code, or death by
+/// the same signal (without leaving a core file of sysgate itself).
+pub fn exit_like(status: ExitStatus) -> ! {
+    if let Some(code) = status.code() {
+        std::process::exit(code);
+    }
+    let sig = status.signal().unwrap_or(libc::SIGKILL);
+    // SAFETY: plain libc calls on our own process: no core of sysgate, default action,
+    // unblocked, then the signal itself.
+    unsafe {
+        let rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        libc::setrlimit(libc::RLIMIT_CORE, &rl);
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::kill(libc::getpid(), sig);
+    }
+    std::process::exit(128 + sig);
+}
+
+/// Opens the trace output file like strace's `-o`: created, truncated, appended to by every
+/// process of the tree.
+pub fn open_output(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_APPEND)
+        .open(path)
+}
+
+/// A high, inheritable copy of `f`.
+pub fn high_copy(f: &impl AsRawFd) -> std::io::Result<RawFd> {
+    dup_high(f.as_raw_fd())
+}
