@@ -49,3 +49,38 @@ fn every_entry_is_seen_on_the_trap_path() {
         assert!(text.contains(&line), "missing marker {origin} on the trap path\n{o}");
     }
 }
+
+/// Without page 0 (`--no-page0`): sites of the form `mov $nr,%eax; syscall` become calls to
+/// trampolines; every probe behaves as natively.
+#[test]
+fn probes_pass_without_page0() {
+    let t = TestDir::new("no-page0");
+    for (name, last) in [
+        ("signals", "all signal checks passed\n"),
+        ("fds", "all fd checks passed\n"),
+        ("badptr", "all bad pointer checks passed\n"),
+        ("every_entry", "all entries passed\n"),
+    ] {
+        let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe(name)), None);
+        assert_probe_ok(&o, last);
+    }
+    let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("rewrite_race")).arg("16").arg("3000"), None);
+    assert_eq!(o.stdout_str(), "16 threads, 12000 calls each: 0 wrong results\n", "{o}");
+    let cmd = Cmd::new(probe("entries")).arg(probe_lib("dlib"));
+    let o = t.run_sysgate(&["run", "--no-page0"], &cmd, None);
+    assert_eq!(o.code(), Some(0), "{o}");
+}
+
+/// A jump straight to the `syscall` of a rewritten site (eax set by the jumper) lands on the
+/// `ud2` left in its place and still makes the syscall.
+#[test]
+fn jumping_into_a_rewritten_site_still_makes_the_call() {
+    let t = TestDir::new("jump-into-site");
+    let native = t.run(&Cmd::new(probe("jump_into_site")), sysgate_tests::Mode::Native);
+    assert_eq!(native.stdout_str(), "rewritten=0 wrong=0\n", "{native}");
+    let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("jump_into_site")), None);
+    assert_eq!(o.stdout_str(), "rewritten=1 wrong=0\n", "the site is rewritten into call+ud2 and every entry works\n{o}");
+    let o = t.run(&Cmd::new(probe("jump_into_site")), sysgate_tests::Mode::Run);
+    assert_eq!(o.code(), Some(0), "{o}");
+    assert!(o.stdout_str().ends_with("wrong=0\n"), "{o}");
+}

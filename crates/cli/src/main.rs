@@ -43,6 +43,11 @@ struct Common {
     /// map page 0 gets; slower).
     #[arg(long)]
     no_rewrite: bool,
+    /// Do not map page 0 (what a user without CAP_SYS_RAWIO gets when vm.mmap_min_addr > 0):
+    /// sites of the form `mov $nr,%eax; syscall` are rewritten into calls to trampolines, the
+    /// others stay on the SIGSYS path.
+    #[arg(long)]
+    no_page0: bool,
     /// What to do with the vDSO (clock_gettime, gettimeofday, time, getcpu, clock_getres):
     /// `syscall` leaves it out of the program's aux vector, so libc makes real syscalls;
     /// `patch` keeps it mapped with its functions redirected into sysgate; `native` keeps the
@@ -56,6 +61,9 @@ impl Common {
         let mut c = String::new();
         if self.no_rewrite {
             c.push_str(";rewrite=0");
+        }
+        if self.no_page0 {
+            c.push_str(";page0=0");
         }
         if self.vdso != "syscall" {
             c.push_str(";vdso=");

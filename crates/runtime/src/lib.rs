@@ -41,6 +41,7 @@ pub mod rewrite;
 pub mod signals;
 pub mod sud;
 pub mod thread;
+pub mod trampoline;
 pub mod vdso;
 pub mod vsyscall;
 

@@ -114,6 +114,9 @@ pub(crate) fn init() {
     if std_env_disabled() {
         return;
     }
+    if crate::config::get().get("page0") == Some("0") {
+        return;
+    }
     let r = raw::syscall6(
         sys::__NR_mmap,
         [
@@ -165,6 +168,11 @@ pub(crate) fn is_sled_miss(rsp: u64) -> bool {
 
 /// Protection of the mapping containing `addr`, from /proc/self/maps: (prot, private).
 fn prot_of(addr: u64) -> Option<(u32, bool)> {
+    prot_and_range(addr).map(|(p, private, _, _)| (p, private))
+}
+
+/// (prot, private, mapping start, file offset) of the mapping containing `addr`.
+fn prot_and_range(addr: u64) -> Option<(u32, bool, u64, u64)> {
     static mut BUF: [u8; 8192] = [0; 8192];
     // SAFETY: BUF is only used under LOCK, which the caller holds.
     let buf = unsafe { &mut *core::ptr::addr_of_mut!(BUF) };
@@ -182,7 +190,7 @@ fn prot_of(addr: u64) -> Option<(u32, bool)> {
         have += n as usize;
         let mut start = 0usize;
         while let Some(nl) = buf[start..have].iter().position(|&b| b == b'\n') {
-            if let Some(r) = parse_line(&buf[start..start + nl], addr) {
+            if let Some(r) = parse_line_full(&buf[start..start + nl], addr) {
                 result = Some(r);
                 break 'outer;
             }
@@ -206,7 +214,20 @@ fn hexnum(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// The start of the ELF image that maps `addr`: the start of its mapping minus the file
+/// offset it maps (the image's first byte is at file offset 0 of its first mapping).
+fn image_base(addr: u64) -> Option<u64> {
+    let (_, _, start, off) = prot_and_range(addr)?;
+    start.checked_sub(off)
+}
+
+#[cfg(test)]
 fn parse_line(line: &[u8], addr: u64) -> Option<(u32, bool)> {
+    parse_line_full(line, addr).map(|(p, private, _, _)| (p, private))
+}
+
+/// (prot, private, mapping start, file offset) of the line if it covers `addr`.
+fn parse_line_full(line: &[u8], addr: u64) -> Option<(u32, bool, u64, u64)> {
     let dash = line.iter().position(|&b| b == b'-')?;
     let sp = line.iter().position(|&b| b == b' ')?;
     let lo = hexnum(&line[..dash])?;
@@ -215,6 +236,9 @@ fn parse_line(line: &[u8], addr: u64) -> Option<(u32, bool)> {
         return None;
     }
     let perms = line.get(sp + 1..sp + 5)?;
+    let rest = line.get(sp + 6..)?;
+    let off_end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+    let offset = hexnum(&rest[..off_end]).unwrap_or(0);
     let mut prot = 0;
     if perms[0] == b'r' {
         prot |= sys::PROT_READ;
@@ -225,14 +249,95 @@ fn parse_line(line: &[u8], addr: u64) -> Option<(u32, bool)> {
     if perms[2] == b'x' {
         prot |= sys::PROT_EXEC;
     }
-    Some((prot, perms[3] == b'p'))
+    Some((prot, perms[3] == b'p', lo, offset))
 }
 
-/// Rewrites the `syscall` instruction at `site` into `call *%rax`, if that is safe.
-pub(crate) fn try_rewrite(site: u64) {
-    if !enabled() || site & 63 == 63 {
+/// Replaces the 16-byte aligned block at `block` (expected `old`) by `new`, atomically.
+///
+/// # Safety
+/// `block` must be 16-byte aligned, mapped and writable.
+unsafe fn cmpxchg16(block: u64, old: [u8; 16], new: [u8; 16]) -> bool {
+    let o = u128::from_le_bytes(old);
+    let n = u128::from_le_bytes(new);
+    let ok: u8;
+    // SAFETY: caller contract; rbx is reserved by the compiler, so it is swapped in and out.
+    unsafe {
+        core::arch::asm!(
+            "xchg {nlo}, rbx",
+            "lock cmpxchg16b xmmword ptr [{p}]",
+            "sete {ok}",
+            "xchg {nlo}, rbx",
+            p = in(reg) block,
+            nlo = inout(reg) n as u64 => _,
+            ok = out(reg_byte) ok,
+            in("rcx") (n >> 64) as u64,
+            inout("rax") o as u64 => _,
+            inout("rdx") (o >> 64) as u64 => _,
+            options(nostack)
+        );
+    }
+    ok != 0
+}
+
+/// Makes the page of `addr` writable (keeping it executable) around `f`.
+fn with_writable(addr: u64, f: impl FnOnce()) {
+    if let Some((prot, private)) = prot_of(addr) {
+        let page = addr & !(PAGE - 1);
+        if private
+            && prot & sys::PROT_EXEC != 0
+            && raw::syscall3(sys::__NR_mprotect, page, PAGE, (prot | sys::PROT_WRITE | sys::PROT_EXEC) as u64) == 0
+        {
+            f();
+            raw::syscall3(sys::__NR_mprotect, page, PAGE, prot as u64);
+        }
+    }
+}
+
+/// `mov $nr,%eax; syscall` ending at `end` (the address after the syscall) → `call rel32;
+/// ud2` (see `trampoline.rs`). `nr` is the number the trapped call actually had: the `mov`'s
+/// immediate must be it. Returns whether the site was rewritten.
+fn try_rewrite_call(end: u64, nr: u64) -> bool {
+    let site = end.wrapping_sub(7);
+    let block = site & !15;
+    if end - block > 16 {
+        return false; // straddles an aligned 16-byte block: no atomic replacement
+    }
+    let mut old = [0u8; 16];
+    if !guest::read(block, &mut old) {
+        return false;
+    }
+    let off = (site - block) as usize;
+    let b = &old[off..off + 7];
+    if b[0] != 0xb8 || b[5..] != [0x0f, 0x05] {
+        return false;
+    }
+    let imm = u32::from_le_bytes([b[1], b[2], b[3], b[4]]);
+    if imm as u64 != nr {
+        return false;
+    }
+    match image_base(site) {
+        Some(base) if crate::trampoline::boundary_is_certain(base, end - 2) => {}
+        _ => return false,
+    }
+    let Some(patch) = crate::trampoline::patch_for(site, imm) else {
+        return false;
+    };
+    let mut new = old;
+    new[off..off + 7].copy_from_slice(&patch);
+    let mut done = false;
+    // SAFETY: the block is 16-byte aligned and inside the (now writable) code page.
+    with_writable(block, || done = unsafe { cmpxchg16(block, old, new) });
+    done
+}
+
+/// Rewrites the `syscall` instruction that ends at `end` (its return address) so that later
+/// executions enter directly: `call *%rax` into the page-0 sled when page 0 is mapped, else
+/// `call rel32` to a trampoline for the common 7-byte shape.
+pub(crate) fn try_rewrite(end: u64, nr: u64) {
+    if crate::config::get().get("rewrite") == Some("0") {
         return;
     }
+    let site = end.wrapping_sub(2);
     let (lo, hi) = raw::allowed_range();
     if site >= lo && site < hi {
         return;
@@ -244,12 +349,12 @@ pub(crate) fn try_rewrite(site: u64) {
     if LOCK.swap(true, Ordering::Acquire) {
         return;
     }
-    if let Some((prot, private)) = prot_of(site) {
-        let page = site & !(PAGE - 1);
-        if private
-            && prot & sys::PROT_EXEC != 0
-            && raw::syscall3(sys::__NR_mprotect, page, PAGE, (prot | sys::PROT_WRITE | sys::PROT_EXEC) as u64) == 0
-        {
+    // With page 0: the sled (any site shape, return address untouched). Without: the 7-byte
+    // shape through a trampoline; other shapes stay on the SIGSYS path.
+    if !enabled() {
+        try_rewrite_call(end, nr);
+    } else if site & 63 != 63 {
+        with_writable(site, || {
             // SAFETY: `site` is mapped and now writable; the 16-bit locked compare-exchange
             // stays inside one cache line (checked above).
             unsafe {
@@ -261,8 +366,7 @@ pub(crate) fn try_rewrite(site: u64) {
                     options(nostack)
                 );
             }
-            raw::syscall3(sys::__NR_mprotect, page, PAGE, prot as u64);
-        }
+        });
     }
     LOCK.store(false, Ordering::Release);
 }

@@ -3,10 +3,10 @@
 //! - SIGSYS is the runtime's: the program's `rt_sigaction(SIGSYS)` is recorded and reported back
 //!   but never installed, and SIGSYS is removed from every mask the program sets
 //!   (`rt_sigprocmask`, `sa_mask`): a SIGSYS that arrives while blocked kills the process.
-//! - SIGSEGV and SIGBUS are shared: the runtime's handler first looks for a fault inside a
-//!   guest-memory copy (seed 004: resume at the fixup, EFAULT) or a rewritten call that jumped
-//!   past the sled; anything else is delivered to the program's own (virtual) action, as the
-//!   kernel would have.
+//! - SIGSEGV, SIGBUS and SIGILL are shared: the runtime's handler first looks for a fault
+//!   inside a guest-memory copy (seed 004: resume at the fixup, EFAULT), a rewritten call that
+//!   jumped past the sled, or the `ud2` of a rewritten site; anything else is delivered to the
+//!   program's own (virtual) action, as the kernel would have.
 #![allow(unsafe_code)]
 
 use crate::raw::{self, sys};
@@ -84,18 +84,20 @@ const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
 const SIGSYS_BIT: u64 = 1 << (sys::SIGSYS - 1);
 
-/// Program actions the runtime keeps virtual: index 0 = SIGSYS, 1 = SIGSEGV, 2 = SIGBUS.
-struct Virtual(UnsafeCell<[KSigaction; 3]>);
+/// Program actions the runtime keeps virtual: index 0 = SIGSYS, 1 = SIGSEGV, 2 = SIGBUS,
+/// 3 = SIGILL.
+struct Virtual(UnsafeCell<[KSigaction; 4]>);
 // SAFETY: updated only from rt_sigaction emulation; a torn read can at worst show a program
 // handler that is being replaced at that very moment, as with the kernel's own races.
 unsafe impl Sync for Virtual {}
-static VIRTUAL: Virtual = Virtual(UnsafeCell::new([KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 }; 3]));
+static VIRTUAL: Virtual = Virtual(UnsafeCell::new([KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 }; 4]));
 
 fn virtual_slot(sig: u64) -> Option<usize> {
     match sig as u32 {
         sys::SIGSYS => Some(0),
         sys::SIGSEGV => Some(1),
         sys::SIGBUS => Some(2),
+        sys::SIGILL => Some(3),
         _ => None,
     }
 }
@@ -133,7 +135,8 @@ pub(crate) fn install() -> Result<(), i64> {
     }
     set_action(sys::SIGSEGV, &fault, Some(&mut v[1]));
     set_action(sys::SIGBUS, &fault, Some(&mut v[2]));
-    let unblock: u64 = SIGSYS_BIT | (1 << (sys::SIGSEGV - 1)) | (1 << (sys::SIGBUS - 1));
+    set_action(sys::SIGILL, &fault, Some(&mut v[3]));
+    let unblock: u64 = SIGSYS_BIT | (1 << (sys::SIGSEGV - 1)) | (1 << (sys::SIGBUS - 1)) | (1 << (sys::SIGILL - 1));
     raw::syscall4(sys::__NR_rt_sigprocmask, sys::SIG_UNBLOCK as u64, &unblock as *const u64 as u64, 0, 8);
     Ok(())
 }
@@ -243,6 +246,18 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
             return;
         }
         // A rewritten `call *%rax` whose number lies beyond the sled: it is still a syscall.
+        // The `ud2` of a site rewritten into `call rel32; ud2`, reached without the call: it
+        // stands for the syscall that was there (see trampoline.rs).
+        if sig as u32 == sys::SIGILL && crate::trampoline::patched_site(g[REG_RIP]) {
+            if let Some(t) = crate::thread::current() {
+                g[REG_RIP] += 2;
+                let regs = crate::sud::regs_from(g, 0x33);
+                let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP);
+                g[REG_RSP] = at;
+                g[REG_RIP] = entry::trap_entry_address();
+                return;
+            }
+        }
         if sig as u32 == sys::SIGSEGV && g[REG_RIP] == g[REG_RAX] && rewrite::is_sled_miss(g[REG_RSP]) {
             g[REG_RIP] = entry::slow_address();
             return;

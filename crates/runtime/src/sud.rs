@@ -46,7 +46,7 @@ pub unsafe fn arm_current(t: *mut Thread) -> Result<(), i64> {
 }
 
 /// The `Regs` image of a trapped call, from the signal context.
-fn regs_from(g: &[u64; 23], cs: u64) -> Regs {
+pub(crate) fn regs_from(g: &[u64; 23], cs: u64) -> Regs {
     use crate::signals::*;
     Regs {
         r15: g[7],
@@ -103,7 +103,7 @@ pub(crate) extern "C" fn sigsys(_sig: i32, info: *mut SigInfo, uc: *mut ucontext
     }
     let (cs, mode) = match info.arch() {
         AUDIT_ARCH_X86_64 => {
-            rewrite::try_rewrite(g[REG_RIP].wrapping_sub(2));
+            rewrite::try_rewrite(g[REG_RIP], g[REG_RAX]);
             (0x33, entry::EXIT_JMP)
         }
         AUDIT_ARCH_I386 => {
