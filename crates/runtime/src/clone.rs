@@ -159,6 +159,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         (*child).traced = child_traced;
         (*child).sigsys_blocked = call.thread.sigsys_blocked;
         (*child).tool_scratch = [0; 8];
+        (*child).out.reset();
         (*child).line_busy = false;
         // A previous vfork child may have exec'd from inside an entry frame.
         (*child).entry_cur = (*child).stack_hi;

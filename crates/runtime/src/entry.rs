@@ -380,6 +380,11 @@ pub(crate) fn init_tables() {
     for &nr in RUNTIME_NRS {
         wants[nr as usize] = true;
     }
+    if crate::out::enabled() {
+        for &nr in crate::out::WAITS {
+            wants[nr as usize] = true;
+        }
+    }
     for (nr, (slot, w)) in sysgate_table.iter().zip(wants.iter()).enumerate() {
         let to = if *w {
             sysgate_slow as *const () as usize
@@ -422,6 +427,7 @@ extern "C" fn sysgate_dispatch_64(regs: &mut Regs) {
         if let Some(tool) = tool {
             tool.noreturn(&mut call, None);
         }
+        crate::out::flush(&mut call.thread.out);
         if nr == sys::__NR_exit as u64 {
             thread::retire(call.thread);
         }
@@ -431,6 +437,10 @@ extern "C" fn sysgate_dispatch_64(regs: &mut Regs) {
         Some(tool) => tool.enter(&mut call),
         None => Action::Pass,
     };
+    let a = call.regs.args();
+    if crate::out::enabled() && crate::out::flushes_before(nr as u32, &a) {
+        crate::out::flush(&mut call.thread.out);
+    }
     let ret = match action {
         Action::Return(v) => v,
         Action::Pass => run_syscall(&mut call),

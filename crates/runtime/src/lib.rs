@@ -34,6 +34,7 @@ pub mod fds;
 pub mod guest;
 #[cfg(not(test))]
 mod mem;
+pub mod out;
 pub mod procexe;
 pub mod raw;
 pub mod regs;
@@ -63,6 +64,7 @@ pub unsafe fn arm(tool: &'static dyn Tool, auxv: u64) -> Result<(), i64> {
         (*t).traced = config::get().follow_root;
         rewrite::init();
         signals::install()?;
+        out::enable(config::get().get("buffer") == Some("1"));
         entry::init_tables();
         config::note_seccomp(config::get().seccomp || vsyscall::install());
         if config::get().get("vdso") != Some("native") {

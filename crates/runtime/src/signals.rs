@@ -291,7 +291,10 @@ fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         }
         // Let the kernel apply the default action: for a fault the instruction runs again and
         // faults with the default disposition (core dump and all); a signal sent by kill() is
-        // sent again.
+        // sent again. The process is about to die: write out what the tools buffered.
+        if let Some(t) = crate::thread::current() {
+            crate::out::flush(&mut t.out);
+        }
         let dfl = KSigaction { handler: SIG_DFL, ..KSigaction::default() };
         set_action(sig as u32, &dfl, None);
         if code <= 0 {

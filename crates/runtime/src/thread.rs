@@ -62,6 +62,8 @@ pub struct Thread {
     /// Per-thread words a tool may use as it likes (e.g. the time a call entered). Zero in a
     /// new thread; a fork child keeps its parent's.
     pub tool_scratch: [u64; 8],
+    /// Buffered tool output (see `out.rs`).
+    pub out: crate::out::OutBuf,
     pub line: [u8; LINE_CAP],
 }
 
@@ -137,6 +139,7 @@ impl Thread {
         self.vfork_child = core::ptr::null_mut();
         self.virtual_gs = 0;
         self.tool_scratch = [0; 8];
+        self.out.reset();
     }
 
     /// A block for a new thread: a retired one if its thread is gone, else a new mapping
