@@ -70,6 +70,15 @@ pub trait Tool: Sync {
     fn noreturn(&self, _call: &mut Call<'_>, _ret: Option<i64>) {}
     /// A new process image has started with the runtime armed (after `execve`).
     fn image_started(&self, _thread: &mut Thread) {}
+    /// Whether the tool wants to hear of signals delivered to the program's handlers
+    /// ([`Tool::signal`]); the runtime then wraps those handlers.
+    fn wants_signals(&self) -> bool {
+        false
+    }
+    /// A signal is about to run the program's handler: `info` is its `siginfo_t` (128 bytes).
+    /// Any call of this thread whose kernel part had just completed when the signal arrived
+    /// has been reported through [`Tool::exit`] before this.
+    fn signal(&self, _thread: &mut Thread, _info: &[u8; 128]) {}
 }
 
 struct ToolCell(UnsafeCell<Option<&'static dyn Tool>>);

@@ -441,20 +441,44 @@ extern "C" fn sysgate_dispatch_64(regs: &mut Regs) {
     if crate::out::enabled() && crate::out::flushes_before(nr as u32, &a) {
         crate::out::flush(&mut call.thread.out);
     }
+    // Publish the call in flight, so that a signal handler that interrupts its return can
+    // report it first (strace's order: the call, the signal, the handler's calls).
+    let outer = (call.thread.current_call, call.thread.call_reported);
+    call.thread.current_call = if tool.is_some() { &mut *call.regs } else { core::ptr::null_mut() };
+    call.thread.call_reported = false;
     let ret = match action {
         Action::Return(v) => v,
         Action::Pass => run_syscall(&mut call),
     };
+    let reported = call.thread.call_reported;
+    (call.thread.current_call, call.thread.call_reported) = outer;
     if clone::is_child_return(&call, ret) {
         // A fork-style child returning through the parent's frame: it has no business
         // reporting the parent's call.
         call.regs.rax = ret as u64;
         return;
     }
-    if let Some(tool) = tool {
+    if let (Some(tool), false) = (tool, reported) {
         tool.exit(&mut call, ret);
     }
     call.regs.rax = ret as u64;
+}
+
+/// Reports the slow-path call that was returning when a signal arrived (the signal context's
+/// RIP is right after the runtime's `syscall` instruction and `rax` the call's result), if a
+/// tool wants it and has not seen it yet.
+pub(crate) fn report_interrupted_call(t: &mut thread::Thread, rip: u64, rax: u64) {
+    if t.current_call.is_null() || t.call_reported || rip != raw::syscall_return_address() {
+        return;
+    }
+    let Some(tool) = api::tool() else { return };
+    t.call_reported = true;
+    // SAFETY: `current_call` points at the frame of the call in flight in this thread, which
+    // stays live until that call's dispatch returns (after this handler has returned).
+    let regs = unsafe { &mut *t.current_call };
+    let nr = regs.orig_rax;
+    let mut call = Call { arch: api::Arch::X86_64, nr, regs, thread: t };
+    tool.exit(&mut call, rax as i64);
 }
 
 /// An `int $0x80` (or `sysenter`) from 64-bit code: i386 numbers, arguments in ebx, ecx,

@@ -64,6 +64,9 @@ pub unsafe fn arm(tool: &'static dyn Tool, auxv: u64) -> Result<(), i64> {
         (*t).traced = config::get().follow_root;
         rewrite::init();
         signals::install()?;
+        if tool.wants_signals() {
+            signals::wrap_handlers();
+        }
         out::enable(config::get().get("buffer") == Some("1"));
         entry::init_tables();
         config::note_seccomp(config::get().seccomp || vsyscall::install());

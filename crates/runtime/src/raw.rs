@@ -24,6 +24,9 @@ sysgate_raw_syscall6:
     mov %r9, %r8
     mov 8(%rsp), %r9
     syscall
+    .globl sysgate_raw_syscall6_end
+    .hidden sysgate_raw_syscall6_end
+sysgate_raw_syscall6_end:
     ret
     .size sysgate_raw_syscall6, . - sysgate_raw_syscall6
 
@@ -47,6 +50,7 @@ sysgate_restorer:
 extern "C" {
     fn sysgate_raw_syscall6(nr: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, a6: u64) -> i64;
     pub fn sysgate_restorer();
+    fn sysgate_raw_syscall6_end();
     static __start_sysgate_entry: u8;
     static __stop_sysgate_entry: u8;
 }
@@ -60,6 +64,12 @@ pub fn allowed_range() -> (u64, u64) {
             &__stop_sysgate_entry as *const u8 as u64,
         )
     }
+}
+
+/// The address right after the runtime's `syscall` instruction: a signal whose context has
+/// this RIP arrived as that syscall returned.
+pub fn syscall_return_address() -> u64 {
+    sysgate_raw_syscall6_end as *const () as usize as u64
 }
 
 /// Issues syscall `nr` from the allowed range. Returns the raw kernel result (`-errno` on error).

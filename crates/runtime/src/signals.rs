@@ -3,6 +3,10 @@
 //! - SIGSYS is the runtime's: the program's `rt_sigaction(SIGSYS)` is recorded and reported back
 //!   but never installed, and SIGSYS is removed from every mask the program sets
 //!   (`rt_sigprocmask`, `sa_mask`): a SIGSYS that arrives while blocked kills the process.
+//! - Every other signal's action is kept virtually too when a tool wants to hear of signals
+//!   ([`Tool::wants_signals`](crate::api::Tool::wants_signals)): the kernel runs `sigwrap`,
+//!   which reports the delivery (and, first, a call whose return the signal interrupted), then
+//!   calls the program's handler with the arguments the kernel gave.
 //! - SIGSEGV, SIGBUS and SIGILL are shared: the runtime's handler first looks for a fault
 //!   inside a guest-memory copy (seed 004: resume at the fixup, EFAULT), a rewritten call that
 //!   jumped past the sled, or the `ud2` of a rewritten site; anything else is delivered to the
@@ -102,6 +106,68 @@ fn virtual_slot(sig: u64) -> Option<usize> {
     }
 }
 
+/// The program's actions for every signal, when handlers are wrapped (index = signal).
+struct AllVirtual(UnsafeCell<[KSigaction; 65]>);
+// SAFETY: as `Virtual`.
+unsafe impl Sync for AllVirtual {}
+static ALL: AllVirtual = AllVirtual(UnsafeCell::new([KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 }; 65]));
+static WRAP: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+fn wrapped(sig: u64) -> bool {
+    WRAP.load(core::sync::atomic::Ordering::Relaxed)
+        && (1..=64).contains(&sig)
+        && virtual_slot(sig).is_none()
+        && sig != sys::SIGKILL as u64
+        && sig != sys::SIGSTOP as u64
+}
+
+/// Tells the tool (if it listens) that `sig` is being delivered with `info`.
+fn report_signal(info: *const SigInfo, uc: *const ucontext) {
+    if !WRAP.load(core::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let (Some(t), Some(tool)) = (crate::thread::current(), crate::api::tool()) else { return };
+    // SAFETY: valid for this delivery.
+    let (g, bytes) = unsafe { (&(*uc).uc_mcontext.gregs, &*(info as *const [u8; 128])) };
+    if t.traced {
+        entry::report_interrupted_call(t, g[REG_RIP], g[REG_RAX]);
+        tool.signal(t, bytes);
+    }
+}
+
+/// The handler the kernel runs for a signal the program handles, when handlers are wrapped.
+extern "C" fn sigwrap(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
+    report_signal(info, uc);
+    // SAFETY: see `AllVirtual`.
+    let all = unsafe { &mut *ALL.0.get() };
+    let Some(act) = all.get_mut(sig as usize) else { return };
+    let handler = act.handler;
+    if act.flags & sys::SA_RESETHAND as u64 != 0 {
+        // The kernel has reset the real action; the program's view follows.
+        *act = KSigaction::default();
+    }
+    if handler == SIG_DFL || handler == SIG_IGN {
+        return;
+    }
+    // SAFETY: the program's registered handler, called with the arguments the kernel passes
+    // to an SA_SIGINFO handler (a plain handler ignores the extra ones).
+    unsafe {
+        let f: extern "C" fn(i32, *mut SigInfo, *mut ucontext) = core::mem::transmute(handler as usize);
+        f(sig, info, uc);
+    }
+}
+
+/// Starts wrapping the program's signal handlers (for a tool that wants to hear of signals):
+/// records the actions this image started with (ignored signals stay ignored across exec).
+pub(crate) fn wrap_handlers() {
+    // SAFETY: single-threaded start-up.
+    let all = unsafe { &mut *ALL.0.get() };
+    for sig in 1..=64u32 {
+        raw::syscall4(sys::__NR_rt_sigaction, sig as u64, 0, &mut all[sig as usize] as *mut KSigaction as u64, 8);
+    }
+    WRAP.store(true, core::sync::atomic::Ordering::Relaxed);
+}
+
 fn set_action(sig: u32, act: &KSigaction, old: Option<&mut KSigaction>) -> i64 {
     let oldp = old.map_or(0, |o| o as *mut KSigaction as u64);
     raw::syscall4(sys::__NR_rt_sigaction, sig as u64, act as *const KSigaction as u64, oldp, 8)
@@ -161,6 +227,32 @@ pub(crate) fn rt_sigaction(a: [u64; 6]) -> i64 {
         if actp != 0 {
             act.mask &= !SIGSYS_BIT;
             v[slot] = act;
+        }
+        return 0;
+    }
+    if wrapped(sig) {
+        // SAFETY: see `AllVirtual`.
+        let all = unsafe { &mut *ALL.0.get() };
+        let old = all[sig as usize];
+        if actp != 0 {
+            act.mask &= !SIGSYS_BIT;
+            let mut k = act;
+            if act.handler != SIG_DFL && act.handler != SIG_IGN {
+                k.handler = sigwrap as *const () as usize as u64;
+                k.flags |= sys::SA_SIGINFO as u64;
+                if k.flags & sys::SA_RESTORER as u64 == 0 {
+                    k.flags |= sys::SA_RESTORER as u64;
+                    k.restorer = raw::sysgate_restorer as *const () as usize as u64;
+                }
+            }
+            let r = set_action(sig as u32, &k, None);
+            if r < 0 {
+                return r;
+            }
+            all[sig as usize] = act;
+        }
+        if oldp != 0 && !guest::write_struct(oldp, &old) {
+            return -(sys::EFAULT as i64);
         }
         return 0;
     }
@@ -279,6 +371,7 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
 
 /// Delivers a fault signal to the program's own action, as the kernel would have.
 fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
+    report_signal(info, uc);
     let Some(slot) = virtual_slot(sig as u64) else { return };
     // SAFETY: see `Virtual`.
     let v = unsafe { &mut *VIRTUAL.0.get() };

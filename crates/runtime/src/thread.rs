@@ -62,6 +62,10 @@ pub struct Thread {
     /// Per-thread words a tool may use as it likes (e.g. the time a call entered). Zero in a
     /// new thread; a fork child keeps its parent's.
     pub tool_scratch: [u64; 8],
+    /// The slow-path call in flight in this thread (its frame), or null; and whether its
+    /// `exit` was already reported (by a signal handler that interrupted its return).
+    pub current_call: *mut Regs,
+    pub call_reported: bool,
     /// Buffered tool output (see `out.rs`).
     pub out: crate::out::OutBuf,
     pub line: [u8; LINE_CAP],
@@ -140,6 +144,8 @@ impl Thread {
         self.virtual_gs = 0;
         self.tool_scratch = [0; 8];
         self.out.reset();
+        self.current_call = core::ptr::null_mut();
+        self.call_reported = false;
     }
 
     /// A block for a new thread: a retired one if its thread is gone, else a new mapping

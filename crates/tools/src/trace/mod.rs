@@ -16,6 +16,8 @@ mod mem;
 mod net;
 mod process;
 mod signal;
+mod siginfo;
+pub use siginfo::format_signal;
 mod time;
 
 use crate::{GuestMem, Out, TraceOpts};
