@@ -29,6 +29,24 @@ SITE(site_b, SYS_getpid)
 SITE(site_c, SYS_getppid)
 SITE(site_d, SYS_getpid)
 
+/* A site whose seven bytes straddle an aligned 16-byte block (they start at offset 12): the
+   rewriter patches it in steps (int3 first), which must be just as safe. */
+extern long site_straddle(void);
+__asm__(".text\n"
+	".p2align 4\n"
+	".globl site_straddle\n"
+	".type site_straddle,@function\n"
+	"site_straddle:\n"
+	".cfi_startproc\n"
+	"	.byte 0x0f, 0x1f, 0x40, 0x00\n" /* 4-byte nop */
+	"	.byte 0x0f, 0x1f, 0x40, 0x00\n"
+	"	.byte 0x0f, 0x1f, 0x40, 0x00\n"
+	"	mov $39, %eax\n"                 /* offsets 12..16 */
+	"	syscall\n"                       /* offsets 17..18 */
+	"	ret\n"
+	".cfi_endproc\n"
+	".size site_straddle, .-site_straddle\n");
+
 static void *worker(void *arg)
 {
 	long bad = 0;
@@ -39,6 +57,7 @@ static void *worker(void *arg)
 		bad += site_b() != expected_pid;
 		bad += site_c() != expected_ppid;
 		bad += site_d() != expected_pid;
+		bad += site_straddle() != expected_pid;
 	}
 	return (void *)bad;
 }
@@ -62,6 +81,6 @@ int main(int argc, char **argv)
 		pthread_join(t[i], &r);
 		bad += (long)r;
 	}
-	printf("%d threads, %ld calls each: %ld wrong results\n", n, calls * 4, bad);
+	printf("%d threads, %ld calls each: %ld wrong results\n", n, calls * 5, bad);
 	return bad != 0;
 }

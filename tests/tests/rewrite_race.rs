@@ -10,7 +10,7 @@ fn concurrent_first_executions_are_correct() {
     for round in 0..10 {
         let o = t.run(&Cmd::new(probe("rewrite_race")).arg("16").arg("5000"), Mode::Run);
         assert_eq!(o.code(), Some(0), "round {round}\n{o}");
-        assert_eq!(o.stdout_str(), "16 threads, 20000 calls each: 0 wrong results\n", "round {round}\n{o}");
+        assert_eq!(o.stdout_str(), "16 threads, 25000 calls each: 0 wrong results\n", "round {round}\n{o}");
     }
     let o = t.run(&Cmd::new(probe("rewrite_race")).arg("8").arg("2000"), Mode::Trace);
     assert_eq!(o.code(), Some(0), "{o}");

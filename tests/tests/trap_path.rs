@@ -65,7 +65,7 @@ fn probes_pass_without_page0() {
         assert_probe_ok(&o, last);
     }
     let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("rewrite_race")).arg("16").arg("3000"), None);
-    assert_eq!(o.stdout_str(), "16 threads, 12000 calls each: 0 wrong results\n", "{o}");
+    assert_eq!(o.stdout_str(), "16 threads, 15000 calls each: 0 wrong results\n", "{o}");
     let cmd = Cmd::new(probe("entries")).arg(probe_lib("dlib"));
     let o = t.run_sysgate(&["run", "--no-page0"], &cmd, None);
     assert_eq!(o.code(), Some(0), "{o}");

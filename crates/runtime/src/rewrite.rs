@@ -293,22 +293,61 @@ fn with_writable(addr: u64, f: impl FnOnce()) {
     }
 }
 
+/// Locked compare-exchange of one byte.
+///
+/// # Safety
+/// `at` must be mapped and writable.
+unsafe fn cmpxchg8(at: u64, old: u8, new: u8) -> bool {
+    let ok: u8;
+    // SAFETY: caller contract.
+    unsafe {
+        core::arch::asm!(
+            "lock cmpxchg byte ptr [{p}], {n}",
+            "sete {ok}",
+            p = in(reg) at,
+            n = in(reg_byte) new,
+            ok = out(reg_byte) ok,
+            inout("al") old => _,
+            options(nostack)
+        );
+    }
+    ok != 0
+}
+
+/// Locked compare-exchange of a 16-bit word (inside one cache line).
+///
+/// # Safety
+/// `at` must be mapped and writable.
+unsafe fn cmpxchg16bit(at: u64, old: u16, new: u16) -> bool {
+    let ok: u8;
+    // SAFETY: caller contract.
+    unsafe {
+        core::arch::asm!(
+            "lock cmpxchg word ptr [{p}], {n:x}",
+            "sete {ok}",
+            p = in(reg) at,
+            n = in(reg) new,
+            ok = out(reg_byte) ok,
+            inout("ax") old => _,
+            options(nostack)
+        );
+    }
+    ok != 0
+}
+
 /// `mov $nr,%eax; syscall` ending at `end` (the address after the syscall) → `call rel32;
 /// ud2` (see `trampoline.rs`). `nr` is the number the trapped call actually had: the `mov`'s
 /// immediate must be it. Returns whether the site was rewritten.
+///
+/// Inside one aligned 16-byte block the seven bytes change in one `lock cmpxchg16b`. A site
+/// that straddles such a block is rewritten in steps, as the kernel patches its own text:
+/// `int3` over the first byte, `ud2` over the `syscall`, the displacement, then the `call`
+/// opcode. A thread that meets the `int3` (SIGTRAP) or, having run the old `mov`, the `ud2`
+/// (SIGILL) is recognised through the site being patched and still makes its syscall.
 fn try_rewrite_call(end: u64, nr: u64) -> bool {
     let site = end.wrapping_sub(7);
-    let block = site & !15;
-    if end - block > 16 {
-        return false; // straddles an aligned 16-byte block: no atomic replacement
-    }
-    let mut old = [0u8; 16];
-    if !guest::read(block, &mut old) {
-        return false;
-    }
-    let off = (site - block) as usize;
-    let b = &old[off..off + 7];
-    if b[0] != 0xb8 || b[5..] != [0x0f, 0x05] {
+    let mut b = [0u8; 7];
+    if !guest::read(site, &mut b) || b[0] != 0xb8 || b[5..] != [0x0f, 0x05] {
         return false;
     }
     let imm = u32::from_le_bytes([b[1], b[2], b[3], b[4]]);
@@ -322,11 +361,44 @@ fn try_rewrite_call(end: u64, nr: u64) -> bool {
     let Some(patch) = crate::trampoline::patch_for(site, imm) else {
         return false;
     };
-    let mut new = old;
-    new[off..off + 7].copy_from_slice(&patch);
+    let block = site & !15;
     let mut done = false;
-    // SAFETY: the block is 16-byte aligned and inside the (now writable) code page.
-    with_writable(block, || done = unsafe { cmpxchg16(block, old, new) });
+    if end - block <= 16 {
+        let mut old = [0u8; 16];
+        if !guest::read(block, &mut old) {
+            return false;
+        }
+        let off = (site - block) as usize;
+        let mut new = old;
+        new[off..off + 7].copy_from_slice(&patch);
+        // SAFETY: the block is 16-byte aligned and inside the (now writable) code page.
+        with_writable(block, || done = unsafe { cmpxchg16(block, old, new) });
+        return done;
+    }
+    // Straddles a 16-byte block: in steps. Both pages must be writable for the duration.
+    let syscall_at = end - 2;
+    if syscall_at & 63 == 63 || site >> 12 != (end - 1) >> 12 {
+        return false; // the ud2 would straddle a cache line, or the site two pages
+    }
+    crate::trampoline::begin_patch(site, imm);
+    with_writable(site, || {
+        // SAFETY: the site's bytes are mapped and now writable; every store below is either a
+        // single locked byte/word, or to bytes no thread can execute (behind the int3).
+        unsafe {
+            if !cmpxchg8(site, 0xb8, 0xcc) {
+                return;
+            }
+            if !cmpxchg16bit(syscall_at, 0x050f, 0x0b0f) {
+                cmpxchg8(site, 0xcc, 0xb8);
+                return;
+            }
+            for (i, byte) in patch[1..5].iter().enumerate() {
+                core::ptr::write_volatile((site + 1 + i as u64) as *mut u8, *byte);
+            }
+            done = cmpxchg8(site, 0xcc, 0xe8);
+        }
+    });
+    crate::trampoline::end_patch();
     done
 }
 

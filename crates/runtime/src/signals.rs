@@ -89,12 +89,12 @@ const SIG_IGN: u64 = 1;
 const SIGSYS_BIT: u64 = 1 << (sys::SIGSYS - 1);
 
 /// Program actions the runtime keeps virtual: index 0 = SIGSYS, 1 = SIGSEGV, 2 = SIGBUS,
-/// 3 = SIGILL.
-struct Virtual(UnsafeCell<[KSigaction; 4]>);
+/// 3 = SIGILL, 4 = SIGTRAP.
+struct Virtual(UnsafeCell<[KSigaction; 5]>);
 // SAFETY: updated only from rt_sigaction emulation; a torn read can at worst show a program
 // handler that is being replaced at that very moment, as with the kernel's own races.
 unsafe impl Sync for Virtual {}
-static VIRTUAL: Virtual = Virtual(UnsafeCell::new([KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 }; 4]));
+static VIRTUAL: Virtual = Virtual(UnsafeCell::new([KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 }; 5]));
 
 fn virtual_slot(sig: u64) -> Option<usize> {
     match sig as u32 {
@@ -102,6 +102,7 @@ fn virtual_slot(sig: u64) -> Option<usize> {
         sys::SIGSEGV => Some(1),
         sys::SIGBUS => Some(2),
         sys::SIGILL => Some(3),
+        sys::SIGTRAP => Some(4),
         _ => None,
     }
 }
@@ -202,7 +203,8 @@ pub(crate) fn install() -> Result<(), i64> {
     set_action(sys::SIGSEGV, &fault, Some(&mut v[1]));
     set_action(sys::SIGBUS, &fault, Some(&mut v[2]));
     set_action(sys::SIGILL, &fault, Some(&mut v[3]));
-    let unblock: u64 = SIGSYS_BIT | (1 << (sys::SIGSEGV - 1)) | (1 << (sys::SIGBUS - 1)) | (1 << (sys::SIGILL - 1));
+    set_action(sys::SIGTRAP, &fault, Some(&mut v[4]));
+    let unblock: u64 = SIGSYS_BIT | (1 << (sys::SIGSEGV - 1)) | (1 << (sys::SIGBUS - 1)) | (1 << (sys::SIGILL - 1)) | (1 << (sys::SIGTRAP - 1));
     raw::syscall4(sys::__NR_rt_sigprocmask, sys::SIG_UNBLOCK as u64, &unblock as *const u64 as u64, 0, 8);
     Ok(())
 }
@@ -343,6 +345,18 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         if sig as u32 == sys::SIGILL && crate::trampoline::patched_site(g[REG_RIP]) {
             if let Some(t) = crate::thread::current() {
                 g[REG_RIP] += 2;
+                let regs = crate::sud::regs_from(g, 0x33);
+                let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP);
+                g[REG_RSP] = at;
+                g[REG_RIP] = entry::trap_entry_address();
+                return;
+            }
+        }
+        // The int3 of a site being rewritten in steps: the `mov` it replaced never ran.
+        if sig as u32 == sys::SIGTRAP {
+            if let (Some(nr), Some(t)) = (crate::trampoline::site_nr(g[REG_RIP].wrapping_sub(1)), crate::thread::current()) {
+                g[REG_RAX] = nr;
+                g[REG_RIP] += 6; // past the rest of the site: int3 (1) + 4 + ud2 (2) = 7
                 let regs = crate::sud::regs_from(g, 0x33);
                 let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP);
                 g[REG_RSP] = at;

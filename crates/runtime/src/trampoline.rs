@@ -228,15 +228,46 @@ pub(crate) fn boundary_is_certain(base: u64, site: u64) -> bool {
     is_boundary(base, site - 5)
 }
 
-/// Is the `ud2` at `rip` the tail of a patched site (so that reaching it means "the syscall
-/// that used to be here")?
-pub fn patched_site(rip: u64) -> bool {
+/// The site being rewritten in steps right now (one at a time, under the rewriter's lock) and
+/// its syscall number; 0 when none.
+static PATCHING: AtomicU64 = AtomicU64::new(0);
+static PATCHING_NR: AtomicU64 = AtomicU64::new(0);
+
+pub(crate) fn begin_patch(site: u64, nr: u32) {
+    PATCHING_NR.store(nr as u64, Ordering::SeqCst);
+    PATCHING.store(site, Ordering::SeqCst);
+}
+
+pub(crate) fn end_patch() {
+    PATCHING.store(0, Ordering::SeqCst);
+}
+
+/// The syscall number of the rewritten (or being-rewritten) site that starts at `site`.
+pub fn site_nr(site: u64) -> Option<u64> {
+    if site != 0 && PATCHING.load(Ordering::SeqCst) == site {
+        return Some(PATCHING_NR.load(Ordering::SeqCst));
+    }
     let mut b = [0u8; 7];
-    if !guest::read(rip.wrapping_sub(5), &mut b) || b[0] != 0xe8 || b[5..] != [0x0f, 0x0b] {
-        return false;
+    if !guest::read(site, &mut b) || b[0] != 0xe8 || b[5..] != [0x0f, 0x0b] {
+        return None;
     }
     let rel = i32::from_le_bytes([b[1], b[2], b[3], b[4]]) as i64;
-    is_trampoline((rip as i64 + rel) as u64)
+    let target = (site as i64 + 5 + rel) as u64;
+    if !is_trampoline(target) {
+        return None;
+    }
+    let region = REGIONS.iter().map(|r| r.load(Ordering::Relaxed)).find(|&b| b != 0 && target >= b && target < b + REGION_LEN)?;
+    Some((target - region) / SLOT as u64)
+}
+
+/// Is the `ud2` at `rip` the tail of a rewritten (or being-rewritten) site, so that reaching
+/// it means "the syscall that used to be here"?
+pub fn patched_site(rip: u64) -> bool {
+    let mut u = [0u8; 2];
+    if !guest::read(rip, &mut u) || u != [0x0f, 0x0b] {
+        return false;
+    }
+    site_nr(rip.wrapping_sub(5)).is_some()
 }
 
 #[cfg(test)]
