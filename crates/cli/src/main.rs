@@ -12,6 +12,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use sysgate_launch as loader;
 
+mod clock;
+mod inject;
+mod policy;
+mod summary;
+
 #[derive(Parser)]
 #[command(name = "sysgate", version, about = "Run, trace and shape every syscall a program makes, in-process.")]
 struct Cli {
@@ -23,10 +28,17 @@ struct Cli {
 // Parsed once; the size of the trace variant does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Cmd {
-    /// Run PROG with every syscall passing through sysgate's entry; print nothing.
+    /// Run PROG with every syscall passing through sysgate's entry; print nothing (faults
+    /// and a virtual clock on request).
     Run(RunArgs),
-    /// Print PROG's syscalls, one strace-style line each.
+    /// Print PROG's syscalls, one strace-style line each (or JSON, or a Perfetto timeline).
     Trace(TraceArgs),
+    /// Count PROG's syscalls, errors and time per syscall for the whole process tree, and print
+    /// the summary like `strace -c -f`.
+    Count(CountArgs),
+    /// Run PROG under a policy of allowed and denied syscalls, enforced in-process and by a
+    /// kernel seccomp filter.
+    Sandbox(SandboxArgs),
 }
 
 #[derive(Args)]
@@ -75,6 +87,53 @@ impl Common {
 
 #[derive(Args)]
 struct RunArgs {
+    /// Fault injection: `inject=SET:error=ERRNO|retval=N[:signal=SIG][:delay_enter=T]
+    /// [:delay_exit=T][:when=EXPR]` or `fault=SET[:error=ERRNO][:when=EXPR]`, as in strace.
+    #[arg(short = 'e', value_name = "EXPR")]
+    expr: Vec<String>,
+    /// Start the program's wall clock at TIME (`2001-01-01T00:00:00Z`, `2001-01-01`,
+    /// `@978307200`); every way it reads the time sees it.
+    #[arg(long, value_name = "TIME")]
+    clock: Option<String>,
+    /// Speed of the virtual clock (2: twice as fast; monotonic clocks, sleeps and timers too).
+    #[arg(long, value_name = "R", requires = "clock")]
+    clock_rate: Option<String>,
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    prog: Program,
+}
+
+#[derive(Args)]
+struct CountArgs {
+    /// Write the summary to FILE instead of stderr.
+    #[arg(short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Sort by `time` (default), `calls`, `errors`, `name`, `min-time`, `max-time`,
+    /// `avg-time` or `nothing`.
+    #[arg(short = 'S', value_name = "SORTBY", default_value = "time")]
+    sort_by: String,
+    /// Count wall-clock time in each call instead of the CPU time its thread spent.
+    #[arg(short = 'w')]
+    wall_clock: bool,
+    /// `trace=SET` (only these calls are counted), `inject=…`, `fault=…`.
+    #[arg(short = 'e', value_name = "EXPR")]
+    expr: Vec<String>,
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    prog: Program,
+}
+
+#[derive(Args)]
+struct SandboxArgs {
+    /// A policy file (TOML): `default = "allow"` and `[[rule]]` tables with `syscalls`,
+    /// optional `paths` and `write`, and `action` (`allow`, `log`, `kill`, `errno:NAME`).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Deny SET (names or classes such as `%network`) with EPERM; repeatable.
+    #[arg(long, value_name = "SET")]
+    deny: Vec<String>,
     #[command(flatten)]
     common: Common,
     #[command(flatten)]
@@ -124,6 +183,26 @@ struct TraceArgs {
     /// `+++ exited with N +++` lines.
     #[arg(short = 'q', action = ArgAction::Count)]
     quiet: u8,
+    /// Count calls, errors and time per syscall and print a summary instead of the trace.
+    #[arg(short = 'c')]
+    count: bool,
+    /// Print the trace and the summary.
+    #[arg(short = 'C')]
+    count_too: bool,
+    /// Sort the summary by `time` (default), `calls`, `errors`, `name`, `min-time`,
+    /// `max-time`, `avg-time` or `nothing`.
+    #[arg(short = 'S', value_name = "SORTBY")]
+    sort_by: Option<String>,
+    /// Summary: wall-clock time in each call instead of its thread's CPU time.
+    #[arg(short = 'w')]
+    wall_clock: bool,
+    /// One JSON object per call (pid, tid, time, name, args, result, errno, duration).
+    #[arg(long)]
+    json: bool,
+    /// Write a Chrome/Perfetto trace-event file (a per-thread timeline of the calls) to FILE;
+    /// follows children.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "output", "count", "count_too"])]
+    perfetto: Option<PathBuf>,
     /// strace options sysgate does not support yet (each is refused with a message).
     #[command(flatten)]
     unsupported: Unsupported,
@@ -136,14 +215,6 @@ struct TraceArgs {
 /// strace's options that sysgate refuses, so that none is silently ignored.
 #[derive(Args)]
 struct Unsupported {
-    #[arg(short = 'c', hide = true)]
-    count: bool,
-    #[arg(short = 'C', hide = true)]
-    count_too: bool,
-    #[arg(short = 'S', hide = true, value_name = "SORTBY")]
-    sort_by: Option<String>,
-    #[arg(short = 'w', hide = true)]
-    wall_clock: bool,
     #[arg(short = 'i', hide = true)]
     instruction_pointer: bool,
     #[arg(short = 'k', hide = true)]
@@ -171,13 +242,7 @@ struct Unsupported {
 impl Unsupported {
     /// The message for the first unsupported option given, if any.
     fn refusal(&self) -> Option<String> {
-        let counting = "not supported yet (counting across the process tree needs the planned \
-                        `sysgate count`)";
-        let flags: [(bool, &str, &str); 15] = [
-            (self.count, "-c", counting),
-            (self.count_too, "-C", counting),
-            (self.sort_by.is_some(), "-S", counting),
-            (self.wall_clock, "-w", counting),
+        let flags: [(bool, &str, &str); 11] = [
             (self.instruction_pointer, "-i", "not supported yet"),
             (self.stack_trace, "-k", "not supported yet"),
             (self.syscall_numbers, "-n", "not supported yet"),
@@ -215,6 +280,8 @@ fn loader_path() -> Result<PathBuf, String> {
 
 /// What the `-e` expressions select.
 struct Qualifiers {
+    /// `-e inject=`/`fault=` rules in their wire form.
+    injects: Vec<String>,
     set: sysgate_abi::SyscallSet,
     /// `tracer::status` bits (successful 1, failed 2, unfinished 4, unavailable 8, detached 16).
     status: u8,
@@ -259,7 +326,7 @@ fn check_signal_set(v: &str) -> Result<(), String> {
 }
 
 fn qualifiers(exprs: &[String], successful: bool, failed: bool) -> Result<Qualifiers, String> {
-    let mut q = Qualifiers { set: sysgate_abi::SyscallSet::all(), status: STATUS_ALL };
+    let mut q = Qualifiers { injects: Vec::new(), set: sysgate_abi::SyscallSet::all(), status: STATUS_ALL };
     // -z and -Z are shorthands for status=; together they select both.
     if successful || failed {
         q.status = if successful { 1 } else { 0 } | if failed { 2 } else { 0 };
@@ -275,6 +342,7 @@ fn qualifiers(exprs: &[String], successful: bool, failed: bool) -> Result<Qualif
             // Accepted and checked; sysgate does not print signal delivery lines yet, so the
             // set has nothing to select.
             "signal" | "signals" | "s" => check_signal_set(v)?,
+            "inject" | "fault" => q.injects.push(inject::parse(v, name == "fault")?.wire()),
             other => return Err(format!("-e {other}=… is not supported yet")),
         }
     }
@@ -296,8 +364,95 @@ fn main() -> ExitCode {
         Ok(fd) => fd,
         Err(e) => return fail(format!("cannot set up diagnostics: {e}"), 1),
     };
-    let (prog, config, out_fd, show_execve, mut out_file, prefix_pid) = match &cli.cmd {
-        Cmd::Run(r) => (&r.prog, format!("tool=run;follow=1{}", r.common.config()), -1, false, Sink::Stderr, false),
+    let mut extra = Extra::default();
+    let (prog, mut config, out_fd, show_execve, mut out_file, prefix_pid) = match &cli.cmd {
+        Cmd::Run(r) => {
+            let mut config = format!("tool=run;follow=1{}", r.common.config());
+            let injects = match run_qualifiers(&r.expr) {
+                Ok(i) => i,
+                Err(e) => return fail(e, 1),
+            };
+            if !injects.is_empty() {
+                config.push_str(&format!(";inj={}", injects.join("/")));
+                extra.shared_words = summary::INJECT_REGION_WORDS;
+            }
+            if let Some(t) = &r.clock {
+                let virt = match clock::parse_time(t) {
+                    Ok(v) => v,
+                    Err(e) => return fail(e, 1),
+                };
+                let ppm = match r.clock_rate.as_deref().map(clock::parse_rate).transpose() {
+                    Ok(p) => p.unwrap_or(1_000_000),
+                    Err(e) => return fail(e, 1),
+                };
+                config.push_str(&format!(";clock={}", clock::wire(virt, ppm)));
+            }
+            (&r.prog, config, -1, false, Sink::Stderr, false)
+        }
+        Cmd::Count(k) => {
+            let sort = match summary::SortBy::parse(&k.sort_by) {
+                Ok(s) => s,
+                Err(e) => return fail(e, 1),
+            };
+            let q = match qualifiers(&k.expr, false, false) {
+                Ok(q) => q,
+                Err(e) => return fail(e, 1),
+            };
+            let mut words = String::new();
+            let _ = q.set.write_words(&mut words);
+            let mut config = format!(
+                "tool=count;follow=1;count={};cset={}{}",
+                if k.wall_clock { "wall" } else { "cpu" },
+                words,
+                k.common.config()
+            );
+            extra.shared_words = summary::WORDS;
+            if !q.injects.is_empty() {
+                config.push_str(&format!(";inj={}", q.injects.join("/")));
+                extra.shared_words = summary::INJECT_REGION_WORDS;
+            }
+            extra.summary = Some(sort);
+            let sink = match &k.output {
+                Some(path) => match loader::open_output(path) {
+                    Ok(f) => Sink::File(f),
+                    Err(e) => return fail(format!("can't fopen '{}': {e}", path.display()), 1),
+                },
+                None => Sink::Stderr,
+            };
+            (&k.prog, config, -1, true, sink, false)
+        }
+        Cmd::Sandbox(sb) => {
+            let mut pol = match &sb.policy {
+                Some(path) => {
+                    let text = match std::fs::read_to_string(path) {
+                        Ok(t) => t,
+                        Err(e) => return fail(format!("cannot read policy {}: {e}", path.display()), 1),
+                    };
+                    match policy::parse(&path.display().to_string(), &text) {
+                        Ok(p) => p,
+                        Err(e) => return fail(e, 1),
+                    }
+                }
+                None => policy::Policy { default: policy::Act::Allow, rules: Vec::new() },
+            };
+            if sb.policy.is_none() && sb.deny.is_empty() {
+                return fail("sandbox: give a policy (--policy FILE) or something to deny (--deny SET)", 1);
+            }
+            let mut denies = Vec::new();
+            for d in &sb.deny {
+                match policy::deny_rule(d) {
+                    Ok(r) => denies.push(r),
+                    Err(e) => return fail(e, 1),
+                }
+            }
+            denies.append(&mut pol.rules);
+            pol.rules = denies;
+            let wire = match pol.wire() {
+                Ok(w) => w,
+                Err(e) => return fail(e, 1),
+            };
+            (&sb.prog, format!("tool=run;follow=1;{wire}{}", sb.common.config()), -1, false, Sink::Stderr, false)
+        }
         Cmd::Trace(t) => {
             if let Some(msg) = t.unsupported.refusal() {
                 return fail(msg, 1);
@@ -306,10 +461,11 @@ fn main() -> ExitCode {
                 Ok(q) => q,
                 Err(e) => return fail(e, 1),
             };
-            let follow = t.follow > 0;
+            let follow = t.follow > 0 || t.perfetto.is_some();
             // -ff without -o is -f (as in strace).
             let per_process = t.follow > 1 && t.output.as_ref().is_some_and(|p| !is_pipe(p));
-            let (out_fd, sink) = match &t.output {
+            let output = t.perfetto.as_ref().or(t.output.as_ref());
+            let (out_fd, mut sink) = match output {
                 Some(path) if is_pipe(path) => {
                     let cmd = path.as_os_str().to_string_lossy()[1..].to_string();
                     let child = match std::process::Command::new("/bin/sh")
@@ -343,7 +499,7 @@ fn main() -> ExitCode {
                 },
                 None => (diag, Sink::Stderr),
             };
-            let to_file = t.output.is_some();
+            let to_file = output.is_some();
             let prefix = match (follow, to_file, per_process) {
                 (false, _, _) | (_, _, true) => "none",
                 (true, true, false) => "pid",
@@ -356,8 +512,10 @@ fn main() -> ExitCode {
                 _ => String::new(),
             };
             let config = format!(
-                "tool=trace;follow={};tofile={};s={};prefix={};set={};status={};x={};v={};y={};t={};r={};T={};q={};ff={}{}",
+                "tool=trace;follow={};tofile={};buffer={};s={};prefix={};set={};status={};x={};v={};y={};t={};r={};T={};q={};ff={}{}",
                 follow as u8,
+                to_file as u8,
+                // Lines to a file or a pipe are written in chunks; to a terminal, line by line.
                 to_file as u8,
                 t.strsize,
                 prefix,
@@ -373,8 +531,53 @@ fn main() -> ExitCode {
                 ff,
                 t.common.config()
             );
+            let mut config = config;
+            if t.count {
+                // -c: the summary instead of the trace.
+                config = config.replacen("tool=trace;", "tool=count;", 1);
+            }
+            if t.count || t.count_too {
+                let sort = match summary::SortBy::parse(t.sort_by.as_deref().unwrap_or("time")) {
+                    Ok(s) => s,
+                    Err(e) => return fail(e, 1),
+                };
+                config.push_str(&format!(";count={};cset={}", if t.wall_clock { "wall" } else { "cpu" }, words));
+                extra.summary = Some(sort);
+                extra.shared_words = summary::WORDS;
+            } else if t.sort_by.is_some() || t.wall_clock {
+                return fail("trace -S and -w only apply to the summary (-c or -C)", 1);
+            }
+            if t.json {
+                config.push_str(";fmt=json");
+                extra.json = true;
+            }
+            if let Some(path) = &t.perfetto {
+                config.push_str(";fmt=perfetto");
+                if let Sink::File(f) = &mut sink {
+                    if let Err(e) = f.write_all(b"{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n") {
+                        return fail(format!("{}: {e}", path.display()), 1);
+                    }
+                }
+                extra.perfetto = true;
+            }
+            if !q.injects.is_empty() {
+                config.push_str(&format!(";inj={}", q.injects.join("/")));
+                extra.shared_words = summary::INJECT_REGION_WORDS;
+            }
             (&t.prog, config, out_fd, true, sink, prefix == "pid")
         }
+    };
+    // The region every process of the run shares (counters), created before the program.
+    let shared = if extra.shared_words > 0 {
+        match loader::shared_region((extra.shared_words * 8) as u64) {
+            Ok((file, fd)) => {
+                config.push_str(&format!(";shm={fd:07}"));
+                Some(file)
+            }
+            Err(e) => return fail(format!("cannot create the shared counters: {e}"), 1),
+        }
+    } else {
+        None
     };
     let argv0 = &prog.argv[0];
     let program = match loader::resolve(argv0).and_then(|p| loader::validate(&p).map(|_| p)) {
@@ -401,15 +604,64 @@ fn main() -> ExitCode {
             return fail(format!("{}: {e}", argv0.to_string_lossy()), code);
         }
     };
-    if let (Some(sig), true) = (status.signal(), matches!(cli.cmd, Cmd::Trace(_))) {
+    let tracing = matches!(&cli.cmd, Cmd::Trace(t) if !t.count);
+    if let (Some(sig), true, false) = (status.signal(), tracing, extra.perfetto) {
         let name = sysgate_abi::signal::name(sig).unwrap_or("SIG?");
-        let core = if status.core_dumped() { " (core dumped)" } else { "" };
-        let prefix = if prefix_pid { format!("{pid:<5} ") } else { String::new() };
-        let line = format!("{prefix}+++ killed by {name}{core} +++\n");
+        let line = if extra.json {
+            format!("{{\"pid\":{pid},\"killed\":\"{name}\",\"core\":{}}}\n", status.core_dumped())
+        } else {
+            let core = if status.core_dumped() { " (core dumped)" } else { "" };
+            let prefix = if prefix_pid { format!("{pid:<5} ") } else { String::new() };
+            format!("{prefix}+++ killed by {name}{core} +++\n")
+        };
         let _ = out_file.write(line.as_bytes(), pid);
+    }
+    if extra.perfetto {
+        // Close the event array: a last metadata event naming the first process.
+        let name = std::path::Path::new(argv0).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name: String = name.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').collect();
+        let end = format!(
+            "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":{pid},\"tid\":{pid},\"args\":{{\"name\":\"{name}\"}}}}\n]}}\n"
+        );
+        let _ = out_file.write(end.as_bytes(), pid);
+    }
+    if let (Some(sort), Some(file)) = (extra.summary, &shared) {
+        match summary::summary(file, sort) {
+            Ok(text) => {
+                let _ = out_file.write(text.as_bytes(), pid);
+            }
+            Err(e) => {
+                let _ = fail(format!("cannot read the counters: {e}"), 1);
+            }
+        }
     }
     out_file.finish();
     loader::exit_like(status)
+}
+
+/// What a command needs beyond the configuration string.
+#[derive(Default)]
+struct Extra {
+    /// Size of the shared region in 64-bit words (0: none).
+    shared_words: usize,
+    /// Print the call summary at the end, sorted this way.
+    summary: Option<summary::SortBy>,
+    /// `--json`: sysgate's own lines are JSON too.
+    json: bool,
+    /// `--perfetto`: the output file holds a trace-event array to close at the end.
+    perfetto: bool,
+}
+
+/// `run -e`: only fault injection (`inject=`, `fault=`).
+fn run_qualifiers(exprs: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for e in exprs {
+        match e.split_once('=') {
+            Some((k @ ("inject" | "fault"), v)) => out.push(inject::parse(v, k == "fault")?.wire()),
+            _ => return Err(format!("run -e {e}: only inject=… and fault=… apply to run (use `sysgate trace` to trace)")),
+        }
+    }
+    Ok(out)
 }
 
 /// `-o |CMD` or `-o !CMD`.

@@ -264,3 +264,28 @@ pub fn open_output(path: &Path) -> std::io::Result<File> {
 pub fn high_copy(f: &impl AsRawFd) -> std::io::Result<RawFd> {
     dup_high(f.as_raw_fd())
 }
+
+/// The region every process of a run shares (counters of `sysgate count`, injection counts):
+/// a memory file of `len` bytes, zero-filled. Returns sysgate's own handle and a high,
+/// inheritable descriptor number for the program's processes (configuration key `shm=`).
+pub fn shared_region(len: u64) -> std::io::Result<(File, RawFd)> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: memfd_create with a NUL-terminated name; the result is a new descriptor we own.
+    let fd = unsafe { libc::memfd_create(c"sysgate-shared".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh descriptor owned by nobody else.
+    let file = unsafe { File::from_raw_fd(fd) };
+    file.set_len(len)?;
+    let high = dup_high(file.as_raw_fd())?;
+    Ok((file, high))
+}
+
+/// `CLOCK_MONOTONIC` now, in nanoseconds.
+pub fn monotonic_ns() -> i64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the struct we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+}

@@ -19,7 +19,8 @@ use sysgate_loader::stack::{self, at};
 use sysgate_abi::elf::{self, ElfError};
 use sysgate_runtime::raw::{self, sys};
 use sysgate_runtime::{self as rt, config, guest};
-use sysgate_tools::tracer::{self, Settings, Tracer};
+use sysgate_tools::gate::{self, Gate};
+use sysgate_tools::sandbox::Act;
 
 /// Stack left free above the loader's own frames for the program's initial stack vector.
 const GAP: u64 = 512 * 1024;
@@ -97,13 +98,6 @@ sysgate_loader_jump:
 extern "C" {
     fn sysgate_loader_jump(sp: u64, entry: u64) -> !;
 }
-
-/// `sysgate run`: every syscall passes through the entry; nothing is shown.
-struct Run;
-impl rt::Tool for Run {
-    fn subscribe(&self, _wants: &mut [bool; rt::api::NR_MAX]) {}
-}
-static RUN: Run = Run;
 
 fn die(path: &[u8], msg: &dyn core::fmt::Display, code: i32) -> ! {
     let mut buf = [0u8; 768];
@@ -378,9 +372,10 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
         }
     }
 
-    // SAFETY: [sp0 - GAP, sp0) was left free by `_start`.
+    // SAFETY: envp is the NULL-terminated environment array (compacted by init_from_env).
     let envs = unsafe { core::slice::from_raw_parts(envp as *const u64, cstr_array_len(envp)) };
     let top = (sp0 as u64) & !15;
+    // SAFETY: [sp0 - GAP, sp0) was left free by `_start`; the program's strings lie above sp0.
     let sp = match unsafe { stack::build(top, sp0 as u64 - GAP + 4096, &new_argv[..nargv], envs, &auxv[..na]) } {
         Some(sp) => sp,
         None => die(cbytes(path0), &Errno(-(sys::E2BIG as i64)), 126),
@@ -388,17 +383,90 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
     // The new aux vector, for the runtime (vDSO) and the trace's execve line.
     let new_auxv = sp + 8 * (1 + nargv as u64 + 1 + envs.len() as u64 + 1);
 
-    let tracing = cfg.get("tool") == Some("trace");
-    let tool: &'static dyn rt::Tool = if tracing { Tracer::init(Settings::from_config(cfg)) } else { &RUN };
+    // The tool: the parts the command asked for (trace, count, inject, clock, sandbox).
+    rt::shared::attach();
+    let tool: &'static dyn rt::Tool = match Gate::init(cfg) {
+        Ok(g) => g,
+        Err(e) => die(b"sysgate-loader", &e.0, 127),
+    };
     // SAFETY: once, single-threaded, before the program's first instruction.
     if unsafe { rt::arm(tool, new_auxv) }.is_err() {
         raw::fatal("cannot arm the runtime (syscall user dispatch unavailable?)");
     }
-    if let (true, Some(t)) = (tracing, rt::thread::current()) {
-        tracer::image_started(t, argv as u64, sp + 8 * (nargv as u64 + 2), new_auxv);
+    if Gate::parts().sandbox && cfg.get("sbk") == Some("0") {
+        install_sandbox_filter(path0);
+    }
+    if let Some(t) = rt::thread::current() {
+        gate::image_started(t, argv as u64, sp + 8 * (nargv as u64 + 2), new_auxv);
     }
     // SAFETY: a fully built initial stack and a mapped entry point.
     unsafe { sysgate_loader_jump(sp, loaded.entry) }
+}
+
+/// Compiles the sandbox's number-only rules into the kernel filter and installs it, once per
+/// process tree (the filter is inherited and survives `execve`; `sbk=1` tells later images).
+/// A policy the kernel cannot enforce is not a sandbox: failing to install ends the run.
+fn install_sandbox_filter(prog: *const u8) {
+    use rt::filter::Verdict;
+    let Some(policy) = sysgate_tools::sandbox::policy() else { return };
+    let acts = policy.kernel_actions();
+    let verdict = |a: Act| match a {
+        Act::Allow | Act::Log => Verdict::Allow,
+        Act::Kill => Verdict::Kill,
+        Act::Errno(e) => Verdict::Errno(e),
+    };
+    let mut x86 = [Verdict::Allow; rt::api::NR_MAX];
+    for (v, a) in x86.iter_mut().zip(acts.iter()) {
+        *v = verdict(*a);
+    }
+    // i386 calls: by name, and socketcall by its sub-call.
+    let mut i386 = [Verdict::Allow; rt::api::NR_MAX];
+    for (n, desc) in sysgate_abi::i386::iter() {
+        if let (Some(v), Some(x)) = (i386.get_mut(n as usize), sysgate_abi::x86_64::number(desc.name)) {
+            *v = x86.get(x as usize).copied().unwrap_or(Verdict::Allow);
+        }
+    }
+    use sysgate_abi::x86_64::nr;
+    const SUB: [u32; 20] = [
+        nr::SOCKET, nr::BIND, nr::CONNECT, nr::LISTEN, nr::ACCEPT, nr::GETSOCKNAME, nr::GETPEERNAME,
+        nr::SOCKETPAIR, nr::SENDTO, nr::RECVFROM, nr::SENDTO, nr::RECVFROM, nr::SHUTDOWN, nr::SETSOCKOPT,
+        nr::GETSOCKOPT, nr::SENDMSG, nr::RECVMSG, nr::ACCEPT4, nr::RECVMMSG, nr::SENDMMSG,
+    ];
+    let mut socketcall = [Verdict::Allow; 21];
+    for (i, x) in SUB.iter().enumerate() {
+        socketcall[i + 1] = x86[*x as usize];
+    }
+    // Calls the runtime needs stay in-process only: say so once, where the filter is made.
+    for &n in rt::filter::RUNTIME_NEEDS {
+        if x86[n as usize] != Verdict::Allow {
+            let name = sysgate_abi::x86_64::name(u64::from(n)).unwrap_or("?");
+            warn_line(&[b"sysgate: sandbox: ", name.as_bytes(), b" is needed by sysgate itself: the rule is enforced in-process only, not by the kernel filter\n"]);
+        }
+    }
+    if let Err(e) = rt::filter::install(&x86, &i386, &socketcall) {
+        die(cbytes(prog), &FilterError(e), 126);
+    }
+    config::patch_number("sbk", 1, 1);
+}
+
+struct FilterError(i64);
+impl core::fmt::Display for FilterError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "cannot install the sandbox's seccomp filter: {}", Errno(self.0))
+    }
+}
+
+fn warn_line(parts: &[&[u8]]) {
+    let fd = rt::fds::diag_fd();
+    let fd = if fd >= 0 { fd } else { 2 };
+    let mut buf = [0u8; 512];
+    let mut n = 0;
+    for p in parts {
+        let m = p.len().min(buf.len() - n);
+        buf[n..n + m].copy_from_slice(&p[..m]);
+        n += m;
+    }
+    raw::write_all(fd, &buf[..n]);
 }
 
 /// Remembers the program's absolute path (what `/proc/self/exe` names natively), from the

@@ -57,10 +57,13 @@ mod tests {
         let mut mem = vec![0u64; 64];
         let top = mem.as_mut_ptr() as u64 + 64 * 8;
         let limit = mem.as_ptr() as u64;
+        // SAFETY: [limit, top) is the vector `mem`, ours and unused.
         let sp = unsafe { build(top, limit, &[11, 12], &[21], &[(at::PHNUM, 9)]) }.unwrap();
         assert_eq!(sp % 16, 0);
+        // SAFETY: `build` wrote nine words at `sp`, inside `mem`.
         let words = unsafe { std::slice::from_raw_parts(sp as *const u64, 9) };
         assert_eq!(words, &[2, 11, 12, 0, 21, 0, at::PHNUM, 9, at::NULL]);
+        // SAFETY: the last 16 bytes of `mem`; `build` refuses before writing anything.
         assert!(unsafe { build(top, top - 16, &[1; 10], &[], &[]) }.is_none());
     }
 }

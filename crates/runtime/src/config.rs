@@ -4,7 +4,9 @@
 //!
 //! Variables:
 //! - `SYSGATE_CONFIG=key=value;key=value…`: `loader=` (absolute path of `sysgate-loader`),
-//!   `follow=0|1`, `rewrite=0`, `vdso=`, plus the tool's own keys (see [`Config::raw`]);
+//!   `follow=0|1`, `rewrite=0`, `vdso=`, `shm=` (the shared region's descriptor, see
+//!   `shared.rs`), plus the tools' own keys (see [`Config::raw`]). Fixed-width values may be
+//!   rewritten in place ([`patch_number`]) so that later images see them;
 //! - `SYSGATE_EXEC=<path>`: the program `sysgate-loader` is to start;
 //! - `SYSGATE_FDS=out,diag`: the runtime's file descriptors (trace output, diagnostics);
 //! - `SYSGATE_ROOT=<pid>`: the first process sysgate started;
@@ -78,6 +80,36 @@ static CONFIG: Cell = Cell(UnsafeCell::new(Config {
     exe: [0; EXE_CAP],
     exe_len: 0,
 }));
+
+/// Rewrites the value of `key` in the configuration in place with `v`, zero-padded to
+/// `width` digits, if the value has exactly that width (it was written that way by `sysgate`,
+/// or by an earlier call) and `v` fits. The configuration travels to later images as it is
+/// (`execve` copies it), so this is how a value learned in this image reaches them.
+pub fn patch_number(key: &str, v: u64, width: usize) -> bool {
+    // SAFETY: the configuration is only read elsewhere; a value is rewritten in place with
+    // ASCII digits of the same length, so a concurrent reader sees either digits or digits.
+    let c = unsafe { &mut *CONFIG.0.get() };
+    let raw = &mut c.raw[..c.raw_len];
+    let mut at = 0;
+    while at < raw.len() {
+        let end = raw[at..].iter().position(|&b| b == b';').map_or(raw.len(), |p| at + p);
+        let kv = &raw[at..end];
+        if kv.len() == key.len() + 1 + width && kv.starts_with(key.as_bytes()) && kv[key.len()] == b'=' {
+            if width < 20 && v >= 10u64.pow(width as u32) {
+                return false;
+            }
+            let digits = &mut raw[at + key.len() + 1..end];
+            let mut x = v;
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (x % 10) as u8;
+                x /= 10;
+            }
+            return true;
+        }
+        at = end + 1;
+    }
+    false
+}
 
 /// Records the program's absolute path (the loader calls this before arming the runtime).
 pub fn set_exe(path: &[u8]) {

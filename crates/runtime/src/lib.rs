@@ -31,6 +31,7 @@ pub mod config;
 pub mod entry;
 pub mod exec;
 pub mod fds;
+pub mod filter;
 pub mod guest;
 #[cfg(not(test))]
 mod mem;
@@ -39,6 +40,7 @@ pub mod procexe;
 pub mod raw;
 pub mod regs;
 pub mod rewrite;
+pub mod shared;
 pub mod signals;
 pub mod sud;
 pub mod thread;

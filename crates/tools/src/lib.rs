@@ -1,15 +1,32 @@
 //! Tools built on the runtime's handler API: each is a table of per-syscall handlers plus its
 //! own state. This crate holds the `sysgate trace` handler ([`tracer`]), the strace-compatible
-//! formatter it uses ([`trace`]) and the pieces that needs: a view of guest memory
-//! ([`GuestMem`]) and a fixed-capacity line writer ([`Out`]).
+//! formatter it uses ([`trace`]) and its machine-readable forms ([`json`]), the counter of
+//! `sysgate count` ([`count`]), fault injection ([`inject`]), the virtual clock ([`clock`]),
+//! the sandbox ([`sandbox`]), the composition the loader arms ([`gate`]), and the pieces they
+//! need: a view of guest memory ([`GuestMem`]) and a fixed-capacity line writer ([`Out`]).
 //!
 //! Everything here runs inside a signal handler of an arbitrary process: no
 //! allocation, no unsafe code, and no panics on any input.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod clock;
+pub mod count;
+pub mod gate;
+pub mod inject;
+pub mod json;
+pub mod sandbox;
 pub mod trace;
 pub mod tracer;
+
+/// Which `Thread::tool_scratch` words each tool uses (the tracer's own are listed in
+/// `tracer.rs`: 0, 1, 2, 3, 5 and 7).
+pub(crate) mod scratch {
+    /// `count`: the clock reading at the call's entry (+1; 0: none).
+    pub const COUNT_ENTRY: usize = 4;
+    /// `inject`: the thread's counter slot and what was done to the call in flight.
+    pub const INJECT: usize = 6;
+}
 
 use core::fmt;
 

@@ -62,6 +62,19 @@ pub struct Settings {
     pub quiet_exits: bool,
     /// `-ff -o FILE`: FILE in hex; each process writes to `FILE.<pid>`.
     pub per_process: Option<&'static str>,
+    /// strace text, JSON lines (`--json`) or trace events (`--perfetto`).
+    pub format: Format,
+}
+
+/// How each call is written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Format {
+    /// strace's lines.
+    Text,
+    /// One JSON object per line (`--json`).
+    Json,
+    /// Chrome/Perfetto trace events, one per line, each followed by `,` (`--perfetto`).
+    Perfetto,
 }
 
 impl Settings {
@@ -89,12 +102,17 @@ impl Settings {
             time_in_call: cfg.get("T") == Some("1"),
             quiet_exits: num("q", 0) >= 2,
             per_process: cfg.get("ff").filter(|v| !v.is_empty()),
+            format: match cfg.get("fmt") {
+                Some("json") => Format::Json,
+                Some("perfetto") => Format::Perfetto,
+                _ => Format::Text,
+            },
         }
     }
 
     /// Whether calls need their entry time.
     fn timed(&self) -> bool {
-        self.timestamps > 0 || self.relative || self.time_in_call
+        self.timestamps > 0 || self.relative || self.time_in_call || self.format != Format::Text
     }
 }
 
@@ -112,23 +130,29 @@ impl Tracer {
     }
 }
 
-fn settings() -> Settings {
-    SETTINGS.get().copied().unwrap_or(Settings {
-        opts: TraceOpts::default(),
-        set: SyscallSet::all(),
-        prefix: Prefix::None,
-        root: 0,
-        to_file: false,
-        status: status::ALL,
-        timestamps: 0,
-        relative: false,
-        time_in_call: false,
-        quiet_exits: false,
-        per_process: None,
-    })
+/// Until `init`: defaults (a tool that is never configured prints like plain `strace`).
+static DEFAULT_SETTINGS: Settings = Settings {
+    opts: TraceOpts { strsize: 32, xflag: 0, verbose: false, decode_fds: 0 },
+    set: SyscallSet::all(),
+    prefix: Prefix::None,
+    root: 0,
+    to_file: false,
+    status: status::ALL,
+    timestamps: 0,
+    relative: false,
+    time_in_call: false,
+    quiet_exits: false,
+    per_process: None,
+    format: Format::Text,
+};
+
+/// The settings, by reference: this is read several times per line.
+fn settings() -> &'static Settings {
+    SETTINGS.get().unwrap_or(&DEFAULT_SETTINGS)
 }
 
-/// `tool_scratch` words (word 7 is the personality, below).
+/// `tool_scratch` words (word 7 is the personality, below; 4 and 6 belong to `count` and
+/// `inject`, see `crate::scratch`).
 mod scratch {
     /// CLOCK_MONOTONIC at entry, ns (+1, so that 0 means "not taken").
     pub const ENTRY_MONO: usize = 0;
@@ -396,25 +420,37 @@ fn per_process_path(hex: &str, pid: i32, out: &mut [u8]) -> Option<usize> {
     Some(n)
 }
 
+/// What a line is about (the JSON forms need to know).
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A call: its raw result (`None`: it did not return) and the `inject` marks.
+    Call { ret: Option<i64>, marks: u64 },
+    /// `+++ exited with N +++`.
+    Exit { code: i32 },
+}
+
 /// Formats one line with the right prefix (pid, timestamps) and writes it out. `times` are
 /// the call's entry times (for `-t`, `-r`); `elapsed` its time in the kernel (for `-T`).
+/// With `--json`/`--perfetto` the strace text `f` writes is taken apart into JSON instead.
 fn emit(
     thread: &mut rt::thread::Thread,
     times: Option<Times>,
     elapsed: Option<u64>,
+    kind: Kind,
     f: impl FnOnce(&mut Out<'_>, &Settings, Option<(u8, &[u8])>),
 ) {
     let s = settings();
-    let fd = output_fd(thread, &s);
+    let fd = output_fd(thread, s);
     if fd < 0 {
         return;
     }
     let mut small = [0u8; 1024];
+    let mut small_json = [0u8; 2048];
     // A signal handler that interrupts the formatting of a line and makes a syscall formats
     // its own line into a stack buffer.
     let nested = thread.line_busy;
     thread.line_busy = true;
-    let tid = thread.tid;
+    let (tid, pid) = (thread.tid, thread.pid);
     let saved = thread.tool_scratch[scratch::ENTRY_FD];
     thread.tool_scratch[scratch::ENTRY_FD] = 0;
     let (buf, entry_fd): (&mut [u8], Option<(u8, &[u8])>) = if nested {
@@ -424,6 +460,51 @@ fn emit(
         let path = if saved & TAGGED != 0 { tail.get(..(saved & 0xffff) as usize) } else { None };
         (head, path.map(|p| (((saved >> 32) & 7) as u8, p)))
     };
+    if s.format != Format::Text {
+        // Text in the first part of the buffer, JSON in the rest.
+        let (text_buf, json_buf): (&mut [u8], &mut [u8]) = if nested {
+            (buf, &mut small_json)
+        } else {
+            let cut = buf.len() / 3;
+            buf.split_at_mut(cut)
+        };
+        let mut out = Out::new(text_buf);
+        let mut j = crate::json::Json::new(json_buf, crate::json::RESERVE);
+        let t = times.unwrap_or_default();
+        let written = match (kind, s.format) {
+            (Kind::Exit { code }, Format::Json) => {
+                crate::json::write_exit(&mut j, pid, tid, t.real, code);
+                true
+            }
+            (Kind::Exit { .. }, _) => false,
+            (Kind::Call { ret, marks }, format) => {
+                f(&mut out, s, entry_fd);
+                let ev = crate::json::Event {
+                    pid,
+                    tid,
+                    time_ns: t.real,
+                    mono_ns: t.mono,
+                    duration_ns: elapsed,
+                    line: out.as_bytes(),
+                    ret,
+                    injected: marks & crate::inject::INJECTED != 0,
+                    delayed: marks & crate::inject::DELAYED != 0,
+                };
+                if format == Format::Json {
+                    crate::json::write_call(&mut j, &ev)
+                } else {
+                    crate::json::write_trace_event(&mut j, &ev)
+                }
+            }
+        };
+        if written {
+            rt::raw::write_all(fd, j.as_bytes());
+        }
+        if !nested {
+            thread.line_busy = false;
+        }
+        return;
+    }
     let mut out = Out::new(buf);
     match s.prefix {
         Prefix::Pid => {
@@ -435,9 +516,26 @@ fn emit(
         _ => {}
     }
     if let Some(t) = times {
-        write_timestamps(&mut out, &s, t);
+        write_timestamps(&mut out, s, t);
     }
-    f(&mut out, &s, entry_fd);
+    f(&mut out, s, entry_fd);
+    let marks = match kind {
+        Kind::Call { marks, .. } => marks,
+        Kind::Exit { .. } => 0,
+    };
+    if marks != 0 {
+        // strace: `= -1 ENOENT (No such file or directory) (INJECTED) (DELAYED)`.
+        if out.as_bytes().last() == Some(&b'\n') {
+            out.truncate(out.len() - 1);
+        }
+        if marks & crate::inject::INJECTED != 0 {
+            out.push_str(" (INJECTED)");
+        }
+        if marks & crate::inject::DELAYED != 0 {
+            out.push_str(" (DELAYED)");
+        }
+        out.end_line();
+    }
     if let (Some(ns), true) = (elapsed, s.time_in_call) {
         // ` <0.000012>` goes after the result, before the newline.
         if out.as_bytes().last() == Some(&b'\n') {
@@ -565,7 +663,8 @@ impl rt::Tool for Tracer {
         let ev = call.thread.tool_scratch[scratch::ENTRY_VALUE];
         let entry_value = (ev & TAGGED != 0).then_some((((ev >> 56) & 0x7f) as u8, ev & ((1 << 56) - 1)));
         let sp = call.regs.rsp;
-        emit(call.thread, times, elapsed, |out, s, entry_fd| {
+        let marks = crate::inject::marks(call.thread);
+        emit(call.thread, times, elapsed, Kind::Call { ret: Some(ret), marks }, |out, s, entry_fd| {
             let info = CallInfo { sp, entry_value, entry_fd };
             line(out, s, arch, n, &args, Some(ret), info)
         });
@@ -583,7 +682,7 @@ impl rt::Tool for Tracer {
         let sp = call.regs.rsp;
         if shown {
             personality(call);
-            emit(call.thread, times, None, |out, s, _| {
+            emit(call.thread, times, None, Kind::Call { ret, marks: 0 }, |out, s, _| {
                 let info = CallInfo { sp, ..CallInfo::default() };
                 line(out, s, arch, n, &args, ret, info)
             });
@@ -604,7 +703,7 @@ impl rt::Tool for Tracer {
             if group {
                 call.thread.tid = call.thread.pid;
             }
-            emit(call.thread, times, None, |out, _, _| trace::format_exited(out, code));
+            emit(call.thread, times, None, Kind::Exit { code }, |out, _, _| trace::format_exited(out, code));
             call.thread.tid = tid;
         }
     }
@@ -614,6 +713,16 @@ fn line(out: &mut Out<'_>, s: &Settings, arch: Arch, n: u64, args: &[u64; 6], re
     match arch {
         Arch::X86_64 => trace::format_call(out, &Mem, &s.opts, n, args, ret, info),
         Arch::I386 => trace::format_syscall_i386(out, &Mem, &s.opts, n, args, ret),
+    }
+}
+
+/// Whether the trace shows calls of `nr` (`-e trace=`; exits are always seen).
+pub fn shows(arch: Arch, nr: u64) -> bool {
+    match arch {
+        Arch::X86_64 => {
+            settings().set.contains(nr) || nr == u64::from(nr::EXIT) || nr == u64::from(nr::EXIT_GROUP)
+        }
+        Arch::I386 => true,
     }
 }
 
@@ -638,7 +747,7 @@ fn personality(call: &mut rt::Call<'_>) {
         return;
     }
     call.thread.tool_scratch[PERSONALITY] = want;
-    if settings().to_file {
+    if settings().to_file || settings().format != Format::Text {
         return;
     }
     let tid = call.thread.tid;
@@ -646,7 +755,7 @@ fn personality(call: &mut rt::Call<'_>) {
     let mut buf = [0u8; 64];
     let mut out = Out::new(&mut buf);
     trace::format_personality(&mut out, tid, bits);
-    let fd = output_fd(call.thread, &settings());
+    let fd = output_fd(call.thread, settings());
     rt::raw::write_all(fd, out.as_bytes());
 }
 
@@ -681,7 +790,7 @@ pub fn image_started(thread: &mut rt::thread::Thread, argv: u64, envp: u64, auxv
     }
     // The entry of the execve was in the old image: -T shows no time for it.
     let times = s.timed().then(Times::now);
-    emit(thread, times, None, |out, s, _| {
+    emit(thread, times, None, Kind::Call { ret: Some(0), marks: 0 }, |out, s, _| {
         trace::format_syscall(out, &Mem, &s.opts, nr::EXECVE as u64, &args, Some(0))
     });
 }

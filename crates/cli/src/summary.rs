@@ -1,0 +1,219 @@
+//! The call summary of `sysgate count` and `sysgate trace -c`/`-C`, in `strace -c`'s format,
+//! from the counters every process of the run added into the shared region.
+//!
+//! The region's layout is `sysgate_tools::count::layout` (which this crate does not link: it
+//! carries the in-process runtime); the numbers are repeated here and the tools crate's test
+//! checks the same values.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+/// `sysgate_tools::count::layout`.
+const PER_CALL: usize = 5;
+const CALLS: usize = 0;
+const ERRORS: usize = 1;
+const TIME_NS: usize = 2;
+const MIN_NS_INV: usize = 3;
+const MAX_NS: usize = 4;
+const NR_MAX: usize = 512;
+/// Words of the counter table (two tables: x86-64, i386).
+pub const WORDS: usize = 2 * NR_MAX * PER_CALL;
+/// `sysgate_tools::inject::layout::REGION_WORDS`: room for per-thread injection counters.
+pub const INJECT_REGION_WORDS: usize = 8192 + 1024 * (1 + NR_MAX);
+
+/// One syscall's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub calls: u64,
+    pub errors: u64,
+    pub time_ns: u64,
+    pub min_ns: u64,
+    pub max_ns: u64,
+}
+
+/// Reads table `table` (0: x86-64, 1: i386) from the region.
+pub fn read(file: &File, table: usize) -> std::io::Result<Vec<Counts>> {
+    let mut bytes = vec![0u8; NR_MAX * PER_CALL * 8];
+    file.read_exact_at(&mut bytes, (table * NR_MAX * PER_CALL * 8) as u64)?;
+    let word = |i: usize| u64::from_ne_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    Ok((0..NR_MAX)
+        .map(|nr| {
+            let at = nr * PER_CALL;
+            let inv = word(at + MIN_NS_INV);
+            Counts {
+                calls: word(at + CALLS),
+                errors: word(at + ERRORS),
+                time_ns: word(at + TIME_NS),
+                min_ns: if inv == 0 { 0 } else { !inv },
+                max_ns: word(at + MAX_NS),
+            }
+        })
+        .collect())
+}
+
+/// strace's `-S` orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortBy {
+    Time,
+    MinTime,
+    MaxTime,
+    AvgTime,
+    Calls,
+    Errors,
+    Name,
+    Nothing,
+}
+
+impl SortBy {
+    /// strace's names for them (and its aliases).
+    pub fn parse(s: &str) -> Result<SortBy, String> {
+        Ok(match s {
+            "time" | "time_percent" | "time-percent" | "time_total" | "time-total" | "total_time" | "total-time" => {
+                SortBy::Time
+            }
+            "min_time" | "min-time" | "shortest" | "time_min" | "time-min" => SortBy::MinTime,
+            "longest" | "max_time" | "max-time" | "time_max" | "time-max" => SortBy::MaxTime,
+            "avg_time" | "avg-time" | "time_avg" | "time-avg" => SortBy::AvgTime,
+            "calls" | "count" => SortBy::Calls,
+            "error" | "errors" => SortBy::Errors,
+            "name" | "syscall" | "syscall_name" | "syscall-name" => SortBy::Name,
+            "none" | "nothing" => SortBy::Nothing,
+            _ => return Err(format!("invalid sortby: '{s}'")),
+        })
+    }
+}
+
+/// `ts_float(ts) * 1e6` truncated, as strace computes microseconds per call.
+fn usecs(ns: u64) -> u64 {
+    let f = (ns / 1_000_000_000) as f64 + (ns % 1_000_000_000) as f64 / 1e9;
+    (f * 1e6) as u64
+}
+
+fn secs(ns: u64) -> f64 {
+    (ns / 1_000_000_000) as f64 + (ns % 1_000_000_000) as f64 / 1e9
+}
+
+/// The summary table of one personality, exactly as `strace -c` prints it. `names[nr]` is
+/// the syscall's name (rows without a name are left out).
+pub fn format(counts: &[Counts], names: &dyn Fn(usize) -> Option<&'static str>, sort: SortBy) -> String {
+    let used: Vec<usize> = (0..counts.len()).filter(|&i| counts[i].calls > 0 && names(i).is_some()).collect();
+    let total_ns: u64 = used.iter().map(|&i| counts[i].time_ns).sum();
+    let total_calls: u64 = used.iter().map(|&i| counts[i].calls).sum();
+    let total_errors: u64 = used.iter().map(|&i| counts[i].errors).sum();
+    let avg = |c: &Counts| c.time_ns / c.calls.max(1);
+    let avg_max = used.iter().map(|&i| avg(&counts[i])).max().unwrap_or(0);
+    let name_max = used.iter().filter_map(|&i| names(i)).map(str::len).max().unwrap_or(0);
+
+    let w_secs = 11.max(format!("{:.6}", secs(total_ns)).len());
+    let w_usecs = 11.max(usecs(avg_max).to_string().len());
+    let w_calls = 9.max(total_calls.to_string().len());
+    let w_errors = 9.max(total_errors.to_string().len());
+    let w_name = 16.max(name_max + 1);
+
+    let mut order: Vec<usize> = used.clone();
+    // A stable sort: ties stay in syscall-number order, as in strace's output.
+    match sort {
+        SortBy::Time => order.sort_by(|&a, &b| counts[b].time_ns.cmp(&counts[a].time_ns)),
+        SortBy::MinTime => order.sort_by(|&a, &b| counts[b].min_ns.cmp(&counts[a].min_ns)),
+        SortBy::MaxTime => order.sort_by(|&a, &b| counts[b].max_ns.cmp(&counts[a].max_ns)),
+        SortBy::AvgTime => order.sort_by(|&a, &b| avg(&counts[b]).cmp(&avg(&counts[a]))),
+        SortBy::Calls => order.sort_by(|&a, &b| counts[b].calls.cmp(&counts[a].calls)),
+        SortBy::Errors => order.sort_by(|&a, &b| counts[b].errors.cmp(&counts[a].errors)),
+        SortBy::Name => order.sort_by(|&a, &b| names(a).cmp(&names(b))),
+        SortBy::Nothing => {}
+    }
+
+    let mut s = String::new();
+    let errors = |n: u64| if n == 0 { String::new() } else { n.to_string() };
+    s.push_str(&format!(
+        "{:>6} {:>w_secs$} {:>w_usecs$} {:>w_calls$} {:>w_errors$} {}\n",
+        "% time", "seconds", "usecs/call", "calls", "errors", "syscall"
+    ));
+    let rule = format!(
+        "{} {} {} {} {} {}\n",
+        "-".repeat(6),
+        "-".repeat(w_secs),
+        "-".repeat(w_usecs),
+        "-".repeat(w_calls),
+        "-".repeat(w_errors),
+        "-".repeat(w_name)
+    );
+    s.push_str(&rule);
+    for &i in &order {
+        let c = &counts[i];
+        let mut pct = 100.0 * secs(c.time_ns);
+        if pct != 0.0 {
+            pct /= secs(total_ns);
+        }
+        s.push_str(&format!(
+            "{:>6.2} {:>w_secs$.6} {:>w_usecs$} {:>w_calls$} {:>w_errors$} {}\n",
+            pct,
+            secs(c.time_ns),
+            usecs(avg(c)),
+            c.calls,
+            errors(c.errors),
+            names(i).unwrap_or("?")
+        ));
+    }
+    s.push_str(&rule);
+    let total_avg = if total_calls == 0 { 0 } else { (secs(total_ns) / total_calls as f64 * 1e6) as u64 };
+    s.push_str(&format!(
+        "{:>6.2} {:>w_secs$.6} {:>w_usecs$} {:>w_calls$} {:>w_errors$} {}\n",
+        100.0,
+        secs(total_ns),
+        total_avg,
+        total_calls,
+        errors(total_errors),
+        "total"
+    ));
+    s
+}
+
+/// The whole summary: the x86-64 table, then (if the program made any) the i386 one under
+/// strace's heading.
+pub fn summary(file: &File, sort: SortBy) -> std::io::Result<String> {
+    let x86 = read(file, 0)?;
+    let mut out = format(&x86, &|nr| sysgate_abi::x86_64::name(nr as u64), sort);
+    let i386 = read(file, 1)?;
+    if i386.iter().any(|c| c.calls > 0) {
+        out.push_str("System call usage summary for 32 bit mode:\n");
+        out.push_str(&format(&i386, &|nr| sysgate_abi::i386::name(nr as u64), sort));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(calls: u64, errors: u64, time_ns: u64) -> Counts {
+        Counts { calls, errors, time_ns, min_ns: 0, max_ns: 0 }
+    }
+
+    #[test]
+    fn formats_like_strace() {
+        let mut counts = vec![Counts::default(); NR_MAX];
+        counts[0] = c(13, 0, 14_000); // read
+        counts[61] = c(4, 2, 1_183_000); // wait4
+        counts[257] = c(68, 26, 76_000); // openat
+        counts[39] = c(1, 0, 0); // getpid
+        counts[13] = c(7, 0, 0); // rt_sigaction
+        let s = format(&counts, &|nr| sysgate_abi::x86_64::name(nr as u64), SortBy::Time);
+        let want = "\
+% time     seconds  usecs/call     calls    errors syscall
+------ ----------- ----------- --------- --------- ----------------
+ 92.93    0.001183         295         4         2 wait4
+  5.97    0.000076           1        68        26 openat
+  1.10    0.000014           1        13           read
+  0.00    0.000000           0         7           rt_sigaction
+  0.00    0.000000           0         1           getpid
+------ ----------- ----------- --------- --------- ----------------
+100.00    0.001273          13        93        28 total
+";
+        assert_eq!(s, want);
+        let by_name = format(&counts, &|nr| sysgate_abi::x86_64::name(nr as u64), SortBy::Name);
+        assert!(by_name.lines().nth(2).unwrap().ends_with(" getpid"));
+        assert_eq!(SortBy::parse("calls"), Ok(SortBy::Calls));
+        assert!(SortBy::parse("bogus").is_err());
+    }
+}

@@ -1,0 +1,62 @@
+//! The region every process of a sysgate run shares: a memory file `sysgate` creates before
+//! the program starts, passed down as a descriptor (configuration key `shm=`, zero-padded so
+//! that the number can be rewritten in place when the descriptor has to move) and mapped
+//! `MAP_SHARED` by each image at start-up. A fork child inherits the mapping; an `execve`d
+//! image maps it again from the descriptor. Tools keep cross-process state in it (per-syscall
+//! counters, per-thread injection counters) with atomic operations only.
+//!
+//! The descriptor is one of the runtime's own (`fds.rs`): `close`, `dup2` onto it and
+//! `close_range` over it leave it alone.
+#![allow(unsafe_code)]
+
+use crate::raw::{self, sys};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// Width of the `shm=` value: the descriptor number, zero-padded, rewritten in place.
+pub const FD_WIDTH: usize = 7;
+
+static BASE: AtomicUsize = AtomicUsize::new(0);
+static WORDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Maps the region named by the configuration (`shm=FD`), if there is one. Called by the
+/// loader once per image, before the runtime is armed. Returns whether a region is mapped.
+pub fn attach() -> bool {
+    let Some(fd) = crate::config::get().get("shm").and_then(|v| v.parse::<i32>().ok()) else {
+        return false;
+    };
+    if fd < 0 {
+        return false;
+    }
+    let mut st = [0u64; 18]; // struct stat
+    if raw::syscall2(sys::__NR_fstat, fd as u64, st.as_mut_ptr() as u64) < 0 {
+        return false;
+    }
+    let len = st[6] as usize; // st_size
+    if len < 8 {
+        return false;
+    }
+    let addr = raw::syscall6(
+        sys::__NR_mmap,
+        [0, len as u64, (sys::PROT_READ | sys::PROT_WRITE) as u64, sys::MAP_SHARED as u64, fd as u64, 0],
+    );
+    if addr < 0 {
+        return false;
+    }
+    crate::fds::set_shared(fd);
+    BASE.store(addr as usize, Ordering::Relaxed);
+    WORDS.store(len / 8, Ordering::Release);
+    true
+}
+
+/// The shared region as 64-bit words, if one is mapped in this image.
+pub fn words() -> Option<&'static [AtomicU64]> {
+    let n = WORDS.load(Ordering::Acquire);
+    if n == 0 {
+        return None;
+    }
+    let base = BASE.load(Ordering::Relaxed);
+    // SAFETY: `attach` mapped `n * 8` bytes at `base`, readable and writable, page-aligned
+    // (so aligned for `AtomicU64`), and never unmaps them; every access is atomic, so sharing
+    // the words with other threads and processes is sound.
+    Some(unsafe { core::slice::from_raw_parts(base as *const AtomicU64, n) })
+}
