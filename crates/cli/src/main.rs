@@ -285,6 +285,8 @@ struct Qualifiers {
     set: sysgate_abi::SyscallSet,
     /// `tracer::status` bits (successful 1, failed 2, unfinished 4, unavailable 8, detached 16).
     status: u8,
+    /// Signals whose delivery lines are shown (bit n-1 for signal n).
+    signals: u64,
 }
 
 const STATUS_NAMES: [(&str, u8); 5] =
@@ -310,23 +312,36 @@ fn parse_status(v: &str) -> Result<u8, String> {
     Ok(if negate { !bits & STATUS_ALL } else { bits })
 }
 
-/// Checks a `-e signal=` set (names with or without `SIG`, numbers, `all`, `none`, `!`).
-fn check_signal_set(v: &str) -> Result<(), String> {
-    let body = v.strip_prefix('!').unwrap_or(v);
+/// Parses a `-e signal=` set (names with or without `SIG`, numbers, `all`, `none`, `!`) into a
+/// mask: bit `n - 1` for signal `n`.
+fn parse_signal_set(v: &str) -> Result<u64, String> {
+    let (negate, body) = match v.strip_prefix('!') {
+        Some(b) => (true, b),
+        None => (false, v),
+    };
+    let mut mask = 0u64;
     for w in body.split(',') {
-        let known = matches!(w, "all" | "none")
-            || w.parse::<i32>().is_ok_and(|n| (1..=64).contains(&n))
-            || sysgate_abi::signal::number(w).is_some()
-            || sysgate_abi::signal::number(&format!("SIG{w}")).is_some();
-        if !known {
-            return Err(format!("invalid signal '{w}'"));
-        }
+        let n = match w {
+            "all" => {
+                mask = !0;
+                continue;
+            }
+            "none" => continue,
+            _ => w
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .or_else(|| sysgate_abi::signal::number(w))
+                .or_else(|| sysgate_abi::signal::number(&format!("SIG{w}")))
+                .ok_or_else(|| format!("invalid signal '{w}'"))?,
+        };
+        mask |= 1 << (n - 1);
     }
-    Ok(())
+    Ok(if negate { !mask } else { mask })
 }
 
 fn qualifiers(exprs: &[String], successful: bool, failed: bool) -> Result<Qualifiers, String> {
-    let mut q = Qualifiers { injects: Vec::new(), set: sysgate_abi::SyscallSet::all(), status: STATUS_ALL };
+    let mut q = Qualifiers { injects: Vec::new(), set: sysgate_abi::SyscallSet::all(), status: STATUS_ALL, signals: !0 };
     // -z and -Z are shorthands for status=; together they select both.
     if successful || failed {
         q.status = if successful { 1 } else { 0 } | if failed { 2 } else { 0 };
@@ -339,9 +354,7 @@ fn qualifiers(exprs: &[String], successful: bool, failed: bool) -> Result<Qualif
         match name {
             "trace" | "t" => q.set = sysgate_abi::parse_trace_set(v).map_err(|err| err.to_string())?,
             "status" => q.status = parse_status(v)?,
-            // Accepted and checked; sysgate does not print signal delivery lines yet, so the
-            // set has nothing to select.
-            "signal" | "signals" | "s" => check_signal_set(v)?,
+            "signal" | "signals" | "s" => q.signals = parse_signal_set(v)?,
             "inject" | "fault" => q.injects.push(inject::parse(v, name == "fault")?.wire()),
             other => return Err(format!("-e {other}=… is not supported yet")),
         }
@@ -512,7 +525,7 @@ fn main() -> ExitCode {
                 _ => String::new(),
             };
             let config = format!(
-                "tool=trace;follow={};tofile={};buffer={};s={};prefix={};set={};status={};x={};v={};y={};t={};r={};T={};q={};ff={}{}",
+                "tool=trace;follow={};tofile={};buffer={};s={};prefix={};set={};status={};sig={:x};x={};v={};y={};t={};r={};T={};q={};ff={}{}",
                 follow as u8,
                 to_file as u8,
                 // Lines to a file or a pipe are written in chunks; to a terminal, line by line.
@@ -521,6 +534,7 @@ fn main() -> ExitCode {
                 prefix,
                 words,
                 q.status,
+                q.signals,
                 t.hex.min(2),
                 t.verbose as u8,
                 t.decode_fds.min(2),

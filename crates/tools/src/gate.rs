@@ -148,6 +148,16 @@ impl rt::Tool for Gate {
         }
     }
 
+    fn wants_signals(&self) -> bool {
+        Gate::parts().trace
+    }
+
+    fn signal(&self, thread: &mut rt::thread::Thread, info: &[u8; 128]) {
+        if Gate::parts().trace {
+            tracer::signal_line(thread, info);
+        }
+    }
+
     fn noreturn(&self, call: &mut rt::Call<'_>, ret: Option<i64>) {
         let p = Gate::parts();
         if p.count.is_some() && counts(&p, call) {

@@ -60,6 +60,8 @@ pub struct Settings {
     pub time_in_call: bool,
     /// `-qq`: no `+++ exited with N +++` lines.
     pub quiet_exits: bool,
+    /// Signals whose delivery lines are shown (`-e signal=`; bit n-1 for signal n).
+    pub signals: u64,
     /// `-ff -o FILE`: FILE in hex; each process writes to `FILE.<pid>`.
     pub per_process: Option<&'static str>,
     /// strace text, JSON lines (`--json`) or trace events (`--perfetto`).
@@ -101,6 +103,7 @@ impl Settings {
             relative: cfg.get("r") == Some("1"),
             time_in_call: cfg.get("T") == Some("1"),
             quiet_exits: num("q", 0) >= 2,
+            signals: cfg.get("sig").and_then(|v| u64::from_str_radix(v, 16).ok()).unwrap_or(!0),
             per_process: cfg.get("ff").filter(|v| !v.is_empty()),
             format: match cfg.get("fmt") {
                 Some("json") => Format::Json,
@@ -142,6 +145,7 @@ static DEFAULT_SETTINGS: Settings = Settings {
     relative: false,
     time_in_call: false,
     quiet_exits: false,
+    signals: !0,
     per_process: None,
     format: Format::Text,
 };
@@ -427,6 +431,8 @@ enum Kind {
     Call { ret: Option<i64>, marks: u64 },
     /// `+++ exited with N +++`.
     Exit { code: i32 },
+    /// `--- SIGxxx {…} ---` (text output only).
+    Signal,
 }
 
 /// Formats one line with the right prefix (pid, timestamps) and writes it out. `times` are
@@ -476,7 +482,7 @@ fn emit(
                 crate::json::write_exit(&mut j, pid, tid, t.real, code);
                 true
             }
-            (Kind::Exit { .. }, _) => false,
+            (Kind::Exit { .. }, _) | (Kind::Signal, _) => false,
             (Kind::Call { ret, marks }, format) => {
                 f(&mut out, s, entry_fd);
                 let ev = crate::json::Event {
@@ -521,7 +527,7 @@ fn emit(
     f(&mut out, s, entry_fd);
     let marks = match kind {
         Kind::Call { marks, .. } => marks,
-        Kind::Exit { .. } => 0,
+        Kind::Exit { .. } | Kind::Signal => 0,
     };
     if marks != 0 {
         // strace: `= -1 ENOENT (No such file or directory) (INJECTED) (DELAYED)`.
@@ -793,4 +799,13 @@ pub fn image_started(thread: &mut rt::thread::Thread, argv: u64, envp: u64, auxv
     emit(thread, times, None, Kind::Call { ret: Some(0), marks: 0 }, |out, s, _| {
         trace::format_syscall(out, &Mem, &s.opts, nr::EXECVE as u64, &args, Some(0))
     });
+}
+
+/// `--- SIGxxx {…} ---` for a signal about to run the program's handler (or kill it).
+pub fn signal_line(thread: &mut rt::thread::Thread, info: &[u8; 128]) {
+    let signo = i32::from_le_bytes([info[0], info[1], info[2], info[3]]);
+    if !(1..=64).contains(&signo) || settings().signals & (1 << (signo - 1)) == 0 {
+        return;
+    }
+    emit(thread, None, None, Kind::Signal, |out, _, _| trace::format_signal(out, info));
 }
