@@ -363,6 +363,7 @@ pub(crate) const RUNTIME_NRS: &[u32] = &[
     sys::__NR_exit,
     sys::__NR_readlink,
     sys::__NR_readlinkat,
+    sys::__NR_getdents64,
 ];
 
 /// The tool's own subscriptions (the entry's table also holds [`RUNTIME_NRS`]).
@@ -522,6 +523,7 @@ fn run_syscall(call: &mut Call<'_>) -> i64 {
         sys::__NR_close => fds::close(a),
         sys::__NR_dup2 | sys::__NR_dup3 => fds::dup2(call.nr as u32, a),
         sys::__NR_close_range => fds::close_range(a),
+        sys::__NR_getdents64 => fds::getdents64(a),
         sys::__NR_sigaltstack => signals::sigaltstack(a, call.regs.rsp),
         sys::__NR_arch_prctl => thread::arch_prctl(call.thread, a),
         sys::__NR_readlink | sys::__NR_readlinkat => crate::procexe::readlink(call.nr as u32, a),

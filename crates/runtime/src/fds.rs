@@ -116,3 +116,102 @@ pub(crate) fn close_range(a: [u64; 6]) -> i64 {
     }
     ret
 }
+
+fn dec(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut n = buf.len();
+    loop {
+        n -= 1;
+        buf[n] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[n..]
+}
+
+/// Whether `fd` is open on this process's own `/proc/<pid>/fd` directory (`/proc/self/fd`,
+/// `/dev/fd`, `/proc/thread-self/fd` all lead there).
+fn is_own_fd_dir(fd: u64) -> bool {
+    let mut path = [0u8; 40];
+    let mut d = [0u8; 20];
+    let prefix = b"/proc/self/fd/";
+    path[..prefix.len()].copy_from_slice(prefix);
+    let digits = dec(fd & 0xffff_ffff, &mut d);
+    path[prefix.len()..prefix.len() + digits.len()].copy_from_slice(digits);
+    let mut target = [0u8; 64];
+    let n = raw::syscall3(sys::__NR_readlink, path.as_ptr() as u64, target.as_mut_ptr() as u64, target.len() as u64);
+    let Ok(n) = usize::try_from(n) else { return false };
+    let t = &target[..n.min(target.len())];
+    let Some(rest) = t.strip_prefix(b"/proc/") else { return false };
+    let Some(num) = rest.strip_suffix(b"/fd").or_else(|| rest.strip_suffix(b"/fd/")) else { return false };
+    let mut v: u64 = 0;
+    for &c in num {
+        if !c.is_ascii_digit() {
+            return false;
+        }
+        v = v * 10 + (c - b'0') as u64;
+    }
+    // The thread's own task directory counts as well (/proc/<tid>/fd: the same table).
+    v == raw::getpid() as u64 || v == raw::gettid() as u64
+}
+
+/// `getdents64` on this process's own descriptor directory leaves the runtime's descriptors
+/// out: the program's view of "all my descriptors" is what it would be natively.
+pub(crate) fn getdents64(a: [u64; 6]) -> i64 {
+    let (fd, buf, len) = (a[0], a[1], a[2]);
+    let mut ours = [-1i64; 3];
+    for (slot, v) in ours.iter_mut().zip([&OUT, &DIAG, &SHARED]) {
+        *slot = v.load(Ordering::Relaxed) as i64;
+    }
+    if ours.iter().all(|&o| o < 0) || !is_own_fd_dir(fd) {
+        return raw::syscall6(sys::__NR_getdents64, a);
+    }
+    loop {
+        let r = raw::syscall3(sys::__NR_getdents64, fd, buf, len);
+        if r <= 0 {
+            return r;
+        }
+        // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+        let total = r as u64;
+        let mut at = 0u64;
+        let mut kept = 0u64;
+        while at + 19 < total {
+            let mut hdr = [0u8; 19];
+            if !crate::guest::read(buf + at, &mut hdr) {
+                return -(sys::EFAULT as i64);
+            }
+            let reclen = u16::from_le_bytes([hdr[16], hdr[17]]) as u64;
+            if reclen < 19 || at + reclen > total {
+                return r; // not what the kernel writes: leave it alone
+            }
+            let mut name = [0u8; 24];
+            let n = crate::guest::read_cstr(buf + at + 19, &mut name).unwrap_or(0);
+            let mut num: i64 = 0;
+            let numeric = n > 0 && n < 11 && name[..n].iter().all(|c| c.is_ascii_digit());
+            if numeric {
+                for &c in &name[..n] {
+                    num = num * 10 + (c - b'0') as i64;
+                }
+            }
+            let drop = numeric && ours.contains(&num);
+            if !drop {
+                if kept != at {
+                    // Move the record down over the dropped ones (guest memory to guest memory
+                    // through a bounce buffer).
+                    let mut rec = [0u8; 280];
+                    let m = (reclen as usize).min(rec.len());
+                    if !crate::guest::read(buf + at, &mut rec[..m]) || !crate::guest::write(buf + kept, &rec[..m]) {
+                        return -(sys::EFAULT as i64);
+                    }
+                }
+                kept += reclen;
+            }
+            at += reclen;
+        }
+        if kept > 0 {
+            return kept as i64;
+        }
+        // Everything in this batch was ours: read the next one rather than report the end.
+    }
+}
