@@ -236,3 +236,16 @@ fn bad_programs_get_one_clear_line() {
     assert_refused(&t, &garbage, 126, "Exec format error");
     assert_refused(&t, t.path(), 126, "Is a directory");
 }
+
+/// The process is named after the program (as the kernel names it after the file it runs),
+/// not after sysgate's loader; a script after the script.
+#[test]
+fn process_names_are_the_programs() {
+    let t = TestDir::new("loader-comm");
+    let outs = t.assert_same_everywhere(&Cmd::new("cat").arg("/proc/self/comm"));
+    assert_eq!(outs[1].stdout_str(), "cat\n");
+    let script = t.write("named-script", "#!/bin/sh\ncat /proc/$$/comm\n");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let outs = t.assert_same_everywhere(&Cmd::new(&script));
+    assert_eq!(outs[1].stdout_str(), "named-script\n");
+}

@@ -385,6 +385,7 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
 
     // The tool: the parts the command asked for (trace, count, inject, clock, sandbox).
     rt::shared::attach();
+    set_comm(cbytes(path0));
     let tool: &'static dyn rt::Tool = match Gate::init(cfg) {
         Ok(g) => g,
         Err(e) => die(b"sysgate-loader", &e.0, 127),
@@ -495,6 +496,17 @@ fn record_exe(fd: i32) {
     if r > 0 {
         config::set_exe(&buf[..r as usize]);
     }
+}
+
+/// The kernel names a process after the file it executed (the basename, 15 bytes at most);
+/// it executed `sysgate-loader`, so the loader names it after the program.
+fn set_comm(path: &[u8]) {
+    const PR_SET_NAME: u64 = 15;
+    let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    let mut name = [0u8; 16];
+    let n = base.len().min(15);
+    name[..n].copy_from_slice(&base[..n]);
+    raw::syscall2(sys::__NR_prctl, PR_SET_NAME, name.as_ptr() as u64);
 }
 
 fn cstr_array_len(a: *mut *const u8) -> usize {
