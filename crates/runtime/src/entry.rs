@@ -12,8 +12,9 @@
 //!   thread's entry stack and calls [`sysgate_dispatch_64`] (`do_syscall_64`).
 //!
 //! On the way out, as after a real syscall: `rax` = result, `rcx` = return address, every other
-//! register and the flags as they were (`r11` is clobbered, as by `syscall`). Cost to the
-//! caller's stack: the return address at `rsp-8`, one word of its red zone.
+//! register and the flags as they were (`r11` is clobbered, as by `syscall`); an `int $0x80`
+//! gets every register but `rax` back. Cost to the caller's stack: the return address at
+//! `rsp-8`, one word of its red zone.
 //!
 //! ## The entry stack and signals
 //! A program signal can arrive while a thread is inside the slow path, and its handler may make
@@ -22,7 +23,10 @@
 //! the dispatcher's own stack below it ([`RUST_RESERVE`]): a new frame goes below it (and below
 //! the interrupted code's red zone when the caller itself runs on the entry stack).
 //! `CUR` is lowered before the first write to a new frame and raised back only after the frame's
-//! last read, so at every instruction a nested entry finds the frames above it protected.
+//! last read, so at every instruction a nested entry finds the frames above it protected. A new
+//! frame starts 16 bytes below `CUR`: those 16 bytes hold the two words its `ret` exit still
+//! reads after raising `CUR` back, where a frame nested in that instant (built below this
+//! frame's top) cannot reach them.
 //! Frames abandoned by `siglongjmp` stay protected until an enclosing frame exits; if they pile
 //! up to the low-water mark, the stack is taken from the top again.
 #![allow(unsafe_code)]
@@ -40,14 +44,20 @@ pub(crate) const VEC_SAVE: usize = 16 * 16 + 16;
 /// The frame above the vector area: Regs, the packed flags word, padding to 16 bytes.
 pub(crate) const FRAME: usize = 192;
 const PACKED: usize = R::SIZE;
-/// How the frame exits: 0 = `ret` through the pushed return address, 1 = `jmp *%rcx`.
+/// How the frame exits: 0 = `ret` through the pushed return address (every register exact:
+/// `int $0x80`), 1 = `jmp *%rcx` (x86-64 calls: `rcx` = return address and `r11` clobbered, as
+/// `syscall` leaves them). The `ret` exit has a window in which a signal handler's nested
+/// call can disturb it (found with stress-ng's itimer stressor under `count`), so only the
+/// i386 path, which needs every register back, still uses it.
 /// (Shares the slot of the packed flags word, which is dead by then.)
 pub(crate) const MODE: usize = R::SIZE;
 pub(crate) const EXIT_RET: u64 = 0;
 pub(crate) const EXIT_JMP: u64 = 1;
-/// The frame's top 16 bytes: written only by the frame's own exit.
-const PAD0: usize = FRAME - 16;
-const PAD1: usize = FRAME - 8;
+/// The 16 bytes just above the frame (between its top and the mark it was built under): the two
+/// words its `ret` exit reads after raising `CUR` again. A frame nested in that instant is built
+/// below this frame's top, so it cannot reach them.
+const PAD0: usize = FRAME;
+const PAD1: usize = FRAME + 8;
 /// Stack below a frame that belongs to it: the dispatcher and the tool run there. A nested
 /// entry (a signal handler on its own stack calling in) builds its frame below this.
 pub(crate) const RUST_RESERVE: usize = 32 * 1024;
@@ -94,15 +104,17 @@ sysgate_slow:
     mov     (%rsp), %rcx            /* return address */
     lea     8(%rsp), %rax           /* the caller's rsp before its call */
     mov     %gs:{cur}, %rsp
+    sub     $16, %rsp               /* the enclosing frame's top 16 bytes are its own (below) */
     cmp     %gs:{stack_lo}, %rax
     jb      1f
     cmp     %rsp, %rax
     jae     1f
-    lea     -136(%rax), %rsp        /* caller runs on the entry stack: below it and its red zone */
+    lea     -152(%rax), %rsp        /* caller runs on the entry stack: below it, its red zone and the 16 bytes */
 1:  and     $-16, %rsp
     cmp     %gs:{low_water}, %rsp
     jae     2f
     mov     %gs:{stack_hi}, %rsp
+    sub     $16, %rsp
 2:  sub     ${frame_and_vec}+{reserve}, %rsp
     mov     %rsp, %gs:{cur}         /* protect the frame and the dispatcher's stack below it */
     add     ${vec}+{reserve}, %rsp  /* rsp = Regs */
@@ -135,7 +147,7 @@ sysgate_slow:
     pop     %rax
     mov     %rax, {eflags}(%rsp)
     mov     %rax, {r11}(%rsp)
-    movq    $0, {mode}(%rsp)        /* exit through `ret` */
+    movq    $1, {mode}(%rsp)        /* exit through `jmp *%rcx` (see EXIT_JMP) */
 
     /* The SIGSYS handler enters here, with rsp = a Regs frame it built (and CUR set). */
     .globl sysgate_trap_entry
@@ -191,7 +203,7 @@ sysgate_trap_entry:
     /* Exit through `ret`: the return address is the word the call pushed at the caller's
        rsp-8. Every register comes back from the frame. The two values needed after `CUR` is
        lowered again live in the frame's top 16 bytes, which a nested frame never writes. */
-    lea     {frame}(%rsp), %rax
+    lea     {frame}+16(%rsp), %rax    /* CUR as it was before this frame */
     mov     %rax, {pad0}(%rsp)
     mov     {rsp}(%rsp), %rax
     sub     $8, %rax
@@ -214,7 +226,7 @@ sysgate_trap_entry:
     lea     {eflags}(%rsp), %rsp
     popfq                           /* rsp = &Regs.rsp; no flag changes from here on */
     lea     {pad0}-{rsp}(%rsp), %rsp
-    popq    %gs:{cur}               /* this frame's top: CUR as it was before us */
+    popq    %gs:{cur}               /* CUR as it was before this frame */
     pop     %rsp                    /* caller's rsp - 8: the return address */
     ret
 
@@ -237,13 +249,13 @@ sysgate_trap_entry:
     popfq                           /* rsp = &Regs.rsp */
     mov     {rip}-{rsp}(%rsp), %rcx
     mov     {rax}-{rsp}(%rsp), %rax
-    lea     {frame}-{rsp}(%rsp), %r11 /* this frame's top: CUR as it was before us */
+    lea     {frame}+16-{rsp}(%rsp), %r11 /* CUR as it was before this frame */
     mov     (%rsp), %rsp
     mov     %r11, %gs:{cur}         /* after the frame's last read */
     jmp     *%rcx
 
 .Lslow_sigreturn:
-    lea     {frame}(%rsp), %r11
+    lea     {frame}+16(%rsp), %r11
     mov     {rsp}(%rsp), %rsp
     mov     %r11, %gs:{cur}
     mov     $15, %eax
@@ -546,13 +558,14 @@ pub(crate) fn set_exit_mode(regs: &mut Regs, mode: u64) {
 /// so nothing can enter between). Returns the address of its `Regs`.
 pub(crate) fn build_trap_frame(t: &mut thread::Thread, regs: &Regs, mode: u64) -> u64 {
     let caller_sp = regs.rsp;
-    let mut base = t.entry_cur;
+    // As in the assembly: 16 bytes below CUR (the enclosing frame's exit words).
+    let mut base = t.entry_cur - 16;
     if caller_sp >= t.stack_lo && caller_sp < base {
-        base = caller_sp - 136;
+        base = caller_sp - 152;
     }
     base &= !15;
     if base < t.stack_low_water {
-        base = t.stack_hi;
+        base = t.stack_hi - 16;
     }
     t.entry_cur = base - (FRAME + VEC_SAVE + RUST_RESERVE) as u64;
     let at = base - FRAME as u64;
