@@ -90,9 +90,15 @@ pub fn dup_high(fd: RawFd) -> std::io::Result<RawFd> {
     let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct we own.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) };
+    // At or above the program's soft limit: a program that probes every descriptor it may have
+    // (0..sysconf(_SC_OPEN_MAX)) never meets ours.
+    // When the hard limit leaves no room there, 4000 still keeps them out of the way of
+    // programs that fill their table up to the usual 1024.
     let mut floors = Vec::new();
-    if rl.rlim_max > HIGH_FD + 64 {
-        floors.push(HIGH_FD);
+    for floor in [HIGH_FD.max(rl.rlim_cur), HIGH_FD] {
+        if rl.rlim_max > floor.saturating_add(64) && !floors.contains(&floor) {
+            floors.push(floor);
+        }
     }
     floors.extend([rl.rlim_cur.min(1024).saturating_sub(24), 100, 10]);
     for floor in floors {

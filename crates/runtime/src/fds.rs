@@ -38,12 +38,42 @@ pub fn diag_fd() -> i32 {
     DIAG.load(Ordering::Relaxed)
 }
 
+/// `/proc/<pid>/maps` of this process, for the rewriter (close-on-exec: each image opens its
+/// own; a fork child reopens it, since the parent's names the parent).
+static MAPS: AtomicI32 = AtomicI32::new(-1);
+
+/// Opens (or, in a fork child, reopens) the maps descriptor at a high number.
+pub(crate) fn open_maps() {
+    let old = MAPS.swap(-1, Ordering::Relaxed);
+    if old >= 0 {
+        raw::syscall1(sys::__NR_close, old as u64);
+    }
+    // "/proc/self" resolves now, to this process: later reads describe it even from threads.
+    let fd = raw::syscall3(sys::__NR_open, c"/proc/self/maps".as_ptr() as u64, (sys::O_RDONLY | sys::O_CLOEXEC) as u64, 0);
+    if fd < 0 {
+        return;
+    }
+    let floor = (OUT.load(Ordering::Relaxed).max(DIAG.load(Ordering::Relaxed)).max(SHARED.load(Ordering::Relaxed)) + 1).max(100);
+    let high = raw::syscall3(sys::__NR_fcntl, fd as u64, sys::F_DUPFD_CLOEXEC as u64, floor as u64);
+    if high >= 0 {
+        raw::syscall1(sys::__NR_close, fd as u64);
+        MAPS.store(high as i32, Ordering::Relaxed);
+    } else {
+        MAPS.store(fd as i32, Ordering::Relaxed);
+    }
+}
+
+pub(crate) fn maps_fd() -> i32 {
+    MAPS.load(Ordering::Relaxed)
+}
+
 fn is_ours(fd: u64) -> bool {
     let fd = fd as i64;
     fd >= 0
         && (fd == OUT.load(Ordering::Relaxed) as i64
             || fd == DIAG.load(Ordering::Relaxed) as i64
-            || fd == SHARED.load(Ordering::Relaxed) as i64)
+            || fd == SHARED.load(Ordering::Relaxed) as i64
+            || fd == MAPS.load(Ordering::Relaxed) as i64)
 }
 
 pub(crate) fn close(a: [u64; 6]) -> i64 {
@@ -160,8 +190,8 @@ fn is_own_fd_dir(fd: u64) -> bool {
 /// out: the program's view of "all my descriptors" is what it would be natively.
 pub(crate) fn getdents64(a: [u64; 6]) -> i64 {
     let (fd, buf, len) = (a[0], a[1], a[2]);
-    let mut ours = [-1i64; 3];
-    for (slot, v) in ours.iter_mut().zip([&OUT, &DIAG, &SHARED]) {
+    let mut ours = [-1i64; 4];
+    for (slot, v) in ours.iter_mut().zip([&OUT, &DIAG, &SHARED, &MAPS]) {
         *slot = v.load(Ordering::Relaxed) as i64;
     }
     if ours.iter().all(|&o| o < 0) || !is_own_fd_dir(fd) {

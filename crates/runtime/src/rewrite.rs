@@ -176,17 +176,22 @@ fn prot_and_range(addr: u64) -> Option<(u32, bool, u64, u64)> {
     static mut BUF: [u8; 8192] = [0; 8192];
     // SAFETY: BUF is only used under LOCK, which the caller holds.
     let buf = unsafe { &mut *core::ptr::addr_of_mut!(BUF) };
-    let fd = raw::syscall3(sys::__NR_open, c"/proc/self/maps".as_ptr() as u64, (sys::O_RDONLY | sys::O_CLOEXEC) as u64, 0);
+    // The runtime's own descriptor for this process's maps (see fds.rs): a descriptor opened
+    // here would take the lowest free number, which another thread of the program may close
+    // and reuse for a pipe before we read it.
+    let fd = crate::fds::maps_fd();
     if fd < 0 {
         return None;
     }
     let mut have = 0usize;
+    let mut offset = 0u64;
     let mut result = None;
     'outer: loop {
-        let n = raw::syscall3(sys::__NR_read, fd as u64, buf[have..].as_mut_ptr() as u64, (buf.len() - have) as u64);
+        let n = raw::syscall4(sys::__NR_pread64, fd as u64, buf[have..].as_mut_ptr() as u64, (buf.len() - have) as u64, offset);
         if n <= 0 {
             break;
         }
+        offset += n as u64;
         have += n as usize;
         let mut start = 0usize;
         while let Some(nl) = buf[start..have].iter().position(|&b| b == b'\n') {
@@ -202,7 +207,6 @@ fn prot_and_range(addr: u64) -> Option<(u32, bool, u64, u64)> {
             break; // a line longer than the buffer: give up
         }
     }
-    raw::syscall1(sys::__NR_close, fd as u64);
     result
 }
 
