@@ -55,11 +55,11 @@ pub(crate) fn open_maps() {
     }
     let floor = (OUT.load(Ordering::Relaxed).max(DIAG.load(Ordering::Relaxed)).max(SHARED.load(Ordering::Relaxed)) + 1).max(100);
     let high = raw::syscall3(sys::__NR_fcntl, fd as u64, sys::F_DUPFD_CLOEXEC as u64, floor as u64);
+    raw::syscall1(sys::__NR_close, fd as u64);
+    // No room up there (the program lowered its descriptor limit): keep none rather than take
+    // one of the program's numbers; its sites then stay on the SIGSYS path.
     if high >= 0 {
-        raw::syscall1(sys::__NR_close, fd as u64);
         MAPS.store(high as i32, Ordering::Relaxed);
-    } else {
-        MAPS.store(fd as i32, Ordering::Relaxed);
     }
 }
 
