@@ -26,6 +26,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod api;
+pub mod bpf;
 pub mod clone;
 pub mod config;
 pub mod entry;

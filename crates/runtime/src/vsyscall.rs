@@ -3,7 +3,7 @@
 //!
 //! Syscall User Dispatch does not see them: the kernel emulates them in its page-fault path
 //! (vsyscall=xonly: a call is recognised by the instruction pointer alone; reads of the page
-//! still fault). The emulation consults seccomp, so a filter that returns `SECCOMP_RET_TRAP`
+//! still fault). The emulation consults seccomp, so a filter that returns `RET_TRAP`
 //! only when the instruction pointer is in that page turns each call into a SIGSYS with
 //! `si_code = SYS_SECCOMP`, `si_syscall` = 96/201/309 and the `ret` already emulated (RIP =
 //! the caller's return address, RSP + 8). The SIGSYS handler sends it into the entry like any
@@ -18,42 +18,21 @@ use crate::raw::{self, sys};
 
 const VSYSCALL_PAGE: u64 = 0xffff_ffff_ff60_0000;
 
-/// `struct sock_filter`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct SockFilter {
-    code: u16,
-    jt: u8,
-    jf: u8,
-    k: u32,
-}
+use crate::bpf::{SockFilter, SockFprog, AND_K, JEQ_K, LD_W_ABS, RET_ALLOW, RET_K, RET_TRAP};
 
-/// `struct sock_fprog`.
-#[repr(C)]
-struct SockFprog {
-    len: u16,
-    filter: *const SockFilter,
-}
-
-const BPF_LD_W_ABS: u16 = 0x20; // BPF_LD (0) | BPF_W (0) | BPF_ABS (0x20)
-const BPF_JEQ_K: u16 = 0x05 | 0x10; // BPF_JMP | BPF_JEQ | BPF_K
-const BPF_AND_K: u16 = 0x04 | 0x50; // BPF_ALU | BPF_AND | BPF_K
-const BPF_RET_K: u16 = 0x06; // BPF_RET | BPF_K
-const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
-const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
 /// Offsets in `struct seccomp_data`: nr, arch, instruction_pointer (u64), args.
 const IP_LO: u32 = 8;
 const IP_HI: u32 = 12;
 
 /// The filter: TRAP when the instruction pointer is inside the vsyscall page, ALLOW otherwise.
 const FILTER: [SockFilter; 7] = [
-    SockFilter { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: IP_HI },
-    SockFilter { code: BPF_JEQ_K, jt: 0, jf: 3, k: (VSYSCALL_PAGE >> 32) as u32 },
-    SockFilter { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: IP_LO },
-    SockFilter { code: BPF_AND_K, jt: 0, jf: 0, k: 0xffff_f000 },
-    SockFilter { code: BPF_JEQ_K, jt: 1, jf: 0, k: VSYSCALL_PAGE as u32 },
-    SockFilter { code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_ALLOW },
-    SockFilter { code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_TRAP },
+    SockFilter { code: LD_W_ABS, jt: 0, jf: 0, k: IP_HI },
+    SockFilter { code: JEQ_K, jt: 0, jf: 3, k: (VSYSCALL_PAGE >> 32) as u32 },
+    SockFilter { code: LD_W_ABS, jt: 0, jf: 0, k: IP_LO },
+    SockFilter { code: AND_K, jt: 0, jf: 0, k: 0xffff_f000 },
+    SockFilter { code: JEQ_K, jt: 1, jf: 0, k: VSYSCALL_PAGE as u32 },
+    SockFilter { code: RET_K, jt: 0, jf: 0, k: RET_ALLOW },
+    SockFilter { code: RET_K, jt: 0, jf: 0, k: RET_TRAP },
 ];
 
 /// Is `addr` one of the three vsyscall entry points?
@@ -82,10 +61,10 @@ mod tests {
             let f = FILTER[pc];
             pc += 1;
             match f.code {
-                BPF_LD_W_ABS => a = data(f.k),
-                BPF_AND_K => a &= f.k,
-                BPF_JEQ_K => pc += if a == f.k { f.jt } else { f.jf } as usize,
-                BPF_RET_K => return f.k,
+                LD_W_ABS => a = data(f.k),
+                AND_K => a &= f.k,
+                JEQ_K => pc += if a == f.k { f.jt } else { f.jf } as usize,
+                RET_K => return f.k,
                 _ => panic!("unexpected opcode"),
             }
         }
@@ -94,10 +73,10 @@ mod tests {
     #[test]
     fn traps_only_in_the_vsyscall_page() {
         for ip in [VSYSCALL_PAGE, VSYSCALL_PAGE + 0x400, VSYSCALL_PAGE + 0x800, VSYSCALL_PAGE + 0xfff] {
-            assert_eq!(run(ip), SECCOMP_RET_TRAP, "{ip:#x}");
+            assert_eq!(run(ip), RET_TRAP, "{ip:#x}");
         }
         for ip in [0, 0x7fff_ffff_f000, VSYSCALL_PAGE - 1, VSYSCALL_PAGE + 0x1000, 0xffff_ffff_0060_0000, 0x0000_0000_ff60_0000] {
-            assert_eq!(run(ip), SECCOMP_RET_ALLOW, "{ip:#x}");
+            assert_eq!(run(ip), RET_ALLOW, "{ip:#x}");
         }
     }
 }

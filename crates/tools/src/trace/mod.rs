@@ -199,32 +199,7 @@ pub fn format_call(
         ret,
         info,
     };
-    let desc = x86_64::desc(nr);
-    match desc {
-        Some(d) => {
-            c.s(d.name);
-            c.s("(");
-            if !special_args(&mut c) {
-                generic_args(&mut c, d.args);
-            }
-            c.s(")");
-        }
-        None => {
-            c.w(format_args!("syscall_{:#x}(", nr));
-            for i in 0..6 {
-                if i > 0 {
-                    c.s(", ");
-                }
-                let v = c.arg(i);
-                c.hex(v);
-            }
-            c.s(")");
-        }
-    }
-    c.out.pad_to(RESULT_COLUMN);
-    c.s(" = ");
-    format_ret(&mut c, desc.map(|d| d.ret));
-    c.out.end_line();
+    write_line(&mut c, nr, x86_64::desc(nr), true);
 }
 
 /// One line for i386 syscall `nr` (an `int $0x80` from 64-bit code), with its i386 name and
@@ -239,12 +214,19 @@ pub fn format_syscall_i386(
 ) {
     // No x86-64 number: the value-dependent decoders keyed on x86-64 numbers stay out.
     let mut c = Ctx { out, mem, opts, nr: u64::MAX, args, ret, info: CallInfo::default() };
-    let desc = sysgate_abi::i386::desc(nr);
+    write_line(&mut c, nr, sysgate_abi::i386::desc(nr), false);
+}
+
+/// `name(args) = result\n` for `desc` (or `syscall_0x…(…)` for a number no table knows);
+/// `special` lets the value-dependent x86-64 decoders take over the argument list.
+fn write_line(c: &mut Ctx, nr: u64, desc: Option<&sysgate_abi::SyscallDesc>, special: bool) {
     match desc {
         Some(d) => {
             c.s(d.name);
             c.s("(");
-            generic_args(&mut c, d.args);
+            if !(special && special_args(c)) {
+                generic_args(c, d.args);
+            }
             c.s(")");
         }
         None => {
@@ -261,7 +243,7 @@ pub fn format_syscall_i386(
     }
     c.out.pad_to(RESULT_COLUMN);
     c.s(" = ");
-    format_ret(&mut c, desc.map(|d| d.ret));
+    format_ret(c, desc.map(|d| d.ret));
     c.out.end_line();
 }
 
