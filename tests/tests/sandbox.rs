@@ -63,8 +63,9 @@ fn deny_network_real_programs() {
 fn example_policies_work() {
     let t = TestDir::new("sandbox-examples");
     let ro = examples().join("readonly-fs.toml");
-    // Outside /tmp (where the policy allows writes): under the build directory.
-    let dir = sysgate_tests::target_dir().join(format!("sandbox-ro-{}", std::process::id()));
+    // Outside /tmp (where the policy allows writes): /var/tmp, whatever the checkout's place
+    // (the build directory itself may be under /tmp).
+    let dir = std::path::PathBuf::from(format!("/var/tmp/sysgate-sandbox-ro-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ok = dir.join("ok.txt");
     let o = t.run_sysgate(
