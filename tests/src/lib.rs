@@ -96,46 +96,9 @@ pub fn require_tools(test: &str, tools: &[&str]) -> bool {
     false
 }
 
-/// The name of signal `n` as strace prints it (`SIGSEGV`).
+/// The name of signal `n` as strace prints it (`SIGSEGV`): the table the tracer prints from.
 pub fn signal_name(n: i32) -> String {
-    const NAMES: [&str; 32] = [
-        "0",
-        "SIGHUP",
-        "SIGINT",
-        "SIGQUIT",
-        "SIGILL",
-        "SIGTRAP",
-        "SIGABRT",
-        "SIGBUS",
-        "SIGFPE",
-        "SIGKILL",
-        "SIGUSR1",
-        "SIGSEGV",
-        "SIGUSR2",
-        "SIGPIPE",
-        "SIGALRM",
-        "SIGTERM",
-        "SIGSTKFLT",
-        "SIGCHLD",
-        "SIGCONT",
-        "SIGSTOP",
-        "SIGTSTP",
-        "SIGTTIN",
-        "SIGTTOU",
-        "SIGURG",
-        "SIGXCPU",
-        "SIGXFSZ",
-        "SIGVTALRM",
-        "SIGPROF",
-        "SIGWINCH",
-        "SIGIO",
-        "SIGPWR",
-        "SIGSYS",
-    ];
-    usize::try_from(n)
-        .ok()
-        .and_then(|i| NAMES.get(i))
-        .map_or_else(|| format!("SIGRT_{n}"), |s| (*s).to_string())
+    sysgate_abi::signal::name(n).map_or_else(|| n.to_string(), str::to_string)
 }
 
 /// A readable account of where two outputs first differ.
