@@ -368,13 +368,7 @@ impl Ctx<'_, '_> {
 
 /// `struct flock`: `{l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0, l_len=0}`.
 fn flock(c: &mut Ctx, addr: u64, out: bool) {
-    let b = if out && !c.ok() {
-        None
-    } else {
-        c.read::<32>(addr)
-    };
-    let Some(b) = b else {
-        c.ptr(addr);
+    let Some(b) = c.struct_at::<32>(addr, out) else {
         return;
     };
     c.s("{l_type=");

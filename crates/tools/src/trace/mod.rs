@@ -67,6 +67,17 @@ impl Ctx<'_, '_> {
     }
 
     /// Whether the call returned successfully (output arguments are valid).
+    /// The struct of `N` bytes at `addr`, for an argument decoded `out` (after the call): its
+    /// bytes, or `None` after printing the pointer (the call failed, or the memory is
+    /// unreadable) as strace does.
+    pub(crate) fn struct_at<const N: usize>(&mut self, addr: u64, out: bool) -> Option<[u8; N]> {
+        let b = if out && !self.ok() { None } else { self.read::<N>(addr) };
+        if b.is_none() {
+            self.ptr(addr);
+        }
+        b
+    }
+
     pub(crate) fn ok(&self) -> bool {
         self.ok_ret().is_some()
     }

@@ -238,13 +238,7 @@ pub(crate) fn sock_proto(c: &mut Ctx, v: u64) {
 
 /// `struct msghdr`: name, iovecs (the received length for `recvmsg`), control, flags.
 pub(crate) fn msghdr(c: &mut Ctx, addr: u64, out: bool) {
-    let b = if out && !c.ok() {
-        None
-    } else {
-        c.read::<56>(addr)
-    };
-    let Some(b) = b else {
-        c.ptr(addr);
+    let Some(b) = c.struct_at::<56>(addr, out) else {
         return;
     };
     let name = le_u64(&b, 0);

@@ -252,13 +252,7 @@ pub(crate) fn rlimit(c: &mut Ctx, addr: u64, out: bool) {
         c.s("NULL");
         return;
     }
-    let b = if out && !c.ok() {
-        None
-    } else {
-        c.read::<16>(addr)
-    };
-    let Some(b) = b else {
-        c.ptr(addr);
+    let Some(b) = c.struct_at::<16>(addr, out) else {
         return;
     };
     c.s("{rlim_cur=");

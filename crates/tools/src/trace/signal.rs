@@ -74,13 +74,7 @@ pub(crate) fn sigaction(c: &mut Ctx, addr: u64, out: bool) {
         c.s("NULL");
         return;
     }
-    let b = if out && !c.ok() {
-        None
-    } else {
-        c.read::<32>(addr)
-    };
-    let Some(b) = b else {
-        c.ptr(addr);
+    let Some(b) = c.struct_at::<32>(addr, out) else {
         return;
     };
     let handler = le_u64(&b, 0);
