@@ -107,3 +107,56 @@ fn trace_survives_to_the_end() {
         );
     }
 }
+
+/// The hard descriptor limit this test runs with (from /proc/self/limits).
+fn hard_nofile_limit() -> u64 {
+    let limits = std::fs::read_to_string("/proc/self/limits").expect("/proc/self/limits");
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).expect("Max open files line");
+    let hard = line.split_whitespace().nth(4).expect("hard limit column");
+    hard.parse().unwrap_or_else(|_| panic!("hard limit {hard:?}"))
+}
+
+fn field(o: &Outcome, key: &str) -> String {
+    o.stdout_str()
+        .lines()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(' ')).map(str::to_owned))
+        .unwrap_or_else(|| panic!("{}: no `{key}` line\n{o}", o.label))
+}
+
+/// A program that probes every descriptor below `sysconf(_SC_OPEN_MAX)` with fstat finds
+/// exactly what it finds natively — with the soft limit below the hard one (the runtime's
+/// descriptors sit above the soft limit) and with both equal (the usual case for root in
+/// containers: they then sit at the top of the table, and the soft limit the program sees is
+/// that much lower unless sysgate may raise the hard limit). In both cases sites are still
+/// rewritten: the rewriter's own descriptor is placed beside the others.
+#[test]
+fn descriptor_probes_find_only_the_programs_own() {
+    let t = TestDir::new("fd-limits");
+    let hard = hard_nofile_limit();
+    let probe = probe("fd_limits");
+    let sg = sysgate_tests::sysgate_bin();
+    for soft in [hard.min(1024), hard] {
+        let limit = format!("--nofile={soft}:{hard}");
+        let native = t.run_plain("native", &Cmd::new("prlimit").args([limit.as_str(), "--"]).arg(&probe), None);
+        assert_eq!(native.code(), Some(0), "{native}");
+        assert_eq!(field(&native, "limit"), format!("{soft} {hard}"), "{native}");
+        assert_eq!(field(&native, "rewritten"), "0", "{native}");
+        for tool in ["run", "trace"] {
+            let mut cmd = Cmd::new("prlimit").args([limit.as_str(), "--"]).arg(&sg).arg(tool);
+            if tool == "trace" {
+                cmd = cmd.args(["-f", "-o", t.trace_file("fd-limits").to_str().expect("utf-8 path")]);
+            }
+            let o = t.run_plain(&format!("sysgate {tool}, soft {soft}"), &cmd.arg("--").arg(&probe), None);
+            assert_eq!(o.code(), Some(0), "{o}");
+            assert_eq!(field(&o, "fds"), field(&native, "fds"), "{}: descriptors found\n{o}", o.label);
+            assert_eq!(field(&o, "rewritten"), "1", "{}: site not rewritten\n{o}", o.label);
+            let seen = field(&o, "limit");
+            let lowered = format!("{} {hard}", hard - 64);
+            assert!(
+                seen == format!("{soft} {hard}") || (soft == hard && hard >= 8000 && seen == lowered),
+                "{}: limits {seen:?}, natively {soft} {hard}\n{o}",
+                o.label
+            );
+        }
+    }
+}

@@ -77,41 +77,58 @@ pub fn resolve(prog: &OsStr) -> Result<PathBuf, StartError> {
     }))
 }
 
-/// Where the runtime's descriptors go: above the usual soft limit of 1024, so that a program
-/// that fills its whole descriptor table (or `dup2`s onto every number below its limit) never
-/// meets them, yet low enough to keep the kernel's descriptor table small.
+/// Where the runtime's descriptors go when the program's limit is lower: above the usual soft
+/// limit of 1024, so that a program that fills its whole descriptor table (or `dup2`s onto
+/// every number below its limit) never meets them, yet low enough to keep the kernel's
+/// descriptor table small.
 const HIGH_FD: u64 = 4000;
 
+/// Room above the floor that a raised limit leaves for the runtime's descriptors (the ones
+/// passed down, the maps descriptor, per-process trace files).
+const ROOM: u64 = 64;
+
 /// Duplicates `fd` to a high number that the program is unlikely to use, without close-on-exec
-/// (the runtime in every later image writes to it). Numbers at or above the soft limit are
-/// reached by raising the soft limit for the duplication only; the program inherits the
-/// original limit.
+/// (the runtime in every later image writes to it).
+///
+/// The number is at or above the program's soft descriptor limit, so that a program that probes
+/// every descriptor it may have (`0..sysconf(_SC_OPEN_MAX)` with `fstat`, as CPython's
+/// subprocess tests do) never meets ours. `F_DUPFD` only reaches numbers below the soft limit,
+/// so the limit is raised for the duplication only and the program inherits the original one:
+/// the soft limit can always go up to the hard one; when the hard limit equals the soft one,
+/// it is raised too, which needs CAP_SYS_RESOURCE (and `fs.nr_open` room). Without either,
+/// the top `ROOM` numbers below the hard limit are taken and the program's soft limit is
+/// lowered to below them (the one difference it can see: `getrlimit` reports a soft limit
+/// `ROOM` lower than it set). Only for small limits, where that would cost the program a
+/// noticeable share of its table, 4000 (when below the hard limit) or low numbers are used.
 pub fn dup_high(fd: RawFd) -> std::io::Result<RawFd> {
     let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct we own.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) };
-    // At or above the program's soft limit: a program that probes every descriptor it may have
-    // (0..sysconf(_SC_OPEN_MAX)) never meets ours.
-    // When the hard limit leaves no room there, 4000 still keeps them out of the way of
-    // programs that fill their table up to the usual 1024.
-    let mut floors = Vec::new();
-    for floor in [HIGH_FD.max(rl.rlim_cur), HIGH_FD] {
-        if rl.rlim_max > floor.saturating_add(64) && !floors.contains(&floor) {
-            floors.push(floor);
-        }
+    // (floor, whether the program's soft limit stays at the floor afterwards)
+    let mut floors = vec![(HIGH_FD.max(rl.rlim_cur), false)];
+    if rl.rlim_cur >= rl.rlim_max && rl.rlim_max >= 2 * HIGH_FD && rl.rlim_max <= i32::MAX as u64 {
+        floors.push((rl.rlim_max - ROOM, true));
     }
-    floors.extend([rl.rlim_cur.min(1024).saturating_sub(24), 100, 10]);
-    for floor in floors {
-        if floor <= 2 {
+    if rl.rlim_max > HIGH_FD.saturating_add(ROOM) {
+        floors.push((HIGH_FD, false));
+    }
+    floors.extend([(rl.rlim_cur.min(1024).saturating_sub(24), false), (100, false), (10, false)]);
+    for (floor, lower) in floors {
+        if floor <= 2 || floor.saturating_add(ROOM) > i32::MAX as u64 {
             continue;
         }
-        let raised = libc::rlimit { rlim_cur: rl.rlim_max.max(rl.rlim_cur), rlim_max: rl.rlim_max };
-        // SAFETY: raising our own soft limit up to the hard limit, then F_DUPFD on a descriptor
-        // we own (returns a new descriptor or -1), then the original limit back.
+        let top = floor + ROOM;
+        let raised = libc::rlimit { rlim_cur: rl.rlim_cur.max(top), rlim_max: rl.rlim_max.max(top) };
+        // SAFETY: raising our own limit (setrlimit fails harmlessly when it may not), then
+        // F_DUPFD on a descriptor we own (returns a new descriptor or -1), then the original
+        // limit back (lowering always succeeds; descriptors above it stay open).
         let r = unsafe {
-            libc::setrlimit(libc::RLIMIT_NOFILE, &raised);
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) != 0 {
+                continue;
+            }
             let r = libc::fcntl(fd, libc::F_DUPFD, floor as libc::c_int);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+            let after = if lower && r >= 0 { libc::rlimit { rlim_cur: floor, ..rl } } else { rl };
+            libc::setrlimit(libc::RLIMIT_NOFILE, &after);
             r
         };
         if r >= 0 {

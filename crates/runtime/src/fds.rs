@@ -53,14 +53,61 @@ pub(crate) fn open_maps() {
     if fd < 0 {
         return;
     }
-    let floor = (OUT.load(Ordering::Relaxed).max(DIAG.load(Ordering::Relaxed)).max(SHARED.load(Ordering::Relaxed)) + 1).max(100);
-    let high = raw::syscall3(sys::__NR_fcntl, fd as u64, sys::F_DUPFD_CLOEXEC as u64, floor as u64);
+    let high = dup_from(fd as i32, above_ours(), sys::F_DUPFD_CLOEXEC);
     raw::syscall1(sys::__NR_close, fd as u64);
     // No room up there (the program lowered its descriptor limit): keep none rather than take
     // one of the program's numbers; its sites then stay on the SIGSYS path.
     if high >= 0 {
         MAPS.store(high as i32, Ordering::Relaxed);
     }
+}
+
+/// The first number above every descriptor of the runtime (at least 100).
+fn above_ours() -> u64 {
+    let top = [&OUT, &DIAG, &SHARED, &MAPS].iter().map(|v| v.load(Ordering::Relaxed)).max().unwrap_or(-1);
+    (top as i64 + 1).max(100) as u64
+}
+
+/// `fcntl(fd, cmd, floor)` for `cmd` F_DUPFD or F_DUPFD_CLOEXEC, also when `floor` lies at or
+/// above the descriptor limit: the runtime's descriptors sit above the program's soft limit
+/// (the launcher put them there), so a new one beside them needs the limit raised for the
+/// duplication only, as the launcher did. The soft limit can always go up to the hard one; the
+/// hard one only with CAP_SYS_RESOURCE (when the launcher placed the descriptors above it).
+/// Returns the new descriptor or a negative errno.
+fn dup_from(fd: i32, floor: u64, cmd: u32) -> i64 {
+    let r = raw::syscall3(sys::__NR_fcntl, fd as u64, cmd as u64, floor);
+    if r != -(sys::EINVAL as i64) && r != -(sys::EMFILE as i64) {
+        return r;
+    }
+    let mut old = [0u64; 2];
+    let nofile = sys::RLIMIT_NOFILE as u64;
+    if raw::syscall4(sys::__NR_prlimit64, 0, nofile, 0, old.as_mut_ptr() as u64) < 0 {
+        return r;
+    }
+    let want = floor + 16;
+    let raised = [old[0].max(want), old[1].max(want)];
+    if raw::syscall4(sys::__NR_prlimit64, 0, nofile, raised.as_ptr() as u64, 0) < 0 {
+        return r;
+    }
+    let r = raw::syscall3(sys::__NR_fcntl, fd as u64, cmd as u64, floor);
+    // Lowering a limit back always succeeds; descriptors above it stay open and usable.
+    raw::syscall4(sys::__NR_prlimit64, 0, nofile, old.as_ptr() as u64, 0);
+    r
+}
+
+/// Moves a descriptor the runtime or a tool opened out of the program's way, next to the
+/// runtime's other descriptors (above the program's descriptor limit when they are there);
+/// returns its new number (close-on-exec unless `inherit`), or `fd` itself if there is no room.
+pub fn move_high(fd: i32, inherit: bool) -> i32 {
+    let cmd = if inherit { sys::F_DUPFD } else { sys::F_DUPFD_CLOEXEC };
+    for floor in [above_ours(), 100] {
+        let r = dup_from(fd, floor, cmd);
+        if r >= 0 {
+            raw::syscall1(sys::__NR_close, fd as u64);
+            return r as i32;
+        }
+    }
+    fd
 }
 
 pub(crate) fn maps_fd() -> i32 {
@@ -85,9 +132,14 @@ pub(crate) fn close(a: [u64; 6]) -> i64 {
 
 /// Moves our descriptor `fd` to a free number at or above `floor`; updates the record.
 fn relocate(fd: i32) {
-    for floor in [fd as u64 + 1, 100, 10] {
-        let new = raw::syscall3(sys::__NR_fcntl, fd as u64, sys::F_DUPFD as u64, floor);
+    let maps = MAPS.load(Ordering::Relaxed) == fd;
+    let cmd = if maps { sys::F_DUPFD_CLOEXEC } else { sys::F_DUPFD };
+    for floor in [above_ours(), 100, 10] {
+        let new = dup_from(fd, floor, cmd);
         if new >= 0 {
+            if maps {
+                MAPS.store(new as i32, Ordering::Relaxed);
+            }
             if OUT.load(Ordering::Relaxed) == fd {
                 OUT.store(new as i32, Ordering::Relaxed);
             }
@@ -119,6 +171,7 @@ pub(crate) fn close_range(a: [u64; 6]) -> i64 {
         OUT.load(Ordering::Relaxed) as i64,
         DIAG.load(Ordering::Relaxed) as i64,
         SHARED.load(Ordering::Relaxed) as i64,
+        MAPS.load(Ordering::Relaxed) as i64,
     ];
     ours.sort_unstable();
     if lo > hi {

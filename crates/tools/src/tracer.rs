@@ -365,7 +365,8 @@ fn per_process_fd(thread: &mut rt::thread::Thread, hex: &str) -> i32 {
         if fd < 0 {
             return -1;
         }
-        let fd = move_high(fd);
+        // Beside the runtime's other descriptors, kept across execve for the next image.
+        let fd = rt::fds::move_high(fd, true);
         if fresh_image && inherited >= 0 {
             // The parent's file, inherited through fork and execve: not ours to write to.
             rt::raw::syscall1(nr::CLOSE, inherited as u64);
@@ -376,20 +377,6 @@ fn per_process_fd(thread: &mut rt::thread::Thread, hex: &str) -> i32 {
     thread.tool_scratch[scratch::PER_PROCESS] = v;
     PER_PROCESS_FD.store(v, Ordering::Relaxed);
     rt::fds::set_out(fd);
-    fd
-}
-
-/// Moves a descriptor the tracer opened out of the program's way (above the numbers programs
-/// use), like the ones sysgate passes down.
-fn move_high(fd: i32) -> i32 {
-    const F_DUPFD: u64 = 0;
-    for floor in [900u64, 500, 100] {
-        let r = rt::raw::syscall3(nr::FCNTL, fd as u64, F_DUPFD, floor);
-        if r >= 0 {
-            rt::raw::syscall1(nr::CLOSE, fd as u64);
-            return r as i32;
-        }
-    }
     fd
 }
 
