@@ -53,22 +53,22 @@ fn probe_passes_natively_and_under_run() {
     let t = TestDir::new("every-entry");
     assert_passed(&t.run(&Cmd::new(probe("every_entry")), Mode::Native));
     assert_passed(&t.run(&Cmd::new(probe("every_entry")), Mode::Run));
-    for extra in [&["--no-rewrite"][..], &["--vdso=patch"], &["--vdso=native"]] {
+    for extra in [&["--no-rewrite"][..], &["--vdso=syscall"], &["--vdso=native"]] {
         let mut args = vec!["run"];
         args.extend_from_slice(extra);
         assert_passed(&t.run_sysgate(&args, &Cmd::new(probe("every_entry")), None));
     }
 }
 
-/// The vDSO dropped (default: libc makes the syscalls) or kept and patched: both are seen.
+/// The vDSO kept and patched (default) or dropped (libc makes the syscalls): both are seen.
 #[test]
 fn every_entry_is_in_the_trace() {
     let t = TestDir::new("every-entry-trace");
     let o = t.run(&Cmd::new(probe("every_entry")), Mode::Trace);
     check_trace(&o);
-    let file = t.trace_file("patched");
+    let file = t.trace_file("dropped");
     let f = file.to_string_lossy().into_owned();
-    let o = t.run_sysgate(&["trace", "--vdso=patch", "-f", "-o", &f], &Cmd::new(probe("every_entry")), Some(&file));
+    let o = t.run_sysgate(&["trace", "--vdso=syscall", "-f", "-o", &f], &Cmd::new(probe("every_entry")), Some(&file));
     check_trace(&o);
 }
 

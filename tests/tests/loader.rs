@@ -1,6 +1,7 @@
 //! sysgate's own loader: every program is entered through it before its first instruction, so
 //! static, static-PIE, dynamic and Go programs are all traced from their first syscall; the
-//! vDSO is dropped, so time calls become syscalls; every exec in the tree goes through it again;
+//! vDSO's functions are redirected (or, with `--vdso=syscall`, the vDSO is dropped), so time
+//! calls become syscalls; every exec in the tree goes through it again;
 //! and what cannot run gets one clear line and a shell's exit code.
 
 use std::path::{Path, PathBuf};
@@ -68,8 +69,8 @@ fn static_and_static_pie_programs_are_traced() {
         assert_eq!(g.code(), Some(0), "{name}\n{g}");
         assert_eq!(s.stdout, g.stdout, "{name}");
         g.assert_trace_shape();
-        // strace sees the vDSO answer the time calls; sysgate dropped the vDSO, so they are
-        // syscalls: compare the rest, and count the time calls.
+        // strace sees the vDSO answer the time calls; under sysgate the vDSO's functions are
+        // the syscalls: compare the rest, and count the time calls.
         let time_calls = ["clock_gettime", "gettimeofday", "time"];
         let strip = |o: &Outcome| -> Vec<String> {
             names_after_execve(&o.trace_lines()).into_iter().filter(|n| !time_calls.contains(&n.as_str())).collect()
@@ -121,6 +122,15 @@ fn go_programs_run_and_are_traced() {
 
 #[test]
 fn time_calls_become_syscalls() {
+    // The program finds a vDSO by default, as natively (AT_SYSINFO_EHDR in its aux vector),
+    // and none with `--vdso=syscall`.
+    let t0 = TestDir::new("loader-auxv");
+    let show = Cmd::new("python3").args(["-c", "import ctypes; print(ctypes.CDLL(None).getauxval(33) != 0)"]);
+    for (args, present) in [(&["run"][..], "True\n"), (&["run", "--vdso=syscall"], "False\n"), (&["run", "--vdso=native"], "True\n")] {
+        let o = t0.run_sysgate(args, &show, None);
+        assert_eq!(o.stdout_str(), present, "{args:?}\n{o}");
+    }
+    assert_eq!(t0.run(&show, Mode::Native).stdout_str(), "True\n");
     let t = TestDir::new("loader-time");
     let o = t.run(&Cmd::new(probe("clock_loop")).arg("5"), Mode::Trace);
     assert_eq!(o.code(), Some(0), "{o}");
@@ -134,6 +144,14 @@ fn time_calls_become_syscalls() {
         let o = t.run(&Cmd::new("python3").args(["-c", "import time; print(time.time() > 0)"]), Mode::Trace);
         assert_eq!(o.stdout_str(), "True\n");
         assert!(o.trace_text().contains("clock_gettime(CLOCK_REALTIME"), "python's time.time()\n{o}");
+    }
+    // Without a vDSO at all (`--vdso=syscall`), libc makes the same calls itself.
+    let f = t.trace_file("no-vdso");
+    let fs = f.display().to_string();
+    let o = t.run_sysgate(&["trace", "--vdso=syscall", "-o", &fs], &Cmd::new(probe("clock_loop")).arg("5"), Some(&f));
+    let names = names_after_execve(&o.trace_lines());
+    for c in ["clock_gettime", "gettimeofday", "time"] {
+        assert_eq!(names.iter().filter(|n| *n == c).count(), 5, "--vdso=syscall: {c}\n{o}");
     }
     // With the kernel's vDSO kept, the same calls never enter the kernel.
     let f = t.trace_file("native-vdso");

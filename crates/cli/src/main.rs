@@ -61,10 +61,11 @@ struct Common {
     #[arg(long)]
     no_page0: bool,
     /// What to do with the vDSO (clock_gettime, gettimeofday, time, getcpu, clock_getres):
-    /// `syscall` leaves it out of the program's aux vector, so libc makes real syscalls;
-    /// `patch` keeps it mapped with its functions redirected into sysgate; `native` keeps the
+    /// `patch` (default) keeps it mapped, so programs that look for it find it, with each of
+    /// those functions redirected into sysgate as the syscall it stands for; `syscall` leaves it
+    /// out of the program's aux vector, so libc makes real syscalls; `native` keeps the
     /// kernel's fast functions, which sysgate then does not see.
-    #[arg(long, value_name = "MODE", default_value = "syscall", value_parser = ["syscall", "patch", "native"])]
+    #[arg(long, value_name = "MODE", default_value = "patch", value_parser = ["patch", "syscall", "native"])]
     vdso: String,
 }
 
@@ -77,10 +78,8 @@ impl Common {
         if self.no_page0 {
             c.push_str(";page0=0");
         }
-        if self.vdso != "syscall" {
-            c.push_str(";vdso=");
-            c.push_str(&self.vdso);
-        }
+        c.push_str(";vdso=");
+        c.push_str(&self.vdso);
         c
     }
 }

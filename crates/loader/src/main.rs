@@ -337,7 +337,8 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
     raw::syscall1(sys::__NR_close, fd as u64);
 
     // The aux vector: the kernel's, describing the program instead of the loader.
-    let keep_vdso = matches!(cfg.get("vdso"), Some("native") | Some("patch"));
+    // Kept (and patched by the runtime) unless `vdso=syscall` asks for it to be left out.
+    let keep_vdso = cfg.get("vdso") != Some("syscall");
     let mut auxv = [(0u64, 0u64); 64];
     let mut na = 0;
     let mut vdso = 0;

@@ -159,6 +159,9 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         }
         (*child).traced = child_traced;
         (*child).sigsys_blocked = call.thread.sigsys_blocked;
+        // The kernel keeps the alternate signal stack for a vfork child (it shares the
+        // parent's memory until it execs) and clears it for a new thread.
+        (*child).alt_stack = if vfork { call.thread.alt_stack } else { Default::default() };
         (*child).tool_scratch = [0; 8];
         (*child).out.reset();
         (*child).line_busy = false;

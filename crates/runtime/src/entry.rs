@@ -376,6 +376,7 @@ pub(crate) const RUNTIME_NRS: &[u32] = &[
     sys::__NR_readlink,
     sys::__NR_readlinkat,
     sys::__NR_getdents64,
+    sys::__NR_sigaltstack,
 ];
 
 /// The tool's own subscriptions (the entry's table also holds [`RUNTIME_NRS`]).
@@ -421,9 +422,21 @@ extern "C" fn sysgate_dispatch_64(regs: &mut Regs) {
         regs.rax = raw::syscall6(nr as u32, regs.args()) as u64;
         return;
     };
-    if regs.cs == api::CS_I386 {
-        return dispatch_i386(regs, t);
+    // A call from a handler on the program's alternate signal stack: signals that arrive
+    // while we are on the entry stack go below the handler's frame there, as natively
+    // (`signals::lend_alt_stack`). Not for rt_sigreturn, which sets the stack itself.
+    if nr != sys::__NR_rt_sigreturn as u64 {
+        signals::lend_alt_stack(t, regs.rsp);
     }
+    if regs.cs == api::CS_I386 {
+        dispatch_i386(regs, t);
+    } else {
+        dispatch_x86_64(regs, t);
+    }
+}
+
+fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) {
+    let nr = regs.orig_rax;
     let tool = if tool_wants(nr) && t.traced { api::tool() } else { None };
     let mut call = Call { arch: api::Arch::X86_64, nr, regs, thread: t };
 
@@ -531,12 +544,15 @@ fn run_syscall(call: &mut Call<'_>) -> i64 {
         sys::__NR_clone | sys::__NR_clone3 | sys::__NR_fork | sys::__NR_vfork => clone::handle(call),
         sys::__NR_execve | sys::__NR_execveat => exec::handle(call),
         sys::__NR_rt_sigaction => signals::rt_sigaction(a),
-        sys::__NR_rt_sigprocmask => signals::rt_sigprocmask(call.thread, a),
+        sys::__NR_rt_sigprocmask => {
+            signals::rearm_alt_stack(call.thread, call.regs.rsp);
+            signals::rt_sigprocmask(call.thread, a)
+        }
         sys::__NR_close => fds::close(a),
         sys::__NR_dup2 | sys::__NR_dup3 => fds::dup2(call.nr as u32, a),
         sys::__NR_close_range => fds::close_range(a),
         sys::__NR_getdents64 => fds::getdents64(a),
-        sys::__NR_sigaltstack => signals::sigaltstack(a, call.regs.rsp),
+        sys::__NR_sigaltstack => signals::sigaltstack(call.thread, a, call.regs.rsp),
         sys::__NR_arch_prctl => thread::arch_prctl(call.thread, a),
         sys::__NR_readlink | sys::__NR_readlinkat => crate::procexe::readlink(call.nr as u32, a),
         _ => raw::syscall6(call.nr as u32, a),

@@ -430,25 +430,36 @@ fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
 /// `stack_t` of x86-64.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-struct StackT {
+pub struct StackT {
     sp: u64,
     flags: i32,
     _pad: i32,
     size: u64,
 }
 
-/// `sigaltstack(ss, old)` judged from the caller's stack pointer `caller_sp`: on the slow path
-/// the kernel sees the entry stack, so "am I on the alternate stack" (`SS_ONSTACK`, and `EPERM`
-/// for changing it while on it) is answered here.
-pub(crate) fn sigaltstack(a: [u64; 6], caller_sp: u64) -> i64 {
+/// `sigaltstack(ss, old)` as the program sees it, judged from the caller's stack pointer
+/// `caller_sp` (on the slow path the kernel sees the entry stack).
+///
+/// # Why the kernel holds the program's alternate stack with `SS_AUTODISARM`
+/// A handler that runs on the alternate stack makes its syscalls through the entry, which runs
+/// on the entry stack. A second signal arriving then finds the thread "not on the alternate
+/// stack" and the kernel puts its frame at the top of the alternate stack — over the live
+/// frame of the first handler, whose `rt_sigreturn` then restores garbage (seen as a handler
+/// returning into an endless `rt_sigreturn` loop under signal storms). With `SS_AUTODISARM`
+/// the kernel disarms the alternate stack while a signal frame is on it (and its
+/// `rt_sigreturn` re-arms it), so a nested signal is delivered on the stack in use: below the
+/// handler's frame on the alternate stack, or below the entry frame on the entry stack — the
+/// same place natively, for the first case.
+///
+/// The program still sees its own settings: queries answer from [`Thread::alt_stack`]
+/// (`SS_ONSTACK` when `caller_sp` is on it), and a program that leaves a handler with
+/// `siglongjmp` gets its stack re-armed at its next `rt_sigprocmask` ([`rearm_alt_stack`]).
+///
+/// [`Thread::alt_stack`]: crate::thread::Thread::alt_stack
+pub(crate) fn sigaltstack(t: &mut crate::thread::Thread, a: [u64; 6], caller_sp: u64) -> i64 {
     let (ssp, oldp) = (a[0], a[1]);
-    let mut cur = StackT::default();
-    let r = raw::syscall2(sys::__NR_sigaltstack, 0, &mut cur as *mut StackT as u64);
-    if r < 0 {
-        return r;
-    }
-    let disabled = cur.flags & sys::SS_DISABLE as i32 != 0;
-    let on = !disabled && caller_sp > cur.sp && caller_sp - cur.sp <= cur.size;
+    let cur = t.alt_stack;
+    let on = on_alt_stack(&cur, caller_sp);
     let mut new = StackT::default();
     if ssp != 0 {
         if !guest::read_struct(ssp, &mut new) {
@@ -460,15 +471,85 @@ pub(crate) fn sigaltstack(a: [u64; 6], caller_sp: u64) -> i64 {
     }
     if oldp != 0 {
         let mut old = cur;
-        if on {
-            old.flags = (old.flags & !(sys::SS_DISABLE as i32)) | sys::SS_ONSTACK as i32;
+        let autodisarm = cur.flags & sys::SS_AUTODISARM as i32;
+        if cur.size == 0 {
+            old = StackT { flags: sys::SS_DISABLE as i32 | autodisarm, ..StackT::default() };
+        } else if on {
+            old.flags = sys::SS_ONSTACK as i32 | autodisarm;
+        } else {
+            old.flags = autodisarm;
         }
         if !guest::write_struct(oldp, &old) {
             return -(sys::EFAULT as i64);
         }
     }
-    if ssp != 0 {
-        return raw::syscall2(sys::__NR_sigaltstack, &new as *const StackT as u64, 0);
+    if ssp == 0 {
+        return 0;
     }
-    0
+    let mode = new.flags & !(sys::SS_AUTODISARM as i32);
+    let mut kernel = new;
+    if mode != sys::SS_DISABLE as i32 {
+        kernel.flags |= sys::SS_AUTODISARM as i32;
+    }
+    // The kernel validates (mode, minimum size) and answers the errors.
+    let r = raw::syscall2(sys::__NR_sigaltstack, &kernel as *const StackT as u64, 0);
+    if r == 0 {
+        t.alt_stack = if mode == sys::SS_DISABLE as i32 {
+            StackT { flags: new.flags & sys::SS_AUTODISARM as i32, ..StackT::default() }
+        } else {
+            new
+        };
+    }
+    r
+}
+
+fn on_alt_stack(ss: &StackT, sp: u64) -> bool {
+    ss.size != 0 && sp > ss.sp && sp - ss.sp <= ss.size
+}
+
+/// The smallest alternate stack the kernel accepts (`MINSIGSTKSZ`).
+const MIN_ALT_STACK: u64 = 2048;
+
+/// While the slow path serves a call made on the program's alternate signal stack (from a
+/// handler), the thread runs on the entry stack and the kernel holds the alternate stack
+/// disarmed (a frame is on it). A signal arriving then would be delivered on the entry stack,
+/// where the program's handler would find itself off its alternate stack (Go checks). So the
+/// part of the alternate stack below the caller (below its red zone) is lent to the kernel as
+/// the alternate stack: a nested signal lands exactly where it would have natively — below
+/// the interrupted handler, on the alternate stack.
+///
+/// The loan is not taken back when the call returns: the return of that very syscall would be
+/// a delivery point with the thread still on the entry stack. It ends with the handler's
+/// `rt_sigreturn` (which restores the program's stack from the signal frame), or at the next
+/// `rt_sigprocmask` after a `siglongjmp` ([`rearm_alt_stack`]). Meanwhile a signal that
+/// arrives while the handler runs above the lent part is delivered below it: still on the
+/// alternate stack, below everything the handler uses.
+pub(crate) fn lend_alt_stack(t: &crate::thread::Thread, caller_sp: u64) {
+    let ss = t.alt_stack;
+    if !on_alt_stack(&ss, caller_sp) {
+        return;
+    }
+    let top = (caller_sp - 128) & !15;
+    if top < ss.sp + MIN_ALT_STACK {
+        return;
+    }
+    let lent = StackT { sp: ss.sp, flags: sys::SS_AUTODISARM as i32, _pad: 0, size: top - ss.sp };
+    raw::syscall2(sys::__NR_sigaltstack, &lent as *const StackT as u64, 0);
+}
+
+/// Re-arms the program's alternate stack if the kernel holds it disarmed (or a part of it
+/// lent, see [`lend_alt_stack`]) although the thread is not on it: a handler that was delivered
+/// there and left with `siglongjmp` (whose `rt_sigprocmask` brings us here) never ran the
+/// `rt_sigreturn` that re-arms it. Natively the stack is free again as soon as the thread has
+/// left it.
+pub(crate) fn rearm_alt_stack(t: &mut crate::thread::Thread, caller_sp: u64) {
+    let ss = t.alt_stack;
+    if ss.size == 0 || on_alt_stack(&ss, caller_sp) {
+        return;
+    }
+    let mut k = StackT::default();
+    if raw::syscall2(sys::__NR_sigaltstack, 0, &mut k as *mut StackT as u64) == 0 && (k.sp, k.size) != (ss.sp, ss.size) {
+        let armed = StackT { flags: sys::SS_AUTODISARM as i32, ..ss };
+        raw::syscall2(sys::__NR_sigaltstack, &armed as *const StackT as u64, 0);
+    }
 }

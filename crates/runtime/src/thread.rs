@@ -66,6 +66,9 @@ pub struct Thread {
     /// `exit` was already reported (by a signal handler that interrupted its return).
     pub current_call: *mut Regs,
     pub call_reported: bool,
+    /// The alternate signal stack as the program set it (`size` 0: none); the kernel holds it
+    /// with `SS_AUTODISARM` added (see `signals::sigaltstack`).
+    pub alt_stack: crate::signals::StackT,
     /// Buffered tool output (see `out.rs`).
     pub out: crate::out::OutBuf,
     pub line: [u8; LINE_CAP],
@@ -146,6 +149,7 @@ impl Thread {
         self.out.reset();
         self.current_call = core::ptr::null_mut();
         self.call_reported = false;
+        self.alt_stack = Default::default();
     }
 
     /// A block for a new thread: a retired one if its thread is gone, else a new mapping
