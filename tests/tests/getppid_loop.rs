@@ -53,3 +53,34 @@ fn getppid_answers_are_right() {
         }
     }
 }
+
+/// `trace -o FILE` writes whole chunks, not a `write` per line: under strace, the traced
+/// process makes far fewer writes than the trace file has lines, and the file is complete.
+#[test]
+fn trace_to_a_file_is_written_in_chunks() {
+    if !sysgate_tests::require_tools("trace_to_a_file_is_written_in_chunks", &["strace"]) {
+        return;
+    }
+    let t = TestDir::new("getppid-chunks");
+    let file = t.trace_file("chunks");
+    let strace_out = t.join("strace.txt");
+    let cmd = Cmd::new("strace")
+        .args(["-f", "-qq", "-e", "trace=write", "-o"])
+        .arg(&strace_out)
+        .arg(sysgate_tests::sysgate_bin())
+        .args(["trace", "-o"])
+        .arg(&file)
+        .arg("--")
+        .arg(probe("getppid_loop"))
+        .args(["20000", "libc"]);
+    let o = t.run_plain("strace of sysgate trace -o", &cmd, None);
+    o.assert_exit_code(0);
+    let trace = std::fs::read_to_string(&file).expect("trace file");
+    let lines = trace.lines().count();
+    assert!(lines > 20000, "{lines} lines\n{o}");
+    assert!(trace.ends_with("+++ exited with 0 +++\n"), "{o}");
+    let writes = std::fs::read_to_string(&strace_out).expect("strace output");
+    // Writes of the traced process other than its own stdout line.
+    let trace_writes = writes.lines().filter(|l| l.contains(" write(") && !l.contains(" write(1, ")).count();
+    assert!(trace_writes * 100 < lines, "{trace_writes} writes for {lines} lines\n{o}");
+}

@@ -247,54 +247,70 @@ pub(crate) fn getdents64(a: [u64; 6]) -> i64 {
     for (slot, v) in ours.iter_mut().zip([&OUT, &DIAG, &SHARED, &MAPS]) {
         *slot = v.load(Ordering::Relaxed) as i64;
     }
-    if ours.iter().all(|&o| o < 0) || !is_own_fd_dir(fd) {
-        return raw::syscall6(sys::__NR_getdents64, a);
-    }
+    let mut own_dir = None;
     loop {
         let r = raw::syscall3(sys::__NR_getdents64, fd, buf, len);
         if r <= 0 {
             return r;
         }
-        // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
-        let total = r as u64;
-        let mut at = 0u64;
-        let mut kept = 0u64;
-        while at + 19 < total {
-            let mut hdr = [0u8; 19];
-            if !crate::guest::read(buf + at, &mut hdr) {
-                return -(sys::EFAULT as i64);
-            }
-            let reclen = u16::from_le_bytes([hdr[16], hdr[17]]) as u64;
-            if reclen < 19 || at + reclen > total {
-                return r; // not what the kernel writes: leave it alone
-            }
+        // Only a batch that names one of our numbers (as a symlink) can come from our own
+        // descriptor directory; the readlink that tells is paid only then, not for every
+        // directory a `find` reads.
+        match drop_ours(buf, r as u64, &ours, true) {
+            Ok(0) => return r,
+            Ok(_) => {}
+            Err(e) => return e,
+        }
+        if !*own_dir.get_or_insert_with(|| is_own_fd_dir(fd)) {
+            return r;
+        }
+        match drop_ours(buf, r as u64, &ours, false) {
+            Ok(kept) if kept > 0 => return kept as i64,
+            Ok(_) => {} // everything in this batch was ours: read the next one
+            Err(e) => return e,
+        }
+    }
+}
+
+/// Walks the `linux_dirent64` records in `buf[..total]`. With `count_only`, returns how many
+/// are our descriptors (symlinks named by one of `ours`); otherwise removes those records by
+/// moving the others down, and returns the bytes kept.
+fn drop_ours(buf: u64, total: u64, ours: &[i64; 4], count_only: bool) -> Result<u64, i64> {
+    const DT_LNK: u8 = 10;
+    // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+    let (mut at, mut kept, mut found) = (0u64, 0u64, 0u64);
+    while at + 19 < total {
+        let mut hdr = [0u8; 19];
+        if !crate::guest::read(buf + at, &mut hdr) {
+            return Err(-(sys::EFAULT as i64));
+        }
+        let reclen = u16::from_le_bytes([hdr[16], hdr[17]]) as u64;
+        if reclen < 19 || at + reclen > total {
+            return Ok(if count_only { found } else { total }); // not what the kernel writes
+        }
+        let mut drop = false;
+        if hdr[18] == DT_LNK {
             let mut name = [0u8; 24];
             let n = crate::guest::read_cstr(buf + at + 19, &mut name).unwrap_or(0);
-            let mut num: i64 = 0;
-            let numeric = n > 0 && n < 11 && name[..n].iter().all(|c| c.is_ascii_digit());
-            if numeric {
-                for &c in &name[..n] {
-                    num = num * 10 + (c - b'0') as i64;
+            if n > 0 && n < 11 && name[..n].iter().all(|c| c.is_ascii_digit()) {
+                let num = name[..n].iter().fold(0i64, |v, &c| v * 10 + (c - b'0') as i64);
+                drop = ours.contains(&num);
+            }
+        }
+        found += drop as u64;
+        if !drop && !count_only {
+            if kept != at {
+                // Move the record down over the dropped ones (guest memory to guest memory
+                // through a bounce buffer).
+                let mut rec = [0u8; 280];
+                let m = (reclen as usize).min(rec.len());
+                if !crate::guest::read(buf + at, &mut rec[..m]) || !crate::guest::write(buf + kept, &rec[..m]) {
+                    return Err(-(sys::EFAULT as i64));
                 }
             }
-            let drop = numeric && ours.contains(&num);
-            if !drop {
-                if kept != at {
-                    // Move the record down over the dropped ones (guest memory to guest memory
-                    // through a bounce buffer).
-                    let mut rec = [0u8; 280];
-                    let m = (reclen as usize).min(rec.len());
-                    if !crate::guest::read(buf + at, &mut rec[..m]) || !crate::guest::write(buf + kept, &rec[..m]) {
-                        return -(sys::EFAULT as i64);
-                    }
-                }
-                kept += reclen;
-            }
-            at += reclen;
+            kept += reclen;
         }
-        if kept > 0 {
-            return kept as i64;
-        }
-        // Everything in this batch was ours: read the next one rather than report the end.
+        at += reclen;
     }
+    Ok(if count_only { found } else { kept })
 }

@@ -515,7 +515,7 @@ fn emit_into(
             }
         };
         if written {
-            rt::raw::write_all(fd, j.as_bytes());
+            rt::out::write(&mut thread.out, fd, j.as_bytes());
         }
         return;
     }
@@ -558,7 +558,8 @@ fn emit_into(
         let _ = write!(out, " <{}.{:06}>", ns / 1_000_000_000, ns % 1_000_000_000 / 1000);
         out.end_line();
     }
-    rt::raw::write_all(fd, out.as_bytes());
+    // Through the thread's buffer: written in chunks when tracing to a file (`out.rs`).
+    rt::out::write(&mut thread.out, fd, out.as_bytes());
 }
 
 /// `-t` `10:00:00 `, `-tt` `10:00:00.123456 `, `-ttt` `1700000000.123456 ` (time of day in
@@ -767,7 +768,7 @@ fn personality(call: &mut rt::Call<'_>) {
     let mut out = Out::new(&mut buf);
     trace::format_personality(&mut out, tid, bits);
     let fd = output_fd(call.thread, settings());
-    rt::raw::write_all(fd, out.as_bytes());
+    rt::out::write(&mut call.thread.out, fd, out.as_bytes());
 }
 
 /// Prints the `execve(...) = 0` line of a traced exec from inside the new image: `argv` and
