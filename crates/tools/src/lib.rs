@@ -130,9 +130,29 @@ impl<'a> Out<'a> {
 
     /// Pads with spaces up to column `col` (counted from the start of the buffer).
     pub fn pad_to(&mut self, col: usize) {
+        const SPACES: [u8; 64] = [b' '; 64];
         while self.len < col && !self.truncated {
-            self.push(b' ');
+            let n = (col - self.len).min(SPACES.len());
+            self.push_bytes(&SPACES[..n]);
         }
+    }
+
+    /// Appends an integer in decimal (what `{}` prints, without going through `core::fmt`).
+    pub fn push_int(&mut self, v: impl itoa::Integer) {
+        let mut b = itoa::Buffer::new();
+        self.push_str(b.format(v));
+    }
+
+    /// Appends `0x` and `v` in lower-case hex (what `{:#x}` prints).
+    pub fn push_hex(&mut self, v: u64) {
+        let digits = (64 - v.leading_zeros() as usize).div_ceil(4).max(1);
+        let mut b = [0u8; 18];
+        b[0] = b'0';
+        b[1] = b'x';
+        for i in 0..digits {
+            b[2 + i] = b"0123456789abcdef"[((v >> (4 * (digits - 1 - i))) & 0xf) as usize];
+        }
+        self.push_bytes(&b[..2 + digits]);
     }
 }
 
@@ -193,5 +213,28 @@ mod tests {
         o.push_str("x");
         o.end_line();
         assert!(o.is_empty());
+    }
+
+    /// The hand-written integer writers print what `{}`, `{:#x}` and `{:<5}` print.
+    #[test]
+    fn integer_writers_match_core_fmt() {
+        let mut b = [0u8; 64];
+        for v in [0i64, 1, -1, 9, 10, 1234, -4095, i64::MAX, i64::MIN] {
+            let mut o = Out::new(&mut b);
+            o.push_int(v);
+            assert_eq!(o.as_bytes(), std::format!("{v}").as_bytes());
+        }
+        let mut b = [0u8; 64];
+        for v in [0u64, 1, 0xf, 0x10, 0xdead_beef, 0x7fff_ffff_f000, u64::MAX] {
+            let mut o = Out::new(&mut b);
+            o.push_hex(v);
+            assert_eq!(o.as_bytes(), std::format!("{v:#x}").as_bytes());
+        }
+        let mut b = [0u8; 64];
+        let mut o = Out::new(&mut b);
+        o.push_str("ab");
+        o.pad_to(40);
+        o.push_str("=");
+        assert_eq!(o.as_bytes(), std::format!("{:<40}=", "ab").as_bytes());
     }
 }

@@ -522,7 +522,11 @@ fn emit_into(
     let mut out = Out::new(buf);
     match s.prefix {
         Prefix::Pid => {
-            let _ = write!(out, "{:<5} ", tid);
+            // `{:<5} `
+            let at = out.len();
+            out.push_int(tid);
+            out.pad_to(at + 5);
+            out.push(b' ');
         }
         Prefix::Bracket if tid != s.root => {
             let _ = write!(out, "[pid {:>5}] ", tid);

@@ -103,7 +103,7 @@ impl Ctx<'_, '_> {
         if v == 0 {
             self.s("NULL");
         } else {
-            self.w(format_args!("{:#x}", v));
+            self.out.push_hex(v);
         }
     }
 
@@ -112,7 +112,7 @@ impl Ctx<'_, '_> {
         if v == 0 {
             self.s("0");
         } else {
-            self.w(format_args!("{:#x}", v));
+            self.out.push_hex(v);
         }
     }
 
@@ -484,7 +484,7 @@ fn format_ret(c: &mut Ctx, kind: Option<Ret>) {
         Some(Ret::Hex) => c.hex(r as u64),
         Some(Ret::Oct) => fs::octal(c, r as u64),
         Some(Ret::Fd) => fd(c, r as i32, None),
-        _ => c.w(format_args!("{}", r)),
+        _ => c.out.push_int(r),
     }
     ret_suffix(c, r);
 }
