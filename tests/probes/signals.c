@@ -406,6 +406,42 @@ static void check_raise(void)
 	set_handler(SIGUSR1, SIG_DFL, 0);
 }
 
+/* A vfork child shares its parent's memory but has its own signal actions: what it sets
+ * before exec (posix_spawn and CPython's subprocess reset every handled signal to SIG_DFL)
+ * must not change the parent's. */
+static volatile sig_atomic_t vfork_usr1;
+static void on_usr1_vfork(int sig)
+{
+	(void)sig;
+	vfork_usr1++;
+}
+
+static void check_vfork_child_actions(void)
+{
+	set_handler(SIGUSR1, on_usr1_vfork, 0);
+	set_handler(SIGSEGV, on_usr1_vfork, 0);
+	pid_t pid = vfork();
+	if (pid == 0) {
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof dfl);
+		dfl.sa_handler = SIG_DFL;
+		sigaction(SIGUSR1, &dfl, NULL);
+		sigaction(SIGSEGV, &dfl, NULL);
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	struct sigaction cur;
+	check(sigaction(SIGUSR1, NULL, &cur) == 0 && cur.sa_handler == on_usr1_vfork,
+	      "vfork child's SIG_DFL leaves the parent's SIGUSR1 handler");
+	check(sigaction(SIGSEGV, NULL, &cur) == 0 && cur.sa_handler == on_usr1_vfork,
+	      "vfork child's SIG_DFL leaves the parent's SIGSEGV handler");
+	raise(SIGUSR1);
+	check(vfork_usr1 == 1, "parent's SIGUSR1 handler still runs");
+	signal(SIGUSR1, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+}
+
 int main(void)
 {
 	check(syscalls_work(), "syscalls work at start");
@@ -418,6 +454,7 @@ int main(void)
 	check_sigprocmask();
 	check_sigsys();
 	check_raise();
+	check_vfork_child_actions();
 	check(syscalls_work(), "syscalls work at the end");
 	printf("%s\n", failures ? "FAILED" : "all signal checks passed");
 	return failures ? 1 : 0;

@@ -543,7 +543,7 @@ fn run_syscall(call: &mut Call<'_>) -> i64 {
     match call.nr as u32 {
         sys::__NR_clone | sys::__NR_clone3 | sys::__NR_fork | sys::__NR_vfork => clone::handle(call),
         sys::__NR_execve | sys::__NR_execveat => exec::handle(call),
-        sys::__NR_rt_sigaction => signals::rt_sigaction(a),
+        sys::__NR_rt_sigaction => signals::rt_sigaction(a, call.thread.vfork_shared),
         sys::__NR_rt_sigprocmask => {
             signals::rearm_alt_stack(call.thread, call.regs.rsp);
             signals::rt_sigprocmask(call.thread, a)

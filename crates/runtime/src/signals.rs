@@ -169,6 +169,11 @@ pub(crate) fn wrap_handlers() {
     WRAP.store(true, core::sync::atomic::Ordering::Relaxed);
 }
 
+/// The kernel's current action for `sig`.
+fn set_action_query(sig: u32, cur: &mut KSigaction) -> i64 {
+    raw::syscall4(sys::__NR_rt_sigaction, sig as u64, 0, cur as *mut KSigaction as u64, 8)
+}
+
 fn set_action(sig: u32, act: &KSigaction, old: Option<&mut KSigaction>) -> i64 {
     let oldp = old.map_or(0, |o| o as *mut KSigaction as u64);
     raw::syscall4(sys::__NR_rt_sigaction, sig as u64, act as *const KSigaction as u64, oldp, 8)
@@ -210,7 +215,13 @@ pub(crate) fn install() -> Result<(), i64> {
 }
 
 /// `rt_sigaction(sig, act, oldact, sigsetsize)` as the program sees it.
-pub(crate) fn rt_sigaction(a: [u64; 6]) -> i64 {
+///
+/// A vfork child (`vfork_child`) has its own signal actions in the kernel but runs in its
+/// parent's memory, where the virtual actions live: its changes (posix_spawn and CPython's
+/// subprocess reset every handled signal to SIG_DFL before exec) must not become the parent's.
+/// It reads the parent's virtual actions (which it inherited) and sets its own in the kernel
+/// only, unwrapped; a change to a runtime-owned signal is accepted and not kept.
+pub(crate) fn rt_sigaction(a: [u64; 6], vfork_child: bool) -> i64 {
     let (sig, actp, oldp, size) = (a[0], a[1], a[2], a[3]);
     if size != 8 {
         return raw::syscall6(sys::__NR_rt_sigaction, a);
@@ -226,9 +237,29 @@ pub(crate) fn rt_sigaction(a: [u64; 6]) -> i64 {
         if oldp != 0 && !guest::write_struct(oldp, &old) {
             return -(sys::EFAULT as i64);
         }
-        if actp != 0 {
+        if actp != 0 && !vfork_child {
             act.mask &= !SIGSYS_BIT;
             v[slot] = act;
+        }
+        return 0;
+    }
+    if wrapped(sig) && vfork_child {
+        let mut cur = KSigaction::default();
+        let r = set_action_query(sig as u32, &mut cur);
+        if r < 0 {
+            return r;
+        }
+        // SAFETY: see `AllVirtual` (read only here).
+        let old = if cur.handler == sigwrap as *const () as usize as u64 { unsafe { (*ALL.0.get())[sig as usize] } } else { cur };
+        if actp != 0 {
+            act.mask &= !SIGSYS_BIT;
+            let r = set_action(sig as u32, &act, None);
+            if r < 0 {
+                return r;
+            }
+        }
+        if oldp != 0 && !guest::write_struct(oldp, &old) {
+            return -(sys::EFAULT as i64);
         }
         return 0;
     }

@@ -69,6 +69,9 @@ pub struct Thread {
     /// The alternate signal stack as the program set it (`size` 0: none); the kernel holds it
     /// with `SS_AUTODISARM` added (see `signals::sigaltstack`).
     pub alt_stack: crate::signals::StackT,
+    /// A vfork child, running in its parent's memory until it execs or exits: the runtime's
+    /// tables in that memory (the program's virtual signal actions) are the parent's.
+    pub vfork_shared: bool,
     /// Buffered tool output (see `out.rs`).
     pub out: crate::out::OutBuf,
     pub line: [u8; LINE_CAP],
@@ -150,6 +153,7 @@ impl Thread {
         self.current_call = core::ptr::null_mut();
         self.call_reported = false;
         self.alt_stack = Default::default();
+        self.vfork_shared = false;
     }
 
     /// A block for a new thread: a retired one if its thread is gone, else a new mapping
