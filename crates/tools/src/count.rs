@@ -93,7 +93,7 @@ fn sampled(calls: u64) -> Option<u64> {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;
-    (z % SAMPLE == 0).then_some(SAMPLE)
+    z.is_multiple_of(SAMPLE).then_some(SAMPLE)
 }
 
 /// Notes the time a call entered (just before it goes to the kernel), if it is timed.
