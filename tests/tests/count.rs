@@ -75,7 +75,7 @@ fn count_agrees_with_strace_c_on_the_probe() {
         &Cmd::new("strace").args(["-f", "-c", "-o"]).arg(&f).arg(probe("count_calls")),
         Some(&f),
     );
-    let g = t.run_sysgate(&["count"], &Cmd::new(probe("count_calls")), None);
+    let g = t.run_sysgate(&["count", "-f"], &Cmd::new(probe("count_calls")), None);
     let (sm, _) = rows(s.trace_text());
     let (gm, _) = rows(&g.stderr_str());
     for name in ["getppid", "fchdir", "umask", "getpgrp", "execve", "clone", "clone3", "wait4"] {

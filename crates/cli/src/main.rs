@@ -115,6 +115,10 @@ struct CountArgs {
     /// Count wall-clock time in each call instead of the CPU time its thread spent.
     #[arg(short = 'w')]
     wall_clock: bool,
+    /// Follow forks and threads: always done (the count covers the whole process tree); the
+    /// flag is accepted so that `strace -c -f` command lines work unchanged.
+    #[arg(short = 'f', action = clap::ArgAction::Count)]
+    _follow: u8,
     /// `trace=SET` (only these calls are counted), `inject=…`, `fault=…`.
     #[arg(short = 'e', value_name = "EXPR")]
     expr: Vec<String>,
