@@ -148,10 +148,74 @@ fn emit(c: &mut Ctx, b: u8, next: Option<u8>, hex: bool) {
     }
 }
 
+/// Appends the escaped form of `b` (followed by `next`) to `out` at `at`; returns the new end.
+/// `out` must have room for 4 more bytes.
+fn escape_into(out: &mut [u8; ESCAPED], at: usize, b: u8, next: Option<u8>, hex: bool) -> usize {
+    let put = |out: &mut [u8; ESCAPED], at: usize, s: &[u8]| {
+        if let Some(dst) = out.get_mut(at..at + s.len()) {
+            dst.copy_from_slice(s);
+        }
+        at + s.len()
+    };
+    if hex {
+        return put(out, at, &[b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+    }
+    match b {
+        b'"' => put(out, at, b"\\\""),
+        b'\\' => put(out, at, b"\\\\"),
+        b'\n' => put(out, at, b"\\n"),
+        b'\t' => put(out, at, b"\\t"),
+        b'\r' => put(out, at, b"\\r"),
+        0x0b => put(out, at, b"\\v"),
+        0x0c => put(out, at, b"\\f"),
+        b' '..=b'~' => put(out, at, &[b]),
+        _ => {
+            let full = matches!(next, Some(b'0'..=b'9'));
+            let digits = [b'\\', b'0' + (b >> 6), b'0' + ((b >> 3) & 7), b'0' + (b & 7)];
+            let skip = if full || b >= 0o100 {
+                0
+            } else if b >= 0o10 {
+                1
+            } else {
+                2
+            };
+            let at = put(out, at, &digits[..1]);
+            put(out, at, &digits[1 + skip..])
+        }
+    }
+}
+
+/// Room for the escaped form of a short text (4 bytes per byte at most).
+const ESCAPED: usize = 4 * CHUNK;
+
+/// Quotes `bytes` (at most `CHUNK`) in one pass into a local buffer and appends the result
+/// at once: per-byte appends to the line cost more than the escaping itself.
+fn quote_short(c: &mut Ctx, bytes: &[u8], hex: bool) {
+    let mut out = [0u8; ESCAPED];
+    let mut at = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        at = escape_into(&mut out, at, b, bytes.get(i + 1).copied(), hex);
+    }
+    c.s("\"");
+    c.out.push_bytes(&out[..at]);
+    c.s("\"");
+}
+
 /// Prints `len` readable bytes at `addr` quoted. `force_hex` is `getrandom`'s style.
 /// Returns false (printing nothing) if the bytes cannot be read.
 fn quoted(c: &mut Ctx, addr: u64, len: usize, force_hex: bool) -> bool {
     let mem = c.mem;
+    if len <= CHUNK {
+        // The usual case (`-s 32`): one read, one escaping pass, one append.
+        let mut b = [0u8; CHUNK];
+        let bytes = &mut b[..len];
+        if len > 0 && !mem.read(addr, bytes) {
+            return false;
+        }
+        let hex = force_hex || c.opts.xflag >= 2 || (c.opts.xflag == 1 && bytes.iter().any(|&b| wants_hex(b)));
+        quote_short(c, bytes, hex);
+        return true;
+    }
     // First pass: check the bytes are there and decide on hex.
     let mut any_hex = false;
     let readable = read_chunks(mem, addr, len, &mut |chunk| {
