@@ -137,6 +137,20 @@ impl<'a> Out<'a> {
         }
     }
 
+    /// The free part of the buffer (without the byte held back for the newline), for a writer
+    /// that fills it directly and then calls [`Out::commit`].
+    pub fn spare_mut(&mut self) -> &mut [u8] {
+        let limit = self.buf.len().saturating_sub(1);
+        let start = self.len.min(limit);
+        &mut self.buf[start..limit]
+    }
+
+    /// Takes `n` bytes written into [`Out::spare_mut`] as part of the line.
+    pub fn commit(&mut self, n: usize) {
+        let limit = self.buf.len().saturating_sub(1);
+        self.len = (self.len + n).min(limit);
+    }
+
     /// Appends an integer in decimal (what `{}` prints, without going through `core::fmt`).
     pub fn push_int(&mut self, v: impl itoa::Integer) {
         let mut b = itoa::Buffer::new();

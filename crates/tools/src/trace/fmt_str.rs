@@ -150,8 +150,8 @@ fn emit(c: &mut Ctx, b: u8, next: Option<u8>, hex: bool) {
 
 /// Appends the escaped form of `b` (followed by `next`) to `out` at `at`; returns the new end.
 /// `out` must have room for 4 more bytes.
-fn escape_into(out: &mut [u8; ESCAPED], at: usize, b: u8, next: Option<u8>, hex: bool) -> usize {
-    let put = |out: &mut [u8; ESCAPED], at: usize, s: &[u8]| {
+fn escape_into(out: &mut [u8], at: usize, b: u8, next: Option<u8>, hex: bool) -> usize {
+    let put = |out: &mut [u8], at: usize, s: &[u8]| {
         if let Some(dst) = out.get_mut(at..at + s.len()) {
             dst.copy_from_slice(s);
         }
@@ -185,19 +185,25 @@ fn escape_into(out: &mut [u8; ESCAPED], at: usize, b: u8, next: Option<u8>, hex:
     }
 }
 
-/// Room for the escaped form of a short text (4 bytes per byte at most).
-const ESCAPED: usize = 4 * CHUNK;
-
-/// Quotes `bytes` (at most `CHUNK`) in one pass into a local buffer and appends the result
-/// at once: per-byte appends to the line cost more than the escaping itself.
+/// Quotes `bytes` in one pass straight into the line (per-byte appends cost more than the
+/// escaping itself); where the line has too little room left, byte by byte, which cuts it
+/// where the room ends.
 fn quote_short(c: &mut Ctx, bytes: &[u8], hex: bool) {
-    let mut out = [0u8; ESCAPED];
-    let mut at = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        at = escape_into(&mut out, at, b, bytes.get(i + 1).copied(), hex);
-    }
     c.s("\"");
-    c.out.push_bytes(&out[..at]);
+    let spare = c.out.spare_mut();
+    if spare.len() >= 4 * bytes.len() + 1 {
+        let mut at = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            at = escape_into(spare, at, b, bytes.get(i + 1).copied(), hex);
+        }
+        c.out.commit(at);
+    } else {
+        let mut q = Quoter { hex, prev: None };
+        for &b in bytes {
+            q.feed(c, b);
+        }
+        q.finish(c);
+    }
     c.s("\"");
 }
 
