@@ -191,7 +191,7 @@ fn escape_into(out: &mut [u8], at: usize, b: u8, next: Option<u8>, hex: bool) ->
 fn quote_short(c: &mut Ctx, bytes: &[u8], hex: bool) {
     c.s("\"");
     let spare = c.out.spare_mut();
-    if spare.len() >= 4 * bytes.len() + 1 {
+    if spare.len() > 4 * bytes.len() {
         let mut at = 0;
         for (i, &b) in bytes.iter().enumerate() {
             at = escape_into(spare, at, b, bytes.get(i + 1).copied(), hex);
