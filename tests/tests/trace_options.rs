@@ -427,3 +427,19 @@ fn unsupported_flags_are_refused() {
         assert!(o.stderr_str().contains("not supported"), "{flags:?}: {o}");
     }
 }
+
+/// `exit_group` from a thread that is not the leader: the exit line carries the leader's id,
+/// as strace's does, while the `exit_group` line carries the calling thread's.
+#[test]
+fn exit_group_from_a_thread_is_reported_under_the_leader() {
+    let t = TestDir::new("thread-exit");
+    let o = t.run(&Cmd::new(probe("thread_exit")), sysgate_tests::Mode::Trace);
+    o.assert_exit_code(3);
+    let lines = o.trace_lines();
+    let leader = lines.first().and_then(|l| l.pid).expect("first line has a pid");
+    let call = lines.iter().find(|l| l.text.starts_with("exit_group(3)")).expect("exit_group line");
+    assert_ne!(call.pid, Some(leader), "exit_group is called by the second thread\n{o}");
+    let exit = lines.last().expect("a last line");
+    assert_eq!(exit.text, "+++ exited with 3 +++", "{o}");
+    assert_eq!(exit.pid, Some(leader), "the exit line is the leader's\n{o}");
+}

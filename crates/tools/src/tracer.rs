@@ -416,8 +416,10 @@ fn per_process_path(hex: &str, pid: i32, out: &mut [u8]) -> Option<usize> {
 enum Kind {
     /// A call: its raw result (`None`: it did not return) and the `inject` marks.
     Call { ret: Option<i64>, marks: u64 },
-    /// `+++ exited with N +++`.
-    Exit { code: i32 },
+    /// `+++ exited with N +++`; `group`: the whole process (`exit_group`), reported under the
+    /// thread-group leader's id as strace does, whichever thread called it (Go's main
+    /// goroutine runs on any thread).
+    Exit { code: i32, group: bool },
     /// `--- SIGxxx {…} ---` (text output only).
     Signal,
 }
@@ -463,7 +465,11 @@ fn emit_into(
     kind: Kind,
     f: impl FnOnce(&mut Out<'_>, &Settings, Option<(u8, &[u8])>),
 ) {
-    let (tid, pid) = (thread.tid, thread.pid);
+    let pid = thread.pid;
+    let tid = match kind {
+        Kind::Exit { group: true, .. } => pid,
+        _ => thread.tid,
+    };
     let saved = thread.tool_scratch[scratch::ENTRY_FD];
     thread.tool_scratch[scratch::ENTRY_FD] = 0;
     let (nested_text, nested_json) = match nested_bufs {
@@ -489,7 +495,7 @@ fn emit_into(
         let mut j = crate::json::Json::new(json_buf, crate::json::RESERVE);
         let t = times.unwrap_or_default();
         let written = match (kind, s.format) {
-            (Kind::Exit { code }, Format::Json) => {
+            (Kind::Exit { code, .. }, Format::Json) => {
                 crate::json::write_exit(&mut j, pid, tid, t.real, code);
                 true
             }
@@ -709,18 +715,11 @@ impl rt::Tool for Tracer {
         };
         if exits && !s.quiet_exits {
             let code = (args[0] & 0xff) as i32;
-            // The process's exit is reported under the thread-group leader's id, as strace
-            // does, whichever thread called exit_group (Go's main goroutine runs anywhere).
             let group = match arch {
                 Arch::X86_64 => n == nr::EXIT_GROUP as u64,
                 Arch::I386 => n == 252,
             };
-            let tid = call.thread.tid;
-            if group {
-                call.thread.tid = call.thread.pid;
-            }
-            emit(call.thread, times, None, Kind::Exit { code }, |out, _, _| trace::format_exited(out, code));
-            call.thread.tid = tid;
+            emit(call.thread, times, None, Kind::Exit { code, group }, |out, _, _| trace::format_exited(out, code));
         }
     }
 }
