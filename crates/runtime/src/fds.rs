@@ -62,10 +62,15 @@ pub(crate) fn open_maps() {
     }
 }
 
+/// The runtime's descriptors (-1 for one not open).
+fn ours() -> [i64; 4] {
+    [&OUT, &DIAG, &SHARED, &MAPS].map(|v| v.load(Ordering::Relaxed) as i64)
+}
+
 /// The first number above every descriptor of the runtime (at least 100).
 fn above_ours() -> u64 {
-    let top = [&OUT, &DIAG, &SHARED, &MAPS].iter().map(|v| v.load(Ordering::Relaxed)).max().unwrap_or(-1);
-    (top as i64 + 1).max(100) as u64
+    let top = ours().into_iter().max().unwrap_or(-1);
+    (top + 1).max(100) as u64
 }
 
 /// `fcntl(fd, cmd, floor)` for `cmd` F_DUPFD or F_DUPFD_CLOEXEC, also when `floor` lies at or
@@ -116,11 +121,7 @@ pub(crate) fn maps_fd() -> i32 {
 
 fn is_ours(fd: u64) -> bool {
     let fd = fd as i64;
-    fd >= 0
-        && (fd == OUT.load(Ordering::Relaxed) as i64
-            || fd == DIAG.load(Ordering::Relaxed) as i64
-            || fd == SHARED.load(Ordering::Relaxed) as i64
-            || fd == MAPS.load(Ordering::Relaxed) as i64)
+    fd >= 0 && ours().contains(&fd)
 }
 
 pub(crate) fn close(a: [u64; 6]) -> i64 {
@@ -167,12 +168,7 @@ pub(crate) fn dup2(nr: u32, a: [u64; 6]) -> i64 {
 
 pub(crate) fn close_range(a: [u64; 6]) -> i64 {
     let (lo, hi, flags) = (a[0] & 0xffff_ffff, a[1] & 0xffff_ffff, a[2]);
-    let mut ours = [
-        OUT.load(Ordering::Relaxed) as i64,
-        DIAG.load(Ordering::Relaxed) as i64,
-        SHARED.load(Ordering::Relaxed) as i64,
-        MAPS.load(Ordering::Relaxed) as i64,
-    ];
+    let mut ours = ours();
     ours.sort_unstable();
     if lo > hi {
         return raw::syscall6(sys::__NR_close_range, a);
@@ -243,10 +239,7 @@ fn is_own_fd_dir(fd: u64) -> bool {
 /// out: the program's view of "all my descriptors" is what it would be natively.
 pub(crate) fn getdents64(a: [u64; 6]) -> i64 {
     let (fd, buf, len) = (a[0], a[1], a[2]);
-    let mut ours = [-1i64; 4];
-    for (slot, v) in ours.iter_mut().zip([&OUT, &DIAG, &SHARED, &MAPS]) {
-        *slot = v.load(Ordering::Relaxed) as i64;
-    }
+    let ours = ours();
     let mut own_dir = None;
     loop {
         let r = raw::syscall3(sys::__NR_getdents64, fd, buf, len);
