@@ -170,7 +170,7 @@ pub(crate) fn wrap_handlers() {
 }
 
 /// The kernel's current action for `sig`.
-fn set_action_query(sig: u32, cur: &mut KSigaction) -> i64 {
+fn current_action(sig: u32, cur: &mut KSigaction) -> i64 {
     raw::syscall4(sys::__NR_rt_sigaction, sig as u64, 0, cur as *mut KSigaction as u64, 8)
 }
 
@@ -245,7 +245,7 @@ pub(crate) fn rt_sigaction(a: [u64; 6], vfork_child: bool) -> i64 {
     }
     if wrapped(sig) && vfork_child {
         let mut cur = KSigaction::default();
-        let r = set_action_query(sig as u32, &mut cur);
+        let r = current_action(sig as u32, &mut cur);
         if r < 0 {
             return r;
         }
@@ -518,12 +518,9 @@ pub(crate) fn sigaltstack(t: &mut crate::thread::Thread, a: [u64; 6], caller_sp:
         return 0;
     }
     let mode = new.flags & !(sys::SS_AUTODISARM as i32);
-    let mut kernel = new;
-    if mode != sys::SS_DISABLE as i32 {
-        kernel.flags |= sys::SS_AUTODISARM as i32;
-    }
+    let kernel = if mode == sys::SS_DISABLE as i32 { new } else { armed(&new) };
     // The kernel validates (mode, minimum size) and answers the errors.
-    let r = raw::syscall2(sys::__NR_sigaltstack, &kernel as *const StackT as u64, 0);
+    let r = give_kernel(&kernel);
     if r == 0 {
         t.alt_stack = if mode == sys::SS_DISABLE as i32 {
             StackT { flags: new.flags & sys::SS_AUTODISARM as i32, ..StackT::default() }
@@ -536,6 +533,16 @@ pub(crate) fn sigaltstack(t: &mut crate::thread::Thread, a: [u64; 6], caller_sp:
 
 fn on_alt_stack(ss: &StackT, sp: u64) -> bool {
     ss.size != 0 && sp > ss.sp && sp - ss.sp <= ss.size
+}
+
+/// How the kernel holds the program's stack `ss` (or a part of it): enabled, `SS_AUTODISARM`.
+fn armed(ss: &StackT) -> StackT {
+    StackT { flags: ss.flags | sys::SS_AUTODISARM as i32, ..*ss }
+}
+
+/// Makes `ss` the thread's alternate stack in the kernel.
+fn give_kernel(ss: &StackT) -> i64 {
+    raw::syscall2(sys::__NR_sigaltstack, ss as *const StackT as u64, 0)
 }
 
 /// The smallest alternate stack the kernel accepts (`MINSIGSTKSZ`).
@@ -564,8 +571,7 @@ pub(crate) fn lend_alt_stack(t: &crate::thread::Thread, caller_sp: u64) {
     if top < ss.sp + MIN_ALT_STACK {
         return;
     }
-    let lent = StackT { sp: ss.sp, flags: sys::SS_AUTODISARM as i32, _pad: 0, size: top - ss.sp };
-    raw::syscall2(sys::__NR_sigaltstack, &lent as *const StackT as u64, 0);
+    give_kernel(&armed(&StackT { size: top - ss.sp, ..ss }));
 }
 
 /// Re-arms the program's alternate stack if the kernel holds it disarmed (or a part of it
@@ -580,7 +586,6 @@ pub(crate) fn rearm_alt_stack(t: &mut crate::thread::Thread, caller_sp: u64) {
     }
     let mut k = StackT::default();
     if raw::syscall2(sys::__NR_sigaltstack, 0, &mut k as *mut StackT as u64) == 0 && (k.sp, k.size) != (ss.sp, ss.size) {
-        let armed = StackT { flags: sys::SS_AUTODISARM as i32, ..ss };
-        raw::syscall2(sys::__NR_sigaltstack, &armed as *const StackT as u64, 0);
+        give_kernel(&armed(&ss));
     }
 }
