@@ -166,6 +166,16 @@ fn ts_of(ns: i64) -> [i64; 2] {
     [ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000)]
 }
 
+/// Each `timespec` in `words` (seconds, nanoseconds pairs: a timer's interval and value), a
+/// real duration, becomes the virtual one.
+fn durations_to_virtual(st: &Settings, words: &mut [i64]) {
+    for pair in words.chunks_mut(2) {
+        if let [sec, nsec] = pair {
+            [*sec, *nsec] = ts_of(st.duration_to_virtual(ns_of([*sec, *nsec])));
+        }
+    }
+}
+
 fn ns_of(ts: [i64; 2]) -> i64 {
     ts[0].saturating_mul(1_000_000_000).saturating_add(ts[1])
 }
@@ -331,10 +341,7 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<Action> {
             let r = rt::raw::syscall4(nr::TIMERFD_SETTIME, a[0], a[1], new.as_ptr() as u64, old.as_mut_ptr() as u64);
             if r == 0 && a[3] != 0 {
                 if st.scaled() {
-                    for pair in old.chunks_mut(2) {
-                        let v = ts_of(st.duration_to_virtual(ns_of([pair[0], pair[1]])));
-                        pair.copy_from_slice(&v);
-                    }
+                    durations_to_virtual(&st, &mut old);
                 }
                 if !write_words(a[3], &old) {
                     return Some(Action::Return(EFAULT));
@@ -349,10 +356,7 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<Action> {
             let mut cur = [0i64; 4];
             let r = rt::raw::syscall2(nr::TIMERFD_GETTIME, a[0], cur.as_mut_ptr() as u64);
             if r == 0 {
-                for pair in cur.chunks_mut(2) {
-                    let v = ts_of(st.duration_to_virtual(ns_of([pair[0], pair[1]])));
-                    pair.copy_from_slice(&v);
-                }
+                durations_to_virtual(&st, &mut cur);
                 if !write_words(a[1], &cur) {
                     return Some(Action::Return(EFAULT));
                 }
