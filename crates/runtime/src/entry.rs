@@ -38,8 +38,9 @@ use crate::{clone, exec, fds, guest, raw, raw::sys, signals};
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// Size of the vector-state save area on the slow path: xmm0–15, then mxcsr and the x87
-/// control word (DESIGN.md: only what baseline x86-64 Rust may clobber).
+/// Size of the vector-state save area on the slow path: xmm0–15, then mxcsr (at 256) and the
+/// x87 control word (at 260) (DESIGN.md: only what baseline x86-64 Rust may clobber), and at
+/// 264 and 268 their values after the dispatch, to compare.
 pub(crate) const VEC_SAVE: usize = 16 * 16 + 16;
 /// The frame above the vector area: Regs, the packed flags word, padding to 16 bytes.
 pub(crate) const FRAME: usize = 192;
@@ -58,6 +59,8 @@ pub(crate) const EXIT_JMP: u64 = 1;
 /// below this frame's top, so it cannot reach them.
 const PAD0: usize = FRAME;
 const PAD1: usize = FRAME + 8;
+/// CF PF AF ZF SF OF: the flags `sahf` plus an overflowing add restore.
+const ARITH_FLAGS: u64 = 0x8d5;
 /// Stack below a frame that belongs to it: the dispatcher and the tool run there. A nested
 /// entry (a signal handler on its own stack calling in) builds its frame below this.
 pub(crate) const RUST_RESERVE: usize = 32 * 1024;
@@ -175,8 +178,19 @@ sysgate_trap_entry:
     cld
     lea     {vec}(%rsp), %rdi
     call    {dispatch}
-    fldcw   260(%rsp)
+    /* mxcsr and the control word back only if they changed (ldmxcsr and fldcw cost more
+       than the compare; Rust code does not change them). */
+    stmxcsr 264(%rsp)
+    mov     264(%rsp), %eax
+    cmp     256(%rsp), %eax
+    je      1f
     ldmxcsr 256(%rsp)
+1:  fnstcw  268(%rsp)
+    movzwl  268(%rsp), %eax
+    cmpw    260(%rsp), %ax
+    je      1f
+    fldcw   260(%rsp)
+1:
     movaps  0(%rsp), %xmm0
     movaps  16(%rsp), %xmm1
     movaps  32(%rsp), %xmm2
@@ -231,8 +245,42 @@ sysgate_trap_entry:
     ret
 
     /* Exit through `jmp *%rcx` (rcx = return address, as after `syscall`): for trapped sites
-       (nothing was pushed) and for vfork (the child may have overwritten the pushed word). */
+       (nothing was pushed) and for vfork (the child may have overwritten the pushed word).
+       The flags come back through `sahf` (and OF through an add) when only the arithmetic
+       flags can differ from what the runtime left (IF set, DF clear, nothing else): `popfq`
+       costs about 20 cycles. Any other image (DF, AC or TF set) takes the `popfq` path. */
 .Lexit_jmp:
+    mov     {eflags}(%rsp), %rcx
+    mov     %rcx, %rax
+    and     $~{arith}, %rax
+    cmp     $0x202, %rax
+    jne     .Lexit_popf
+    mov     {r15}(%rsp), %r15
+    mov     {r14}(%rsp), %r14
+    mov     {r13}(%rsp), %r13
+    mov     {r12}(%rsp), %r12
+    mov     {rbp}(%rsp), %rbp
+    mov     {rbx}(%rsp), %rbx
+    mov     {r10}(%rsp), %r10
+    mov     {r9}(%rsp), %r9
+    mov     {r8}(%rsp), %r8
+    mov     {rdx}(%rsp), %rdx
+    mov     {rsi}(%rsp), %rsi
+    mov     {rdi}(%rsp), %rdi
+    mov     %cl, %ah                /* SF ZF AF PF CF */
+    shr     $11, %ecx
+    and     $1, %ecx
+    mov     %cl, %al                /* OF */
+    add     $0x7f, %al              /* sets OF exactly when al = 1 */
+    sahf                            /* no flag changes from here on */
+    mov     {rip}(%rsp), %rcx
+    mov     {rax}(%rsp), %rax
+    lea     {frame}+16(%rsp), %r11  /* CUR as it was before this frame */
+    mov     {rsp}(%rsp), %rsp
+    mov     %r11, %gs:{cur}         /* after the frame's last read */
+    jmp     *%rcx
+
+.Lexit_popf:
     mov     {r15}(%rsp), %r15
     mov     {r14}(%rsp), %r14
     mov     {r13}(%rsp), %r13
@@ -307,6 +355,7 @@ sysgate_resume:
     mode = const MODE,
     pad0 = const PAD0,
     pad1 = const PAD1,
+    arith = const ARITH_FLAGS,
     r15 = const R::R15, r14 = const R::R14, r13 = const R::R13, r12 = const R::R12,
     rbp = const R::RBP, rbx = const R::RBX, r11 = const R::R11, r10 = const R::R10,
     r9 = const R::R9, r8 = const R::R8, rax = const R::RAX, rcx = const R::RCX,
