@@ -63,6 +63,26 @@ fn count_matches_a_probes_known_counts_across_threads_fork_and_exec() {
     assert_eq!(errors, m.values().map(|v| v.1).sum::<u64>());
 }
 
+/// More threads alive at once than there are per-thread counter slots (the rest count into
+/// the shared table), slots of threads that died without `exit` taken over, and signal
+/// handlers counting in the middle of their thread's counting: every call is counted once.
+#[test]
+fn count_is_exact_with_a_crowd_of_threads_and_signal_handlers() {
+    let t = TestDir::new("count-crowd");
+    let o = t.run_sysgate(&["count"], &Cmd::new(probe("count_calls")).arg("crowd"), None);
+    o.assert_exit_code(0);
+    let handlers: u64 = o
+        .stdout_str()
+        .strip_prefix("handler ")
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no handler count\n{o}"));
+    assert!(handlers > 0, "the timer never fired\n{o}");
+    let text = o.stderr_str();
+    let (m, _) = rows(&text);
+    assert_eq!(m["getppid"], (100 * 7 + 300 * 7 + 100_000, 0), "{text}");
+    assert_eq!(m["getpgrp"], (handlers, 0), "one per handler run\n{text}");
+}
+
 #[test]
 fn count_agrees_with_strace_c_on_the_probe() {
     if !require_tools("count_agrees_with_strace_c_on_the_probe", &["strace"]) {

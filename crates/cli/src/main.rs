@@ -390,7 +390,7 @@ fn main() -> ExitCode {
             };
             if !injects.is_empty() {
                 config.push_str(&format!(";inj={}", injects.join("/")));
-                extra.shared_words = summary::INJECT_REGION_WORDS;
+                extra.shared_words = extra.shared_words.max(summary::INJECT_REGION_WORDS);
             }
             if let Some(t) = &r.clock {
                 let virt = match clock::parse_time(t) {
@@ -425,7 +425,7 @@ fn main() -> ExitCode {
             extra.shared_words = summary::WORDS;
             if !q.injects.is_empty() {
                 config.push_str(&format!(";inj={}", q.injects.join("/")));
-                extra.shared_words = summary::INJECT_REGION_WORDS;
+                extra.shared_words = extra.shared_words.max(summary::INJECT_REGION_WORDS);
             }
             extra.summary = Some(sort);
             let sink = match &k.output {
@@ -579,7 +579,7 @@ fn main() -> ExitCode {
             }
             if !q.injects.is_empty() {
                 config.push_str(&format!(";inj={}", q.injects.join("/")));
-                extra.shared_words = summary::INJECT_REGION_WORDS;
+                extra.shared_words = extra.shared_words.max(summary::INJECT_REGION_WORDS);
             }
             (&t.prog, config, out_fd, true, sink, prefix == "pid")
         }

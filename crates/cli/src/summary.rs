@@ -16,8 +16,15 @@ const TIME_NS: usize = 2;
 const MIN_NS_INV: usize = 3;
 const MAX_NS: usize = 4;
 const NR_MAX: usize = 512;
-/// Words of the counter table (two tables: x86-64, i386).
-pub const WORDS: usize = 2 * NR_MAX * PER_CALL;
+/// The per-thread slots holding calls and errors (`layout::SLOTS_BASE` and on): owner words
+/// (0: never used), then per slot two words per number of each table.
+const SLOTS_BASE: usize = 1 << 20;
+const SLOTS: usize = 256;
+const SLOT_AREA: usize = SLOTS_BASE + SLOTS;
+const SLOT_WORDS: usize = 2 * NR_MAX * 2;
+/// Words of the region for counting (`layout::REGION_WORDS`; it holds the injection
+/// counters too).
+pub const WORDS: usize = SLOT_AREA + SLOTS * SLOT_WORDS;
 /// `sysgate_tools::inject::layout::REGION_WORDS`: room for per-thread injection counters.
 pub const INJECT_REGION_WORDS: usize = 8192 + 1024 * (1 + NR_MAX);
 
@@ -31,24 +38,42 @@ pub struct Counts {
     pub max_ns: u64,
 }
 
-/// Reads table `table` (0: x86-64, 1: i386) from the region.
+/// `n` words of the region from word `at`.
+fn words(file: &File, at: usize, n: usize) -> std::io::Result<Vec<u64>> {
+    let mut bytes = vec![0u8; n * 8];
+    file.read_exact_at(&mut bytes, (at * 8) as u64)?;
+    Ok(bytes.chunks_exact(8).map(|w| u64::from_ne_bytes(w.try_into().unwrap_or([0; 8]))).collect())
+}
+
+/// Reads table `table` (0: x86-64, 1: i386) from the region: the shared table, with the
+/// calls and errors of every per-thread slot that was ever used added in.
 pub fn read(file: &File, table: usize) -> std::io::Result<Vec<Counts>> {
-    let mut bytes = vec![0u8; NR_MAX * PER_CALL * 8];
-    file.read_exact_at(&mut bytes, (table * NR_MAX * PER_CALL * 8) as u64)?;
-    let word = |i: usize| u64::from_ne_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
-    Ok((0..NR_MAX)
+    let word = words(file, table * NR_MAX * PER_CALL, NR_MAX * PER_CALL)?;
+    let mut counts: Vec<Counts> = (0..NR_MAX)
         .map(|nr| {
             let at = nr * PER_CALL;
-            let inv = word(at + MIN_NS_INV);
+            let inv = word[at + MIN_NS_INV];
             Counts {
-                calls: word(at + CALLS),
-                errors: word(at + ERRORS),
-                time_ns: word(at + TIME_NS),
+                calls: word[at + CALLS],
+                errors: word[at + ERRORS],
+                time_ns: word[at + TIME_NS],
                 min_ns: if inv == 0 { 0 } else { !inv },
-                max_ns: word(at + MAX_NS),
+                max_ns: word[at + MAX_NS],
             }
         })
-        .collect())
+        .collect();
+    if file.metadata()?.len() < (WORDS * 8) as u64 {
+        return Ok(counts);
+    }
+    let owners = words(file, SLOTS_BASE, SLOTS)?;
+    for (slot, _) in owners.iter().enumerate().filter(|(_, o)| **o != 0) {
+        let own = words(file, SLOT_AREA + slot * SLOT_WORDS + table * NR_MAX * 2, NR_MAX * 2)?;
+        for (c, w) in counts.iter_mut().zip(own.chunks_exact(2)) {
+            c.calls += w[0];
+            c.errors += w[1];
+        }
+    }
+    Ok(counts)
 }
 
 /// strace's `-S` orders.

@@ -163,7 +163,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         // parent's memory until it execs) and clears it for a new thread.
         (*child).alt_stack = if vfork { call.thread.alt_stack } else { Default::default() };
         (*child).vfork_shared = vfork;
-        (*child).tool_scratch = [0; 8];
+        (*child).tool_scratch = [0; thread::SCRATCH_WORDS];
         (*child).out.reset();
         (*child).line_busy = false;
         // A previous vfork child may have exec'd from inside an entry frame.

@@ -16,6 +16,8 @@ pub const ENTRY_STACK: usize = 1024 * 1024;
 /// Capacity of the per-thread trace line buffer.
 pub const LINE_CAP: usize = 64 * 1024;
 const GUARD: usize = 4096;
+/// Words of [`Thread::tool_scratch`].
+pub const SCRATCH_WORDS: usize = 12;
 const MAGIC: u64 = 0x7379_7367_6174_6531; // "sysgate1"
 
 /// A thread's runtime block. The first fields are read by the entry's assembly.
@@ -61,7 +63,7 @@ pub struct Thread {
     pub virtual_gs: u64,
     /// Per-thread words a tool may use as it likes (e.g. the time a call entered). Zero in a
     /// new thread; a fork child keeps its parent's.
-    pub tool_scratch: [u64; 8],
+    pub tool_scratch: [u64; SCRATCH_WORDS],
     /// The slow-path call in flight in this thread (its frame), or null; and whether its
     /// `exit` was already reported (by a signal handler that interrupted its return).
     pub current_call: *mut Regs,
@@ -148,7 +150,7 @@ impl Thread {
         self.pid = 0;
         self.vfork_child = core::ptr::null_mut();
         self.virtual_gs = 0;
-        self.tool_scratch = [0; 8];
+        self.tool_scratch = [0; SCRATCH_WORDS];
         self.out.reset();
         self.current_call = core::ptr::null_mut();
         self.call_reported = false;

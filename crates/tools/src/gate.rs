@@ -126,6 +126,10 @@ impl rt::Tool for Gate {
         if let (Some(c), true) = (p.count, counts(&p, call)) {
             count::start(call, c);
         }
+        if p.count.is_some() && is_exec(call) {
+            // A new image claims its own slot; a failed exec claims one again.
+            count::release(call.thread);
+        }
         action
     }
 
@@ -166,6 +170,15 @@ impl rt::Tool for Gate {
         if p.trace {
             rt::Tool::noreturn(&tracer::Tracer, call, ret);
         }
+    }
+}
+
+fn is_exec(call: &rt::Call<'_>) -> bool {
+    use sysgate_abi::{i386, x86_64};
+    let n = call.nr as u32;
+    match call.arch {
+        Arch::X86_64 => n == x86_64::nr::EXECVE || n == x86_64::nr::EXECVEAT,
+        Arch::I386 => matches!(i386::name(call.nr), Some("execve" | "execveat")),
     }
 }
 

@@ -26,6 +26,8 @@ pub(crate) mod scratch {
     pub const COUNT_ENTRY: usize = 4;
     /// `inject`: the thread's counter slot and what was done to the call in flight.
     pub const INJECT: usize = 6;
+    /// `count`: the thread's own counter slot (`count::own_slot`).
+    pub const COUNT_SLOT: usize = 8;
 }
 
 use core::fmt;
