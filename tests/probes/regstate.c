@@ -26,7 +26,8 @@ struct state {
 
 /* void regcall(const struct state *in, struct state *out, int shape)
  * Loads every register of `in` (flags last, with popfq), runs the syscall at the chosen site
- * and stores every register into `out`. */
+ * (0: `mov $110,%eax; syscall`, 1: rax loaded first, 2: `mov $3,%eax; syscall`, close of
+ * the descriptor in rdi's low half) and stores every register into `out`. */
 void regcall(const struct state *in, struct state *out, int shape);
 __asm__(
 	".text\n"
@@ -57,8 +58,10 @@ __asm__(
 	"	movdqu 144+13*16(%rdi), %xmm13\n"
 	"	movdqu 144+14*16(%rdi), %xmm14\n"
 	"	movdqu 144+15*16(%rdi), %xmm15\n"
-	"	cmpl $0, 8(%rsp)\n"
-	"	jne 2f\n"
+	"	cmpl $1, 8(%rsp)\n"
+	"	je 2f\n"
+	"	cmpl $2, 8(%rsp)\n"
+	"	je 4f\n"
 	/* shape 0: mov $110,%eax; syscall */
 	"	mov 1*8(%rdi), %rbx\n"
 	"	mov 3*8(%rdi), %rdx\n"
@@ -93,6 +96,24 @@ __asm__(
 	"	pushq 128(%rdi)\n"
 	"	mov 5*8(%rdi), %rdi\n"
 	"	popfq\n"
+	"	syscall\n"
+	"	jmp 3f\n"
+	/* shape 2: close, with the descriptor in rdi */
+	"4:	mov 1*8(%rdi), %rbx\n"
+	"	mov 3*8(%rdi), %rdx\n"
+	"	mov 4*8(%rdi), %rsi\n"
+	"	mov 6*8(%rdi), %rbp\n"
+	"	mov 7*8(%rdi), %r8\n"
+	"	mov 8*8(%rdi), %r9\n"
+	"	mov 9*8(%rdi), %r10\n"
+	"	mov 11*8(%rdi), %r12\n"
+	"	mov 12*8(%rdi), %r13\n"
+	"	mov 13*8(%rdi), %r14\n"
+	"	mov 14*8(%rdi), %r15\n"
+	"	pushq 128(%rdi)\n"
+	"	mov 5*8(%rdi), %rdi\n"
+	"	popfq\n"
+	"	mov $3, %eax\n"
 	"	syscall\n"
 	"3:	pushfq\n"
 	"	cld\n"
@@ -160,7 +181,7 @@ int main(void)
 	static const uint64_t arith[6] = {0x1, 0x4, 0x10, 0x40, 0x80, 0x800}; /* CF PF AF ZF SF OF */
 	const uint64_t ppid = (uint64_t)getppid();
 	unsigned r11_matched = 0, calls = 0;
-	for (int shape = 0; shape < 2; shape++) {
+	for (int shape = 0; shape < 3; shape++) {
 		for (int df = 0; df < 2; df++) {
 			for (int pat = 0; pat < 64; pat++) {
 				struct state in, out;
@@ -169,6 +190,12 @@ int main(void)
 				for (int i = 0; i < 15; i++)
 					in.gpr[i] = 0x1111111111111111ull * (uint64_t)(i + 1) ^ (uint64_t)pat << 40;
 				in.gpr[0] = 110; /* getppid (shape 1 loads rax from here) */
+				uint64_t want = ppid;
+				if (shape == 2) {
+					/* close(999) with garbage in rdi's high half: EBADF. */
+					in.gpr[5] = 0xdead000000000000ull | 999;
+					want = (uint64_t)-9;
+				}
 				in.flags = 0x202 | (df ? 0x400 : 0);
 				for (int b = 0; b < 6; b++)
 					if (pat & 1 << b)
@@ -183,8 +210,8 @@ int main(void)
 						in.xmm[x][k] = (uint8_t)(x * 16 + k + pat);
 				regcall(&in, &out, shape);
 				calls++;
-				if (out.gpr[0] != ppid)
-					fail("rax (getppid)", shape, in.flags, ppid, out.gpr[0]);
+				if (out.gpr[0] != want)
+					fail("rax (result)", shape, in.flags, want, out.gpr[0]);
 				for (int i = 1; i < 15; i++) {
 					if (i == 2 || i == 10) /* rcx, r11 */
 						continue;

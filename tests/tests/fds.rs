@@ -160,3 +160,45 @@ fn descriptor_probes_find_only_the_programs_own() {
         }
     }
 }
+
+/// `closeall` closes every descriptor up to its hard limit and dup2()s over the top 256, where
+/// the runtime's descriptors live; the trace file must get every marker, from both threads,
+/// whether or not the tool wants `close` and `dup2` (when it does not, the entry filters them
+/// by number), with one file or one per process (`-ff`). `run` and `count` see what the
+/// program sees natively.
+#[test]
+fn descriptors_moved_under_the_tracer_keep_every_line() {
+    let t = TestDir::new("fds-closeall");
+    let native = t.run(&Cmd::new(probe("closeall")), Mode::Native);
+    assert_eq!(native.code(), Some(0), "{native}");
+    assert!(native.stdout_str().ends_with(", dup2 failures 0\n"), "{native}");
+    for args in [&["run"][..], &["count", "-o", "/dev/null"]] {
+        let o = t.run_sysgate(args, &Cmd::new(probe("closeall")), None);
+        assert_eq!(o.code(), Some(0), "{o}");
+        assert_eq!(o.stdout_str(), native.stdout_str(), "sysgate {}\n{o}", args.join(" "));
+    }
+    let markers = ["closeall-thread", "closeall-start", "closeall-after-close", "closeall-after-dup2"];
+    for filter in [None, Some("trace=openat")] {
+        for per_process in [false, true] {
+            let tag = format!("{}-{}", if per_process { "ff" } else { "f" }, filter.map_or("all", |_| "openat"));
+            let dir = t.subdir(&tag);
+            let file = dir.join("trace");
+            let f = file.to_string_lossy().into_owned();
+            let mut args = vec!["trace", if per_process { "-ff" } else { "-f" }, "-o", &f];
+            if let Some(e) = filter {
+                args.extend(["-e", e]);
+            }
+            let o = t.run_sysgate(&args, &Cmd::new(probe("closeall")), None);
+            assert_eq!(o.code(), Some(0), "{o}");
+            let mut text = String::new();
+            for entry in std::fs::read_dir(&dir).expect("trace dir") {
+                text.push_str(&std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default());
+            }
+            for m in markers {
+                let line = format!("openat(AT_FDCWD, \"/nonexistent/sysgate-marker-{m}\", O_RDONLY) = -1 ENOENT (No such file or directory)");
+                assert_eq!(text.matches(&line).count(), 1, "sysgate {}: marker {m}\n{text}", args.join(" "));
+            }
+            assert!(!o.stdout_str().contains("openat("), "no trace line reaches the program's stdout\n{o}");
+        }
+    }
+}

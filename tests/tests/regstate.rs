@@ -1,7 +1,8 @@
 //! What a syscall leaves in the registers: every general register but rax, rcx and r11, the
 //! flags (all arithmetic flags, DF), xmm0–15, mxcsr and the x87 control word come back as
 //! they were, on every path into the entry (the page-0 sled, the no-page-0 trampoline, the
-//! SIGSYS path) and with a Rust handler on the call (`count`, `trace`) or without (`run`).
+//! SIGSYS path, the `close` filter) and with a Rust handler on the call (`count`, `trace`) or
+//! without (`run`).
 
 use sysgate_tests::{probe, Cmd, Mode, TestDir};
 
@@ -11,7 +12,7 @@ fn registers_and_flags_survive_every_path() {
     let native = t.run(&Cmd::new(probe("regstate")), Mode::Native);
     assert_eq!(native.code(), Some(0), "{native}");
     // Natively r11 holds the flags the call was made with (sysgate clobbers it: DESIGN.md).
-    assert!(native.stdout_str().starts_with("r11 held the flags after 256 of 256 calls\n"), "{native}");
+    assert!(native.stdout_str().starts_with("r11 held the flags after 384 of 384 calls\n"), "{native}");
     let out = t.path().join("trace.out").to_string_lossy().into_owned();
     let configs: [&[&str]; 8] = [
         &["run"],

@@ -92,6 +92,33 @@ sysgate_fast_sigreturn:
     ud2
     .size sysgate_fast_sigreturn, . - sysgate_fast_sigreturn
 
+    /* close (fd in edi), dup2 and dup3 (the descriptor they replace in esi), when no tool
+       wants them: straight to the kernel when that descriptor lies below every runtime
+       descriptor (fds::FLOOR), else the slow path, which protects ours (fds.rs). The
+       compare leaves the flags alone (the caller's flags must reach the kernel and come
+       back as they were): not, lea and bswap set none, and jrcxz reads none. */
+    .globl sysgate_close_fast
+    .hidden sysgate_close_fast
+    .type sysgate_close_fast,@function
+    .p2align 4
+sysgate_close_fast:
+    mov     %edi, %r11d
+    jmp     1f
+    .globl sysgate_dup_fast
+    .hidden sysgate_dup_fast
+sysgate_dup_fast:
+    mov     %esi, %r11d
+1:  mov     {fd_floor}(%rip), %ecx
+    not     %rcx
+    lea     1(%r11,%rcx), %r11      /* fd - floor: negative exactly when fd < floor */
+    bswap   %r11
+    movzbl  %r11b, %ecx             /* its top byte: 0xff when below the floor, else 0 */
+    jrcxz   2f
+    syscall
+    ret
+2:  jmp     sysgate_slow
+    .size sysgate_close_fast, . - sysgate_close_fast
+
     .globl sysgate_slow
     .hidden sysgate_slow
     .type sysgate_slow,@function
@@ -342,6 +369,7 @@ sysgate_resume:
     .size sysgate_resume, . - sysgate_resume
     .popsection
 "#,
+    fd_floor = sym fds::FLOOR,
     stack_lo = const T::STACK_LO,
     stack_hi = const T::STACK_HI,
     cur = const T::CUR,
@@ -369,6 +397,8 @@ extern "C" {
     fn sysgate_fast();
     fn sysgate_fast_sigreturn();
     fn sysgate_slow();
+    fn sysgate_close_fast();
+    fn sysgate_dup_fast();
     fn sysgate_trap_entry();
     fn sysgate_resume(regs: *const Regs) -> !;
 }
@@ -449,7 +479,12 @@ pub(crate) fn init_tables() {
         }
     }
     for (nr, (slot, w)) in sysgate_table.iter().zip(wants.iter()).enumerate() {
-        let to = if *w {
+        let tool = TOOL_WANTS[nr].load(core::sync::atomic::Ordering::Relaxed);
+        let to = if *w && !tool && nr == sys::__NR_close as usize {
+            sysgate_close_fast as *const () as usize
+        } else if *w && !tool && (nr == sys::__NR_dup2 as usize || nr == sys::__NR_dup3 as usize) {
+            sysgate_dup_fast as *const () as usize
+        } else if *w {
             sysgate_slow as *const () as usize
         } else if nr == sys::__NR_rt_sigreturn as usize {
             sysgate_fast_sigreturn as *const () as usize
@@ -598,7 +633,7 @@ fn run_syscall(call: &mut Call<'_>) -> i64 {
             signals::rt_sigprocmask(call.thread, a)
         }
         sys::__NR_close => fds::close(a),
-        sys::__NR_dup2 | sys::__NR_dup3 => fds::dup2(call.nr as u32, a),
+        sys::__NR_dup2 | sys::__NR_dup3 => fds::dup2(call.nr as u32, a, &mut call.thread.out),
         sys::__NR_close_range => fds::close_range(a),
         sys::__NR_getdents64 => fds::getdents64(a),
         sys::__NR_sigaltstack => signals::sigaltstack(call.thread, a, call.regs.rsp),

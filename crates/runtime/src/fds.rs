@@ -5,28 +5,44 @@
 //! and `close_range` skips them.
 
 use crate::raw::{self, sys};
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 static OUT: AtomicI32 = AtomicI32::new(-1);
 static DIAG: AtomicI32 = AtomicI32::new(-1);
 /// The shared region's memory file (`shared.rs`), or -1.
 static SHARED: AtomicI32 = AtomicI32::new(-1);
 
+/// The lowest of the runtime's descriptors (`u32::MAX` when it has none; 0, so nothing is
+/// below it, until they are known): `close`, `dup2` and `dup3` of a lower number cannot touch
+/// one of ours, and when no tool wants them the entry passes those straight to the kernel
+/// (`entry.rs`, `sysgate_close_fast`). Recomputed after every change to the descriptors; a
+/// descriptor moved lower (only when the table is nearly full) is exposed to a `close` from
+/// another thread until then, which only a program closing numbers it never opened can hit.
+pub(crate) static FLOOR: AtomicU32 = AtomicU32::new(0);
+
+fn refresh_floor() {
+    let low = ours().into_iter().filter(|&fd| fd >= 0).min().map_or(u32::MAX, |fd| fd as u32);
+    FLOOR.store(low, Ordering::Relaxed);
+}
+
 pub(crate) fn set(out: i32, diag: i32) {
     OUT.store(out, Ordering::Relaxed);
     DIAG.store(diag, Ordering::Relaxed);
+    refresh_floor();
 }
 
 /// Makes `fd` the trace output descriptor (protected like the one sysgate passed, and passed
 /// on across `execve`); the previous one is left open.
 pub fn set_out(fd: i32) {
     OUT.store(fd, Ordering::Relaxed);
+    refresh_floor();
 }
 
 /// Records the shared region's descriptor (protected like the others; its number is kept
 /// in the configuration's `shm=` value, which is rewritten if the descriptor has to move).
 pub(crate) fn set_shared(fd: i32) {
     SHARED.store(fd, Ordering::Relaxed);
+    refresh_floor();
 }
 
 /// Where trace output goes (-1: nowhere).
@@ -60,6 +76,7 @@ pub(crate) fn open_maps() {
     if high >= 0 {
         MAPS.store(high as i32, Ordering::Relaxed);
     }
+    refresh_floor();
 }
 
 /// The runtime's descriptors (-1 for one not open).
@@ -131,6 +148,40 @@ pub(crate) fn close(a: [u64; 6]) -> i64 {
     raw::syscall6(sys::__NR_close, a)
 }
 
+/// Our descriptors that a `dup2`/`dup3` of the program made move, as `old << 32 | new`
+/// (0: none), the last [`MOVES`]: a number recorded before the move (`-ff`'s record of its
+/// process's file, refreshed at each line) still reaches the file through [`current`]. Each move also points the earlier moves of the same descriptor at its new
+/// number, so one lookup is enough. From the move on, the old number is the program's, so a
+/// number the runtime recorded is never ambiguous. (Buffered lines follow the output
+/// descriptor by its move count instead, which nothing evicts; the thread that makes the call
+/// flushes its own buffer before the move.)
+const MOVES: usize = 32;
+static MOVED: [AtomicU64; MOVES] = [const { AtomicU64::new(0) }; MOVES];
+static NEXT_MOVE: AtomicUsize = AtomicUsize::new(0);
+
+/// `trace -ff`: `pid << 32 | fd` of the process's own trace file (0: none yet), as the tracer
+/// last recorded it in this address space; a move of the descriptor updates it.
+pub static OUT_OWNER: AtomicU64 = AtomicU64::new(0);
+
+/// How many times the output descriptor moved (see [`OutBuf`](crate::out::OutBuf)).
+static OUT_MOVES: AtomicU32 = AtomicU32::new(0);
+
+pub(crate) fn out_moves() -> u32 {
+    OUT_MOVES.load(Ordering::Relaxed)
+}
+
+/// Where a descriptor of ours recorded as `fd` is now.
+pub fn current(fd: i32) -> i32 {
+    let mut fd = fd;
+    for _ in 0..MOVES {
+        let Some(to) = MOVED.iter().map(|m| m.load(Ordering::Relaxed)).find(|&m| m != 0 && (m >> 32) as i32 == fd) else {
+            break;
+        };
+        fd = to as u32 as i32;
+    }
+    fd
+}
+
 /// Moves our descriptor `fd` to a free number at or above `floor`; updates the record.
 fn relocate(fd: i32) {
     let maps = MAPS.load(Ordering::Relaxed) == fd;
@@ -143,6 +194,11 @@ fn relocate(fd: i32) {
             }
             if OUT.load(Ordering::Relaxed) == fd {
                 OUT.store(new as i32, Ordering::Relaxed);
+                OUT_MOVES.fetch_add(1, Ordering::Relaxed);
+                let owner = OUT_OWNER.load(Ordering::Relaxed);
+                if owner != 0 && owner as u32 as i32 == fd {
+                    OUT_OWNER.store(owner & !0xffff_ffff | new as u32 as u64, Ordering::Relaxed);
+                }
             }
             if DIAG.load(Ordering::Relaxed) == fd {
                 DIAG.store(new as i32, Ordering::Relaxed);
@@ -152,15 +208,25 @@ fn relocate(fd: i32) {
                 // Later images find the region through the configuration.
                 crate::config::patch_number("shm", new as u64, crate::shared::FD_WIDTH);
             }
+            refresh_floor();
+            for m in MOVED.iter() {
+                let v = m.load(Ordering::Relaxed);
+                if v != 0 && v as u32 as i32 == fd {
+                    let _ = m.compare_exchange(v, v & !0xffff_ffff | new as u32 as u64, Ordering::Relaxed, Ordering::Relaxed);
+                }
+            }
+            let slot = NEXT_MOVE.fetch_add(1, Ordering::Relaxed) % MOVES;
+            MOVED[slot].store((fd as u32 as u64) << 32 | new as u32 as u64, Ordering::Relaxed);
             raw::syscall1(sys::__NR_close, fd as u64);
             return;
         }
     }
 }
 
-pub(crate) fn dup2(nr: u32, a: [u64; 6]) -> i64 {
+pub(crate) fn dup2(nr: u32, a: [u64; 6], out: &mut crate::out::OutBuf) -> i64 {
     let new = a[1] & 0xffff_ffff;
     if is_ours(new) && a[0] & 0xffff_ffff != new {
+        crate::out::flush(out);
         relocate(new as i32);
     }
     raw::syscall6(nr, a)

@@ -20,17 +20,22 @@ pub const CAP: usize = 32 * 1024;
 pub struct OutBuf {
     busy: bool,
     fd: i32,
+    /// `fd` was the runtime's output descriptor, which had moved `out_moves` times
+    /// (`fds::out_moves`): if it has moved since, the lines go to where it is now.
+    is_out: bool,
+    out_moves: u32,
     len: usize,
     data: [u8; CAP],
 }
 
 impl OutBuf {
     pub const fn new() -> Self {
-        OutBuf { busy: false, fd: -1, len: 0, data: [0; CAP] }
+        OutBuf { busy: false, fd: -1, is_out: false, out_moves: 0, len: 0, data: [0; CAP] }
     }
     pub(crate) fn reset(&mut self) {
         self.busy = false;
         self.fd = -1;
+        self.is_out = false;
         self.len = 0;
     }
 }
@@ -54,7 +59,10 @@ pub fn enabled() -> bool {
 
 fn drain(b: &mut OutBuf) {
     if b.len > 0 && b.fd >= 0 {
-        raw::write_all(b.fd, &b.data[..b.len]);
+        // The output descriptor may have moved since the lines were buffered (a `dup2` of
+        // the program onto it, made by another thread: the calling thread flushes first).
+        let fd = if b.is_out && b.out_moves != crate::fds::out_moves() { crate::fds::out_fd() } else { b.fd };
+        raw::write_all(fd, &b.data[..b.len]);
     }
     b.len = 0;
 }
@@ -67,9 +75,11 @@ pub fn write(b: &mut OutBuf, fd: i32, bytes: &[u8]) {
         return;
     }
     b.busy = true;
-    if b.fd != fd {
+    if b.fd != fd || b.len == 0 {
         drain(b);
         b.fd = fd;
+        b.is_out = fd == crate::fds::out_fd();
+        b.out_moves = crate::fds::out_moves();
     }
     if b.len + bytes.len() > CAP {
         drain(b);

@@ -203,8 +203,9 @@ impl Times {
 /// Monotonic entry time of the previous line of this process (`-r`).
 static LAST_ENTRY: AtomicU64 = AtomicU64::new(0);
 
-/// `-ff`: `pid << 32 | fd` of this process's file, as last opened in this address space.
-static PER_PROCESS_FD: AtomicU64 = AtomicU64::new(0);
+/// `-ff`: `pid << 32 | fd` of this process's file, as last opened in this address space
+/// (kept by the runtime, which updates it when the descriptor has to move).
+use rt::fds::OUT_OWNER as PER_PROCESS_FD;
 
 struct Mem;
 impl GuestMem for Mem {
@@ -329,15 +330,19 @@ fn per_process_fd(thread: &mut rt::thread::Thread, hex: &str) -> i32 {
     let mine = |v: u64| v != 0 && v >> 32 == pid;
     let cached = thread.tool_scratch[scratch::PER_PROCESS];
     let global = PER_PROCESS_FD.load(Ordering::Relaxed);
-    let found = if mine(cached) {
-        Some(cached)
-    } else if mine(global) {
+    // The address space's record first: the runtime keeps it current when the descriptor
+    // moves. The thread's own is for a vfork parent, whose child (sharing the memory) left
+    // its record behind; `current` follows a move since.
+    let found = if mine(global) {
         Some(global)
+    } else if mine(cached) {
+        Some(cached)
     } else {
         None
     };
     if let Some(v) = found {
-        let fd = v as u32 as i32;
+        let fd = rt::fds::current(v as u32 as i32);
+        let v = pid << 32 | u64::from(fd as u32);
         thread.tool_scratch[scratch::PER_PROCESS] = v;
         if global != v {
             PER_PROCESS_FD.store(v, Ordering::Relaxed);
