@@ -55,6 +55,36 @@ pub struct Out<'a> {
     truncated: bool,
 }
 
+/// `dst.copy_from_slice(src)` (same lengths) without a call for the short pieces a line is
+/// made of: a name, a bracket, a few digits. `copy_from_slice` of a length only known at run
+/// time calls `memcpy` through the GOT, which for a handful of bytes costs more than the
+/// copy; two overlapping fixed-size copies (plain loads and stores) do the same for up to 16
+/// bytes.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if dst.len() != n {
+        return;
+    }
+    match n {
+        0 => {}
+        1..=3 => {
+            dst[0] = src[0];
+            dst[n / 2] = src[n / 2];
+            dst[n - 1] = src[n - 1];
+        }
+        4..=7 => {
+            dst[..4].copy_from_slice(&src[..4]);
+            dst[n - 4..].copy_from_slice(&src[n - 4..]);
+        }
+        8..=16 => {
+            dst[..8].copy_from_slice(&src[..8]);
+            dst[n - 8..].copy_from_slice(&src[n - 8..]);
+        }
+        _ => dst.copy_from_slice(src),
+    }
+}
+
 impl<'a> Out<'a> {
     /// A writer over `buf`.
     pub fn new(buf: &'a mut [u8]) -> Self {
@@ -100,7 +130,7 @@ impl<'a> Out<'a> {
             self.truncated = true;
         }
         if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + n), b.get(..n)) {
-            dst.copy_from_slice(src);
+            copy_short(dst, src);
             self.len += n;
         }
     }
@@ -132,7 +162,7 @@ impl<'a> Out<'a> {
 
     /// Pads with spaces up to column `col` (counted from the start of the buffer).
     pub fn pad_to(&mut self, col: usize) {
-        const SPACES: [u8; 64] = [b' '; 64];
+        const SPACES: [u8; 16] = [b' '; 16];
         while self.len < col && !self.truncated {
             let n = (col - self.len).min(SPACES.len());
             self.push_bytes(&SPACES[..n]);
@@ -208,6 +238,16 @@ impl Default for TraceOpts {
 mod tests {
     use super::*;
     use core::fmt::Write;
+
+    #[test]
+    fn short_copies_copy_every_length() {
+        let src: Vec<u8> = (1..=40u8).collect();
+        for n in 0..=40 {
+            let mut dst = vec![0u8; n];
+            copy_short(&mut dst, &src[..n]);
+            assert_eq!(dst, &src[..n], "length {n}");
+        }
+    }
 
     #[test]
     fn out_truncates_and_keeps_newline() {
