@@ -44,6 +44,7 @@ pub struct Call<'a> {
 
 impl Call<'_> {
     /// The six arguments in the order of `arch`'s calling convention.
+    #[inline]
     pub fn args(&self) -> [u64; 6] {
         let r = &*self.regs;
         match self.arch {

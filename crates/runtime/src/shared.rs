@@ -49,6 +49,7 @@ pub fn attach() -> bool {
 }
 
 /// The shared region as 64-bit words, if one is mapped in this image.
+#[inline]
 pub fn words() -> Option<&'static [AtomicU64]> {
     let n = WORDS.load(Ordering::Acquire);
     if n == 0 {

@@ -22,6 +22,11 @@ pub struct Parts {
     pub sandbox: bool,
 }
 
+impl Parts {
+    /// Nothing on.
+    const OFF: Parts = Parts { trace: false, count: None, count_set: None, inject: false, clock: false, sandbox: false };
+}
+
 static PARTS: StartupCell<Parts> = StartupCell::new();
 
 /// The composed tool.
@@ -71,6 +76,12 @@ impl Gate {
     pub fn parts() -> Parts {
         PARTS.get().copied().unwrap_or_default()
     }
+
+    /// The parts that are on, without copying them (on every call's way in and out).
+    fn parts_ref() -> &'static Parts {
+        static NONE: Parts = Parts::OFF;
+        PARTS.get().unwrap_or(&NONE)
+    }
 }
 
 impl rt::Tool for Gate {
@@ -100,7 +111,7 @@ impl rt::Tool for Gate {
     }
 
     fn enter(&self, call: &mut rt::Call<'_>) -> Action {
-        let p = Gate::parts();
+        let p = Gate::parts_ref();
         if p.inject {
             inject::clear(call.thread);
         }
@@ -123,7 +134,7 @@ impl rt::Tool for Gate {
                 action = a;
             }
         }
-        if let (Some(c), true) = (p.count, counts(&p, call)) {
+        if let (Some(c), true) = (p.count, counts(p, call)) {
             count::start(call, c);
         }
         if p.count.is_some() && is_exec(call) {
@@ -134,8 +145,8 @@ impl rt::Tool for Gate {
     }
 
     fn exit(&self, call: &mut rt::Call<'_>, ret: i64) {
-        let p = Gate::parts();
-        if let (Some(c), true) = (p.count, counts(&p, call)) {
+        let p = Gate::parts_ref();
+        if let (Some(c), true) = (p.count, counts(p, call)) {
             count::finish(call, ret, c);
         }
         if p.inject {
@@ -163,8 +174,8 @@ impl rt::Tool for Gate {
     }
 
     fn noreturn(&self, call: &mut rt::Call<'_>, ret: Option<i64>) {
-        let p = Gate::parts();
-        if p.count.is_some() && counts(&p, call) {
+        let p = Gate::parts_ref();
+        if p.count.is_some() && counts(p, call) {
             count::noreturn(call, ret);
         }
         if p.trace {
@@ -184,12 +195,12 @@ fn is_exec(call: &rt::Call<'_>) -> bool {
 
 /// Whether the counter counts this call (its `-e trace=` set; i386 calls by name).
 fn counts(p: &Parts, call: &rt::Call<'_>) -> bool {
-    let Some(set) = p.count_set else { return true };
+    let Some(set) = &p.count_set else { return true };
     match call.arch {
         Arch::X86_64 => set.contains(call.nr),
         Arch::I386 => match sysgate_abi::i386::name(call.nr).and_then(sysgate_abi::x86_64::number) {
             Some(n) => set.contains(u64::from(n)),
-            None => set == SyscallSet::all(),
+            None => *set == SyscallSet::all(),
         },
     }
 }
