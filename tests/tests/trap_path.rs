@@ -84,3 +84,27 @@ fn jumping_into_a_rewritten_site_still_makes_the_call() {
     assert_eq!(o.code(), Some(0), "{o}");
     assert!(o.stdout_str().ends_with("wrong=0\n"), "{o}");
 }
+
+/// Without page 0, a `syscall` whose number comes from a register (no room for a call) next to
+/// alignment padding becomes a short jump to a call placed in the padding: inside the function
+/// after a `ret`, or in the gap before the next function. Nops that run (right after the
+/// `syscall`) are never used. Calls keep their results and flags, also when code jumps
+/// straight to the old `syscall`.
+#[test]
+fn sites_next_to_padding_are_rewritten_without_page0() {
+    let t = TestDir::new("padsite");
+    let native = t.run(&Cmd::new(probe("padsite")), sysgate_tests::Mode::Native);
+    assert_eq!(native.stdout_str(), "rewritten: inner=0 gap=0 live=0\nall padding checks passed\n", "{native}");
+    let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("padsite")), None);
+    assert_eq!(o.stdout_str(), "rewritten: inner=1 gap=1 live=0\nall padding checks passed\n", "{o}");
+    let file = t.trace_file("padsite");
+    let f = file.to_string_lossy().into_owned();
+    let o = t.run_sysgate(&["trace", "--no-page0", "-o", &f], &Cmd::new(probe("padsite")), Some(&file));
+    assert_eq!(o.stdout_str(), "rewritten: inner=1 gap=1 live=0\nall padding checks passed\n", "{o}");
+    // Every call is traced, through the padding or not: 5 getppid per round (2000 rounds),
+    // 128 from the flag checks and the probe's first.
+    let getppid = o.trace_text().lines().filter(|l| l.starts_with("getppid()")).count();
+    assert_eq!(getppid, 2000 * 5 + 128 + 1, "{}", o.trace_text().lines().take(40).collect::<Vec<_>>().join("\n"));
+    let o = t.run_sysgate(&["run"], &Cmd::new(probe("padsite")), None);
+    assert!(o.stdout_str().ends_with("all padding checks passed\n"), "{o}");
+}

@@ -37,6 +37,7 @@ pub mod guest;
 #[cfg(not(test))]
 mod mem;
 pub mod out;
+mod padding;
 pub mod procexe;
 pub mod raw;
 pub mod regs;

@@ -408,7 +408,8 @@ fn try_rewrite_call(end: u64, nr: u64) -> bool {
 
 /// Rewrites the `syscall` instruction that ends at `end` (its return address) so that later
 /// executions enter directly: `call *%rax` into the page-0 sled when page 0 is mapped, else
-/// `call rel32` to a trampoline for the common 7-byte shape.
+/// `call rel32` to a trampoline for the common 7-byte shape, else a short jump to a call in
+/// padding nearby (`padding.rs`).
 pub(crate) fn try_rewrite(end: u64, nr: u64) {
     if crate::config::get().get("rewrite") == Some("0") {
         return;
@@ -428,7 +429,16 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
     // With page 0: the sled (any site shape, return address untouched). Without: the 7-byte
     // shape through a trampoline; other shapes stay on the SIGSYS path.
     if !enabled() {
-        try_rewrite_call(end, nr);
+        if !try_rewrite_call(end, nr) {
+            // Any other shape: a short jump into padding nearby (`padding.rs`).
+            if let Some((prot, true, start, off)) = prot_and_range(site) {
+                if prot & sys::PROT_EXEC != 0 {
+                    if let Some(base) = start.checked_sub(off) {
+                        crate::padding::try_rewrite(base, site, prot);
+                    }
+                }
+            }
+        }
     } else if site & 63 != 63 {
         with_writable(site, || {
             // SAFETY: `site` is mapped and now writable; the 16-bit locked compare-exchange

@@ -53,7 +53,7 @@ fn slot_code(nr: u32, table_slot: u64) -> [u8; SLOT] {
     c
 }
 
-fn in_range(from: u64, to: u64) -> bool {
+pub(crate) fn in_range(from: u64, to: u64) -> bool {
     let d = to as i64 - from as i64;
     (-RANGE..RANGE).contains(&d)
 }
@@ -81,6 +81,19 @@ fn region_near(site: u64) -> Option<u64> {
         let s = slot_code(nr as u32, entry::table_address() + (nr * 8) as u64);
         code[nr * SLOT..(nr + 1) * SLOT].copy_from_slice(&s);
     }
+    let base = map_near(site, REGION_LEN)?;
+    if !guest::write(base, &code) {
+        raw::munmap(base, REGION_LEN as usize);
+        return None;
+    }
+    raw::syscall3(sys::__NR_mprotect, base, REGION_LEN, (sys::PROT_READ | sys::PROT_EXEC) as u64);
+    slot.store(base, Ordering::Relaxed);
+    Some(base)
+}
+
+/// Maps `len` bytes (readable and writable) that a rel32 call from `site` can reach, at one of
+/// a few distances that avoid the libraries and heap around it.
+pub(crate) fn map_near(site: u64, len: u64) -> Option<u64> {
     for delta in [-(1i64 << 28), 1 << 28, -(1 << 30), 1 << 30, -(1 << 26), 1 << 26, -(1 << 24), 1 << 24] {
         let hint = ((site as i64 + delta) as u64) & !0xffff;
         if !(0x10000..0x7fff_0000_0000).contains(&hint) {
@@ -90,24 +103,19 @@ fn region_near(site: u64) -> Option<u64> {
             sys::__NR_mmap,
             [
                 hint,
-                REGION_LEN,
+                len,
                 (sys::PROT_READ | sys::PROT_WRITE) as u64,
                 (sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_FIXED_NOREPLACE) as u64,
                 u64::MAX,
                 0,
             ],
         );
-        if r < 0 || r as u64 != hint {
-            continue;
+        if r >= 0 && r as u64 == hint && in_range(site, hint) && in_range(site, hint + len) {
+            return Some(hint);
         }
-        let base = r as u64;
-        if !guest::write(base, &code) {
-            raw::munmap(base, REGION_LEN as usize);
-            return None;
+        if r >= 0 {
+            raw::munmap(r as u64, len as usize);
         }
-        raw::syscall3(sys::__NR_mprotect, base, REGION_LEN, (sys::PROT_READ | sys::PROT_EXEC) as u64);
-        slot.store(base, Ordering::Relaxed);
-        return Some(base);
     }
     None
 }
@@ -131,7 +139,7 @@ pub(crate) fn patch_for(site: u64, nr: u32) -> Option<[u8; 7]> {
 }
 
 /// Length of the x86-64 instruction at the start of `bytes`, if it decodes.
-fn insn_len(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn insn_len(bytes: &[u8]) -> Option<usize> {
     use yaxpeax_arch::{Decoder, LengthedInstruction, U8Reader};
     let decoder = yaxpeax_x86::long_mode::InstDecoder::default();
     let mut reader = U8Reader::new(bytes);
@@ -148,6 +156,11 @@ fn rd<T: Copy + Default>(addr: u64) -> Option<T> {
 /// (`.eh_frame_hdr`'s sorted table, the form GCC and glibc emit: `datarel|sdata4`):
 /// `(start, end)`.
 fn function_bounds(base: u64, pc: u64) -> Option<(u64, u64)> {
+    function_and_next(base, pc).map(|(start, end, _)| (start, end))
+}
+
+/// [`function_bounds`], and where the next described function starts (`u64::MAX` if none).
+pub(crate) fn function_and_next(base: u64, pc: u64) -> Option<(u64, u64, u64)> {
     const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
     if rd::<u32>(base)? != u32::from_le_bytes(*b"\x7fELF") {
         return None;
@@ -195,7 +208,8 @@ fn function_bounds(base: u64, pc: u64) -> Option<(u64, u64)> {
     // FDE: length, CIE pointer, pc_begin (pcrel sdata4), pc_range (sdata4).
     let range: i32 = rd(fde + 12)?;
     let end = start.checked_add(u64::try_from(range).ok()?)?;
-    (pc < end).then_some((start, end))
+    let next = if lo < count { entry(lo)?.0 } else { u64::MAX };
+    (pc < end).then_some((start, end, next))
 }
 
 /// Whether `at` is an instruction boundary of the function containing it: decoded linearly
