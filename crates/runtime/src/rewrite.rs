@@ -36,7 +36,7 @@
 
 use crate::raw::{self, sys};
 use crate::{entry, guest};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 const SLED_TAIL_1: usize = 512;
 const SLED_TAIL_2: usize = 4080;
@@ -406,6 +406,10 @@ fn try_rewrite_call(end: u64, nr: u64) -> bool {
     done
 }
 
+/// Sites the rewriter gave up on (without page 0), direct-mapped by address: a collision only
+/// costs another attempt.
+static GAVE_UP: [AtomicU64; 1024] = [const { AtomicU64::new(0) }; 1024];
+
 /// Rewrites the `syscall` instruction that ends at `end` (its return address) so that later
 /// executions enter directly: `call *%rax` into the page-0 sled when page 0 is mapped, else
 /// `call rel32` to a trampoline for the common 7-byte shape, else a short jump to a call in
@@ -429,14 +433,21 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
     // With page 0: the sled (any site shape, return address untouched). Without: the 7-byte
     // shape through a trampoline; other shapes stay on the SIGSYS path.
     if !enabled() {
-        if !try_rewrite_call(end, nr) {
+        // A site that could not be rewritten is not looked at again (the search reads
+        // /proc/self/maps and decodes the function: tens of microseconds a time).
+        let slot = &GAVE_UP[(site as usize >> 1) % GAVE_UP.len()];
+        if slot.load(Ordering::Relaxed) != site && !try_rewrite_call(end, nr) {
             // Any other shape: a short jump into padding nearby (`padding.rs`).
+            let mut done = false;
             if let Some((prot, true, start, off)) = prot_and_range(site) {
                 if prot & sys::PROT_EXEC != 0 {
                     if let Some(base) = start.checked_sub(off) {
-                        crate::padding::try_rewrite(base, site, prot);
+                        done = crate::padding::try_rewrite(base, site, prot);
                     }
                 }
+            }
+            if !done {
+                slot.store(site, Ordering::Relaxed);
             }
         }
     } else if site & 63 != 63 {
