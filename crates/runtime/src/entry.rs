@@ -275,13 +275,12 @@ sysgate_trap_entry:
        (nothing was pushed) and for vfork (the child may have overwritten the pushed word).
        The flags come back through `sahf` (and OF through an add) when only the arithmetic
        flags can differ from what the runtime left (IF set, DF clear, nothing else): `popfq`
-       costs about 20 cycles. Any other image (DF, AC or TF set) takes the `popfq` path. */
+       costs about 20 cycles. Any other image (DF, AC or TF set) takes `popfq`. */
 .Lexit_jmp:
     mov     {eflags}(%rsp), %rcx
     mov     %rcx, %rax
     and     $~{arith}, %rax
-    cmp     $0x202, %rax
-    jne     .Lexit_popf
+    cmp     $0x202, %rax            /* ZF: only arithmetic flags to restore (movs keep it) */
     mov     {r15}(%rsp), %r15
     mov     {r14}(%rsp), %r14
     mov     {r13}(%rsp), %r13
@@ -294,38 +293,20 @@ sysgate_trap_entry:
     mov     {rdx}(%rsp), %rdx
     mov     {rsi}(%rsp), %rsi
     mov     {rdi}(%rsp), %rdi
+    jne     1f
     mov     %cl, %ah                /* SF ZF AF PF CF */
     shr     $11, %ecx
     and     $1, %ecx
     mov     %cl, %al                /* OF */
     add     $0x7f, %al              /* sets OF exactly when al = 1 */
-    sahf                            /* no flag changes from here on */
-    mov     {rip}(%rsp), %rcx
+    sahf
+    jmp     2f
+1:  pushq   {eflags}(%rsp)          /* into the dead vector area just below the frame */
+    popfq
+2:  mov     {rip}(%rsp), %rcx       /* no flag changes from here on */
     mov     {rax}(%rsp), %rax
     lea     {frame}+16(%rsp), %r11  /* CUR as it was before this frame */
     mov     {rsp}(%rsp), %rsp
-    mov     %r11, %gs:{cur}         /* after the frame's last read */
-    jmp     *%rcx
-
-.Lexit_popf:
-    mov     {r15}(%rsp), %r15
-    mov     {r14}(%rsp), %r14
-    mov     {r13}(%rsp), %r13
-    mov     {r12}(%rsp), %r12
-    mov     {rbp}(%rsp), %rbp
-    mov     {rbx}(%rsp), %rbx
-    mov     {r10}(%rsp), %r10
-    mov     {r9}(%rsp), %r9
-    mov     {r8}(%rsp), %r8
-    mov     {rdx}(%rsp), %rdx
-    mov     {rsi}(%rsp), %rsi
-    mov     {rdi}(%rsp), %rdi
-    lea     {eflags}(%rsp), %rsp
-    popfq                           /* rsp = &Regs.rsp */
-    mov     {rip}-{rsp}(%rsp), %rcx
-    mov     {rax}-{rsp}(%rsp), %rax
-    lea     {frame}+16-{rsp}(%rsp), %r11 /* CUR as it was before this frame */
-    mov     (%rsp), %rsp
     mov     %r11, %gs:{cur}         /* after the frame's last read */
     jmp     *%rcx
 
