@@ -2,7 +2,8 @@
  * (the return address) and r11 keeps its value, and so do the flags (every arithmetic flag,
  * DF), xmm0-15, mxcsr and the x87 control word. The probe loads known values into all of
  * them, runs getppid through two site shapes (the `mov $nr,%eax; syscall` shape that is
- * patched without page 0, and a number loaded earlier), and compares, for all 64 patterns of
+ * patched without page 0, and the number moved from another register) and `close` through
+ * the first shape, and compares, for all 64 patterns of
  * CF PF AF ZF SF OF with DF clear and set, and with a non-default mxcsr and control word.
  *
  * It also checks the tracing fact behind `r11`: natively r11 comes back as the flags the call
@@ -26,8 +27,8 @@ struct state {
 
 /* void regcall(const struct state *in, struct state *out, int shape)
  * Loads every register of `in` (flags last, with popfq), runs the syscall at the chosen site
- * (0: `mov $110,%eax; syscall`, 1: rax loaded first, 2: `mov $3,%eax; syscall`, close of
- * the descriptor in rdi's low half) and stores every register into `out`. */
+ * (0: `mov $110,%eax; syscall`, 1: `mov %r11,%rax; syscall`, 2: `mov $3,%eax; syscall`, close
+ * of the descriptor in rdi's low half) and stores every register into `out`. */
 void regcall(const struct state *in, struct state *out, int shape);
 __asm__(
 	".text\n"
@@ -58,11 +59,15 @@ __asm__(
 	"	movdqu 144+13*16(%rdi), %xmm13\n"
 	"	movdqu 144+14*16(%rdi), %xmm14\n"
 	"	movdqu 144+15*16(%rdi), %xmm15\n"
+	/* rax = the chosen site; r11 = the number for shape 1 (syscall clobbers both anyway). */
+	"	lea 10f(%rip), %rax\n"
 	"	cmpl $1, 8(%rsp)\n"
-	"	je 2f\n"
-	"	cmpl $2, 8(%rsp)\n"
-	"	je 4f\n"
-	/* shape 0: mov $110,%eax; syscall */
+	"	jne 1f\n"
+	"	lea 11f(%rip), %rax\n"
+	"1:	cmpl $2, 8(%rsp)\n"
+	"	jne 1f\n"
+	"	lea 12f(%rip), %rax\n"
+	"1:	mov 0*8(%rdi), %r11\n"
 	"	mov 1*8(%rdi), %rbx\n"
 	"	mov 3*8(%rdi), %rdx\n"
 	"	mov 4*8(%rdi), %rsi\n"
@@ -77,43 +82,17 @@ __asm__(
 	"	pushq 128(%rdi)\n"
 	"	mov 5*8(%rdi), %rdi\n"
 	"	popfq\n"
-	"	mov $110, %eax\n"
+	"	jmp *%rax\n"
+	/* shape 0: mov $110,%eax; syscall */
+	"10:	mov $110, %eax\n"
 	"	syscall\n"
 	"	jmp 3f\n"
-	/* shape 1: the number loaded before everything else */
-	"2:	mov 0*8(%rdi), %rax\n"
-	"	mov 1*8(%rdi), %rbx\n"
-	"	mov 3*8(%rdi), %rdx\n"
-	"	mov 4*8(%rdi), %rsi\n"
-	"	mov 6*8(%rdi), %rbp\n"
-	"	mov 7*8(%rdi), %r8\n"
-	"	mov 8*8(%rdi), %r9\n"
-	"	mov 9*8(%rdi), %r10\n"
-	"	mov 11*8(%rdi), %r12\n"
-	"	mov 12*8(%rdi), %r13\n"
-	"	mov 13*8(%rdi), %r14\n"
-	"	mov 14*8(%rdi), %r15\n"
-	"	pushq 128(%rdi)\n"
-	"	mov 5*8(%rdi), %rdi\n"
-	"	popfq\n"
+	/* shape 1: the number moved from another register */
+	"11:	mov %r11, %rax\n"
 	"	syscall\n"
 	"	jmp 3f\n"
 	/* shape 2: close, with the descriptor in rdi */
-	"4:	mov 1*8(%rdi), %rbx\n"
-	"	mov 3*8(%rdi), %rdx\n"
-	"	mov 4*8(%rdi), %rsi\n"
-	"	mov 6*8(%rdi), %rbp\n"
-	"	mov 7*8(%rdi), %r8\n"
-	"	mov 8*8(%rdi), %r9\n"
-	"	mov 9*8(%rdi), %r10\n"
-	"	mov 11*8(%rdi), %r12\n"
-	"	mov 12*8(%rdi), %r13\n"
-	"	mov 13*8(%rdi), %r14\n"
-	"	mov 14*8(%rdi), %r15\n"
-	"	pushq 128(%rdi)\n"
-	"	mov 5*8(%rdi), %rdi\n"
-	"	popfq\n"
-	"	mov $3, %eax\n"
+	"12:	mov $3, %eax\n"
 	"	syscall\n"
 	"3:	pushfq\n"
 	"	cld\n"
@@ -189,7 +168,7 @@ int main(void)
 				memset(&out, 0, sizeof out);
 				for (int i = 0; i < 15; i++)
 					in.gpr[i] = 0x1111111111111111ull * (uint64_t)(i + 1) ^ (uint64_t)pat << 40;
-				in.gpr[0] = 110; /* getppid (shape 1 loads rax from here) */
+				in.gpr[0] = 110; /* getppid (shape 1 takes rax from here, through r11) */
 				uint64_t want = ppid;
 				if (shape == 2) {
 					/* close(999) with garbage in rdi's high half: EBADF. */
