@@ -111,20 +111,25 @@ fn alloc_slot(from: u64) -> Option<u64> {
     Some(b)
 }
 
-/// Writes `code` at `at` in a read-only executable page (kept executable throughout: other
-/// threads may be running other code of the same page).
-fn write_code(at: u64, code: &[u8], prot: u32) -> bool {
+/// Runs `f` with the page of `at` (protection `prot`) made writable, and kept executable
+/// throughout: other threads may be running other code of the same page.
+fn with_page_writable(at: u64, prot: u32, f: impl FnOnce() -> bool) -> bool {
     let page = at & !4095;
-    if (at + code.len() as u64 - 1) & !4095 != page {
-        return false;
-    }
     let rwx = (sys::PROT_READ | sys::PROT_WRITE | sys::PROT_EXEC) as u64;
     if raw::syscall3(sys::__NR_mprotect, page, 4096, rwx) != 0 {
         return false;
     }
-    let ok = guest::write(at, code);
+    let ok = f();
     raw::syscall3(sys::__NR_mprotect, page, 4096, prot as u64);
     ok
+}
+
+/// Writes `code` at `at`, inside one page of protection `prot`.
+fn write_code(at: u64, code: &[u8], prot: u32) -> bool {
+    if (at + code.len() as u64 - 1) & !4095 != at & !4095 {
+        return false;
+    }
+    with_page_writable(at, prot, || guest::write(at, code))
 }
 
 /// What the linear decode of a function found near a site.
@@ -348,28 +353,10 @@ fn install(site: u64, p: u64, cover: u64, code_prot: u32) -> bool {
         return false;
     }
     let jmp = u16::from_le_bytes([0xeb, (p as i64 - (site as i64 + 2)) as i8 as u8]);
-    let page = site & !4095;
-    let rwx = (sys::PROT_READ | sys::PROT_WRITE | sys::PROT_EXEC) as u64;
-    if raw::syscall3(sys::__NR_mprotect, page, 4096, rwx) != 0 {
-        return false;
-    }
-    let swapped: u8;
-    // SAFETY: `site` is mapped and now writable; the two bytes lie inside one cache line
-    // (checked by the caller), so the locked compare-exchange is atomic for instruction
-    // fetches on other cores too.
-    unsafe {
-        core::arch::asm!(
-            "lock cmpxchg word ptr [{p}], {n:x}",
-            "sete {ok}",
-            p = in(reg) site,
-            n = in(reg) jmp,
-            ok = out(reg_byte) swapped,
-            inout("ax") 0x050fu16 => _,
-            options(nostack)
-        );
-    }
-    raw::syscall3(sys::__NR_mprotect, page, 4096, code_prot as u64);
-    swapped != 0
+    // SAFETY: `site` is mapped and writable inside the closure; the two bytes lie inside one
+    // cache line (checked by the caller), so the locked compare-exchange is atomic for
+    // instruction fetches on other cores too.
+    with_page_writable(site, code_prot, || unsafe { crate::rewrite::cmpxchg16bit(site, 0x050f, jmp) })
 }
 
 #[cfg(test)]

@@ -322,7 +322,7 @@ unsafe fn cmpxchg8(at: u64, old: u8, new: u8) -> bool {
 ///
 /// # Safety
 /// `at` must be mapped and writable.
-unsafe fn cmpxchg16bit(at: u64, old: u16, new: u16) -> bool {
+pub(crate) unsafe fn cmpxchg16bit(at: u64, old: u16, new: u16) -> bool {
     let ok: u8;
     // SAFETY: caller contract.
     unsafe {
@@ -454,15 +454,7 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
         with_writable(site, || {
             // SAFETY: `site` is mapped and now writable; the 16-bit locked compare-exchange
             // stays inside one cache line (checked above).
-            unsafe {
-                core::arch::asm!(
-                    "lock cmpxchg word ptr [{site}], {new:x}",
-                    site = in(reg) site,
-                    new = in(reg) 0xd0ffu16,
-                    inout("ax") 0x050fu16 => _,
-                    options(nostack)
-                );
-            }
+            unsafe { cmpxchg16bit(site, 0x050f, 0xd0ff) };
         });
     }
     LOCK.store(false, Ordering::Release);
