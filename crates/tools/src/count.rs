@@ -25,7 +25,7 @@
 //! by [`SAMPLE`]. Calls and errors are always exact; the seconds are an unbiased estimate, as
 //! close as the tracing overhead in strace's own figures.
 
-use crate::scratch;
+use crate::{scratch, slots};
 use sysgate_abi::x86_64::nr;
 use sysgate_runtime as rt;
 use sysgate_runtime::api::{Arch, NR_MAX};
@@ -145,50 +145,26 @@ pub fn start(call: &mut rt::Call<'_>, clock: Clock) {
     };
 }
 
-/// Bits of the `COUNT_SLOT` scratch word: `SLOT_TAG | slot << 32 | tid`.
-const SLOT_TAG: u64 = 1 << 63;
-
-/// The thread's own counter slot, claimed on its first counted call: a free one, else one
-/// whose thread no longer exists. `None` when all are taken (the thread then counts into the
-/// shared table). A fork child's word names its parent's slot and thread: it claims its own.
+/// The thread's own counter slot, claimed on its first counted call (`slots.rs`). `None`
+/// when all are taken (the thread then counts into the shared table).
 fn own_slot(thread: &mut rt::thread::Thread) -> Option<usize> {
-    use core::sync::atomic::Ordering::Relaxed;
-    let w = thread.tool_scratch[scratch::COUNT_SLOT];
-    let tid = thread.tid as u32;
-    if w & SLOT_TAG != 0 && w as u32 == tid {
-        return Some(((w >> 32) & 0xffff) as usize);
+    if let Some(i) = slots::cached(thread.tool_scratch[scratch::COUNT_SLOT], thread.tid) {
+        return Some(i);
     }
     let words = rt::shared::words()?;
-    let owners = words.get(layout::SLOTS_BASE..layout::SLOT_AREA)?;
     if words.len() < layout::REGION_WORDS {
         return None;
     }
-    let me = u64::from(tid);
-    let claim = |o: &core::sync::atomic::AtomicU64, old: u64| o.compare_exchange(old, me, Relaxed, Relaxed).is_ok();
-    let i = owners
-        .iter()
-        .position(|o| matches!(o.load(Relaxed), 0 | layout::RELEASED) && (claim(o, 0) || claim(o, layout::RELEASED)))
-        .or_else(|| {
-            owners.iter().position(|o| {
-                let old = o.load(Relaxed);
-                old != 0
-                    && old != layout::RELEASED
-                    && old != me
-                    && rt::raw::syscall2(nr::KILL, old, 0) == -3 // ESRCH
-                    && claim(o, old)
-            })
-        })?;
-    thread.tool_scratch[scratch::COUNT_SLOT] = SLOT_TAG | (i as u64) << 32 | me;
+    let owners = words.get(layout::SLOTS_BASE..layout::SLOT_AREA)?;
+    let i = slots::claim(owners.len(), |i| owners.get(i), thread.tid, &[0, layout::RELEASED])?;
+    thread.tool_scratch[scratch::COUNT_SLOT] = slots::record(i, thread.tid);
     Some(i)
 }
 
 /// Gives the thread's slot back (it is about to exit or exec); its counts stay.
 pub fn release(thread: &mut rt::thread::Thread) {
     let w = core::mem::take(&mut thread.tool_scratch[scratch::COUNT_SLOT]);
-    if w & SLOT_TAG == 0 || w as u32 != thread.tid as u32 {
-        return;
-    }
-    let i = ((w >> 32) & 0xffff) as usize;
+    let Some(i) = slots::cached(w, thread.tid) else { return };
     if let Some(o) = rt::shared::words().and_then(|words| words.get(layout::SLOTS_BASE + i)) {
         let _ = o.compare_exchange(w & 0xffff_ffff, layout::RELEASED, core::sync::atomic::Ordering::Relaxed, core::sync::atomic::Ordering::Relaxed);
     }

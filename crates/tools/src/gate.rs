@@ -72,13 +72,8 @@ impl Gate {
         Ok(&GATE)
     }
 
-    /// The parts that are on.
-    pub fn parts() -> Parts {
-        PARTS.get().copied().unwrap_or_default()
-    }
-
-    /// The parts that are on, without copying them (on every call's way in and out).
-    fn parts_ref() -> &'static Parts {
+    /// The parts that are on (read on every call's way in and out: by reference).
+    pub fn parts() -> &'static Parts {
         static NONE: Parts = Parts::OFF;
         PARTS.get().unwrap_or(&NONE)
     }
@@ -111,7 +106,7 @@ impl rt::Tool for Gate {
     }
 
     fn enter(&self, call: &mut rt::Call<'_>) -> Action {
-        let p = Gate::parts_ref();
+        let p = Gate::parts();
         if p.inject {
             inject::clear(call.thread);
         }
@@ -145,7 +140,7 @@ impl rt::Tool for Gate {
     }
 
     fn exit(&self, call: &mut rt::Call<'_>, ret: i64) {
-        let p = Gate::parts_ref();
+        let p = Gate::parts();
         if let (Some(c), true) = (p.count, counts(p, call)) {
             count::finish(call, ret, c);
         }
@@ -174,7 +169,7 @@ impl rt::Tool for Gate {
     }
 
     fn noreturn(&self, call: &mut rt::Call<'_>, ret: Option<i64>) {
-        let p = Gate::parts_ref();
+        let p = Gate::parts();
         if p.count.is_some() && counts(p, call) {
             count::noreturn(call, ret);
         }

@@ -14,6 +14,7 @@
 //! up to `LAST` (0: no limit). A later rule for the same syscall replaces an earlier one.
 
 use crate::scratch;
+use crate::slots::{self, TAG};
 use core::sync::atomic::Ordering::Relaxed;
 use sysgate_abi::x86_64::nr;
 use sysgate_abi::SyscallSet;
@@ -145,9 +146,8 @@ pub mod layout {
     pub const REGION_WORDS: usize = BASE + SLOTS * SLOT_WORDS;
 }
 
-/// Bits of the scratch word ([`scratch::INJECT`]): `TAG | slot << 32 | tid`, plus what was
-/// done to the call in flight.
-const TAG: u64 = 1 << 63;
+// Bits of the scratch word ([`scratch::INJECT`]): a slot record (`slots.rs`, marked by
+// `TAG`), plus what was done to the call in flight:
 /// The call in flight was answered by the rule (`error=`/`retval=`).
 pub const INJECTED: u64 = 1 << 62;
 /// The call in flight was delayed (on entry or, pending, on exit).
@@ -155,16 +155,15 @@ pub const DELAYED: u64 = 1 << 61;
 const DELAY_EXIT: u64 = 1 << 60;
 const FLAGS: u64 = INJECTED | DELAYED | DELAY_EXIT;
 
-/// The thread's slot in the shared region, claimed on its first counted call.
+/// The thread's slot in the shared region, claimed on its first counted call (`slots.rs`).
 fn slot(thread: &mut rt::thread::Thread) -> Option<usize> {
     let words = rt::shared::words()?;
     let w = thread.tool_scratch[scratch::INJECT];
-    let tid = thread.tid as u32;
-    if w & TAG != 0 && w as u32 == tid {
-        return Some(((w >> 32) & 0xffff) as usize);
+    if let Some(i) = slots::cached(w, thread.tid) {
+        return Some(i);
     }
-    let slots = words.len().saturating_sub(layout::BASE) / layout::SLOT_WORDS;
-    let slots = slots.min(layout::SLOTS);
+    let tid = thread.tid as u32;
+    let n = (words.len().saturating_sub(layout::BASE) / layout::SLOT_WORDS).min(layout::SLOTS);
     let at = |i: usize| layout::BASE + i * layout::SLOT_WORDS;
     // A zero word in a thread whose id is its process id: the first thread of a new image,
     // which continues the counts it had before its execve. Any other thread (a new thread,
@@ -172,33 +171,19 @@ fn slot(thread: &mut rt::thread::Thread) -> Option<usize> {
     let continues = w == 0 && thread.tid == thread.pid;
     let mut found = None;
     if continues {
-        found = (0..slots).find(|&i| words.get(at(i)).is_some_and(|t| t.load(Relaxed) == u64::from(tid)));
+        found = (0..n).find(|&i| words.get(at(i)).is_some_and(|t| t.load(Relaxed) == u64::from(tid)));
     }
     let i = match found {
         Some(i) => i,
         None => {
-            let free = (0..slots).find(|&i| {
-                words.get(at(i)).is_some_and(|t| t.compare_exchange(0, u64::from(tid), Relaxed, Relaxed).is_ok())
-            });
-            let i = match free {
-                Some(i) => i,
-                // Full: take the slot of a thread that no longer exists.
-                None => (0..slots).find(|&i| {
-                    words.get(at(i)).is_some_and(|t| {
-                        let old = t.load(Relaxed);
-                        old != u64::from(tid)
-                            && rt::raw::syscall2(nr::KILL, old, 0) == -3 // ESRCH
-                            && t.compare_exchange(old, u64::from(tid), Relaxed, Relaxed).is_ok()
-                    })
-                })?,
-            };
+            let i = slots::claim(n, |i| words.get(at(i)), thread.tid, &[0])?;
             for c in words.get(at(i) + 1..at(i) + layout::SLOT_WORDS)?.iter() {
                 c.store(0, Relaxed);
             }
             i
         }
     };
-    thread.tool_scratch[scratch::INJECT] = TAG | (i as u64) << 32 | u64::from(tid);
+    thread.tool_scratch[scratch::INJECT] = slots::record(i, thread.tid);
     Some(i)
 }
 

@@ -16,6 +16,7 @@ pub mod gate;
 pub mod inject;
 pub mod json;
 pub mod sandbox;
+mod slots;
 pub mod trace;
 pub mod tracer;
 
