@@ -1,4 +1,5 @@
-/* Syscall sites with no room for a call (the number comes from a register) next to
+/* Syscall sites with no room for a call (the number comes from a register, through a
+ * one-byte `pop`, so the instruction before the `syscall` cannot move either) next to
  * alignment padding: without page 0 sysgate turns such a `syscall` into a short jump to a
  * call placed in the padding (crates/runtime/src/padding.rs).
  *
@@ -35,7 +36,8 @@ __asm__(
 	"	.cfi_startproc\n"
 	"	test %rdx, %rdx\n"
 	"	jnz 1f\n"
-	"	mov %rdi, %rax\n"
+	"	push %rdi\n"
+	"	pop %rax\n"
 	".globl pad_inner_syscall\n"
 	"pad_inner_syscall:\n"
 	"	syscall\n"
@@ -51,7 +53,8 @@ __asm__(
 	".type pad_gap,@function\n"
 	"pad_gap:\n"
 	"	.cfi_startproc\n"
-	"	mov %rdi, %rax\n"
+	"	push %rdi\n"
+	"	pop %rax\n"
 	".globl pad_gap_syscall\n"
 	"pad_gap_syscall:\n"
 	"	syscall\n"
@@ -64,7 +67,8 @@ __asm__(
 	".type pad_live,@function\n"
 	"pad_live:\n"
 	"	.cfi_startproc\n"
-	"	mov %rdi, %rax\n"
+	"	push %rdi\n"
+	"	pop %rax\n"
 	".globl pad_live_syscall\n"
 	"pad_live_syscall:\n"
 	"	syscall\n"

@@ -39,18 +39,10 @@
 //!   compare leaves the flags alone.
 #![allow(unsafe_code)]
 
-use crate::api::NR_MAX;
-use crate::raw::{self, sys};
-use crate::trampoline::{function_and_next, in_range, map_near};
+use crate::raw::sys;
+use crate::sites::{self, SLOT};
+use crate::trampoline::function_and_next;
 use crate::{entry, guest};
-use core::sync::atomic::{AtomicU64, Ordering};
-
-const SLOT: u64 = 64;
-const REGION_LEN: u64 = 64 * 1024;
-const MAX_REGIONS: usize = 32;
-/// Site trampoline regions: base, and slots used so far (under the rewriter's lock).
-static REGIONS: [AtomicU64; MAX_REGIONS] = [const { AtomicU64::new(0) }; MAX_REGIONS];
-static USED: [AtomicU64; MAX_REGIONS] = [const { AtomicU64::new(0) }; MAX_REGIONS];
 
 /// Largest function decoded in search of padding.
 const MAX_FUNCTION: u64 = 64 * 1024;
@@ -58,78 +50,14 @@ const MAX_FUNCTION: u64 = 64 * 1024;
 /// The trampoline for the site whose `syscall` ends at `ret_to`, placed at `at`.
 fn slot_code(at: u64, ret_to: u64, table: u64, slow: u64) -> [u8; SLOT as usize] {
     let mut c = [0xccu8; SLOT as usize];
-    let disp = (ret_to as i64 - (at as i64 + 7)) as i32;
-    c[0..3].copy_from_slice(&[0x4c, 0x8d, 0x1d]); // lea disp32(%rip), %r11
-    c[3..7].copy_from_slice(&disp.to_le_bytes());
-    c[7..11].copy_from_slice(&[0x4c, 0x89, 0x1c, 0x24]); // mov %r11, (%rsp)
-    c[11..14].copy_from_slice(&[0x48, 0x89, 0xc1]); // mov %rax, %rcx
-    c[14..17].copy_from_slice(&[0x48, 0x0f, 0xc9]); // bswap %rcx
-    c[17..20].copy_from_slice(&[0x0f, 0xb6, 0xc9]); // movzbl %cl, %ecx: rax's top byte
-    c[20..22].copy_from_slice(&[0xe3, 35 - 22]); // jrcxz 35 (rax < 2^56)
-    c[22..24].copy_from_slice(&[0x49, 0xbb]); // 22: movabs $slow, %r11
-    c[24..32].copy_from_slice(&slow.to_le_bytes());
-    c[32..35].copy_from_slice(&[0x41, 0xff, 0xe3]); // jmp *%r11
-    c[35..38].copy_from_slice(&[0x48, 0x8d, 0x88]); // 35: lea -NR_MAX(%rax), %rcx
-    c[38..42].copy_from_slice(&(-(NR_MAX as i32)).to_le_bytes());
-    c[42..45].copy_from_slice(&[0x48, 0x0f, 0xc9]); // bswap %rcx
-    c[45..48].copy_from_slice(&[0x0f, 0xb6, 0xc9]); // movzbl %cl, %ecx: 0xff when rax < NR_MAX
-    c[48..50].copy_from_slice(&[0xe3, (22i8 - 50) as u8]); // jrcxz 22 (rax >= NR_MAX)
-    c[50..52].copy_from_slice(&[0x49, 0xbb]); // movabs $table, %r11
-    c[52..60].copy_from_slice(&table.to_le_bytes());
-    c[60..64].copy_from_slice(&[0x41, 0xff, 0x24, 0xc3]); // jmp *(%r11,%rax,8)
+    c[..11].copy_from_slice(&sites::set_return(at, ret_to));
+    c[11..11 + sites::DISPATCH_LEN].copy_from_slice(&sites::dispatch(table, slow));
     c
 }
 
-/// Is `addr` inside one of the site trampoline regions?
-fn is_site_trampoline(addr: u64) -> bool {
-    REGIONS.iter().any(|r| {
-        let b = r.load(Ordering::Relaxed);
-        b != 0 && addr >= b && addr < b + REGION_LEN
-    })
-}
-
-/// A free trampoline slot that a rel32 call from `from` reaches (caller holds the lock).
-fn alloc_slot(from: u64) -> Option<u64> {
-    for (r, used) in REGIONS.iter().zip(USED.iter()) {
-        let b = r.load(Ordering::Relaxed);
-        let n = used.load(Ordering::Relaxed);
-        if b != 0 && (n + 1) * SLOT <= REGION_LEN && in_range(from, b) && in_range(from, b + REGION_LEN) {
-            used.store(n + 1, Ordering::Relaxed);
-            return Some(b + n * SLOT);
-        }
-    }
-    let i = REGIONS.iter().position(|r| r.load(Ordering::Relaxed) == 0)?;
-    let b = map_near(from, REGION_LEN)?;
-    // Filled with int3 and made executable once; slots are written in place later.
-    let fill = [0xccu8; 4096];
-    for page in 0..REGION_LEN / 4096 {
-        guest::write(b + page * 4096, &fill);
-    }
-    raw::syscall3(sys::__NR_mprotect, b, REGION_LEN, (sys::PROT_READ | sys::PROT_EXEC) as u64);
-    REGIONS[i].store(b, Ordering::Relaxed);
-    USED[i].store(1, Ordering::Relaxed);
-    Some(b)
-}
-
-/// Runs `f` with the page of `at` (protection `prot`) made writable, and kept executable
-/// throughout: other threads may be running other code of the same page.
-fn with_page_writable(at: u64, prot: u32, f: impl FnOnce() -> bool) -> bool {
-    let page = at & !4095;
-    let rwx = (sys::PROT_READ | sys::PROT_WRITE | sys::PROT_EXEC) as u64;
-    if raw::syscall3(sys::__NR_mprotect, page, 4096, rwx) != 0 {
-        return false;
-    }
-    let ok = f();
-    raw::syscall3(sys::__NR_mprotect, page, 4096, prot as u64);
-    ok
-}
-
-/// Writes `code` at `at`, inside one page of protection `prot`.
-fn write_code(at: u64, code: &[u8], prot: u32) -> bool {
-    if (at + code.len() as u64 - 1) & !4095 != at & !4095 {
-        return false;
-    }
-    with_page_writable(at, prot, || guest::write(at, code))
+/// Is `to` the trampoline of a padding call (not that of a displaced site)?
+fn is_padding_trampoline(to: u64) -> bool {
+    sites::region_of(to).is_some() && !crate::displaced::is_displaced_slot(to)
 }
 
 /// What the linear decode of a function found near a site.
@@ -164,7 +92,7 @@ fn classify(pc: u64, bytes: &[u8; 16]) -> Option<(Kind, u64, Option<u64>, bool)>
     if bytes[0] == 0xe8 {
         let rel = i32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]) as i64;
         let to = (pc as i64 + 5 + rel) as u64;
-        if is_site_trampoline(to) {
+        if is_padding_trampoline(to) {
             return Some((Kind::Pad, 5, None, false));
         }
     }
@@ -335,9 +263,9 @@ pub(crate) fn try_rewrite(base: u64, site: u64, code_prot: u32) -> bool {
 /// Writes the trampoline, the padding's call (the rest of the covered padding `[p, cover)`
 /// becomes int3), then the jump over the `syscall`.
 fn install(site: u64, p: u64, cover: u64, code_prot: u32) -> bool {
-    let Some(slot) = alloc_slot(p) else { return false };
+    let Some(slot) = sites::alloc(p, 1, None) else { return false };
     let code = slot_code(slot, site + 2, entry::table_address(), entry::slow_address());
-    if !write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
+    if !sites::write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
         return false;
     }
     let rel = i32::try_from(slot as i64 - (p as i64 + 5)).ok();
@@ -349,59 +277,25 @@ fn install(site: u64, p: u64, cover: u64, code_prot: u32) -> bool {
     }
     pad[0] = 0xe8;
     pad[1..5].copy_from_slice(&rel.to_le_bytes());
-    if !write_code(p, &pad[..n], code_prot) {
+    if !sites::write_code(p, &pad[..n], code_prot) {
         return false;
     }
     let jmp = u16::from_le_bytes([0xeb, (p as i64 - (site as i64 + 2)) as i8 as u8]);
     // SAFETY: `site` is mapped and writable inside the closure; the two bytes lie inside one
     // cache line (checked by the caller), so the locked compare-exchange is atomic for
     // instruction fetches on other cores too.
-    with_page_writable(site, code_prot, || unsafe { crate::rewrite::cmpxchg16bit(site, 0x050f, jmp) })
+    sites::with_page_writable(site, code_prot, || unsafe { crate::rewrite::cmpxchg16bit(site, 0x050f, jmp) })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trampoline::insn_len;
 
     #[test]
-    fn trampoline_decodes_as_intended() {
+    fn trampoline_is_return_then_dispatch() {
         let at = 0x7f00_1000_0000u64;
         let c = slot_code(at, at - 0x1000, 0x1111_2222_3333_4444, 0x5555_6666_7777_8888);
-        let mut pc = 0usize;
-        let mut lens = [0usize; 16];
-        let mut n = 0;
-        while pc < c.len() {
-            let l = insn_len(&c[pc..]).expect("decodes");
-            lens[n] = l;
-            n += 1;
-            pc += l;
-        }
-        assert_eq!(pc, 64);
-        assert_eq!(&lens[..n], &[7, 4, 3, 3, 3, 2, 10, 3, 7, 3, 3, 2, 10, 4]);
-        // lea lands on the return address.
-        let disp = i32::from_le_bytes(c[3..7].try_into().unwrap()) as i64;
-        assert_eq!((at as i64 + 7 + disp) as u64, at - 0x1000);
-        // Both jrcxz go where they should: 22 + 13 = 35, 50 - 28 = 22.
-        assert_eq!(22 + c[21] as usize, 35);
-        assert_eq!(50 + c[49] as i8 as isize, 22);
-        assert_eq!(i32::from_le_bytes(c[38..42].try_into().unwrap()), -(NR_MAX as i32));
-    }
-
-    /// The flag-free range check, run on the values it must tell apart.
-    #[test]
-    fn range_check_without_flags() {
-        let check = |rax: u64| -> bool {
-            if rax.swap_bytes() as u8 != 0 {
-                return false; // top byte set: slow
-            }
-            (rax.wrapping_sub(NR_MAX as u64)).swap_bytes() as u8 != 0
-        };
-        for rax in [0u64, 1, 39, 110, NR_MAX as u64 - 1] {
-            assert!(check(rax), "{rax}");
-        }
-        for rax in [NR_MAX as u64, 1000, 0x4000_0000, 1 << 40, 1 << 56, u64::MAX, (1u64 << 63) | 39] {
-            assert!(!check(rax), "{rax:#x}");
-        }
+        assert_eq!(c[..11], sites::set_return(at, at - 0x1000));
+        assert_eq!(c[11..64], sites::dispatch(0x1111_2222_3333_4444, 0x5555_6666_7777_8888));
     }
 }

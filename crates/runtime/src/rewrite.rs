@@ -260,7 +260,7 @@ fn parse_line_full(line: &[u8], addr: u64) -> Option<(u32, bool, u64, u64)> {
 ///
 /// # Safety
 /// `block` must be 16-byte aligned, mapped and writable.
-unsafe fn cmpxchg16(block: u64, old: [u8; 16], new: [u8; 16]) -> bool {
+pub(crate) unsafe fn cmpxchg16(block: u64, old: [u8; 16], new: [u8; 16]) -> bool {
     let o = u128::from_le_bytes(old);
     let n = u128::from_le_bytes(new);
     let ok: u8;
@@ -437,12 +437,13 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
         // /proc/self/maps and decodes the function: tens of microseconds a time).
         let slot = &GAVE_UP[(site as usize >> 1) % GAVE_UP.len()];
         if slot.load(Ordering::Relaxed) != site && !try_rewrite_call(end, nr) {
-            // Any other shape: a short jump into padding nearby (`padding.rs`).
+            // Any other shape: the instruction before the `syscall` moved into a trampoline
+            // (`displaced.rs`), else a short jump into padding nearby (`padding.rs`).
             let mut done = false;
             if let Some((prot, true, start, off)) = prot_and_range(site) {
                 if prot & sys::PROT_EXEC != 0 {
                     if let Some(base) = start.checked_sub(off) {
-                        done = crate::padding::try_rewrite(base, site, prot);
+                        done = crate::displaced::try_rewrite(base, site, prot) || crate::padding::try_rewrite(base, site, prot);
                     }
                 }
             }

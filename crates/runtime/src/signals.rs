@@ -372,8 +372,9 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         }
         // A rewritten `call *%rax` whose number lies beyond the sled: it is still a syscall.
         // The `ud2` of a site rewritten into `call rel32; ud2`, reached without the call: it
-        // stands for the syscall that was there (see trampoline.rs).
-        if sig as u32 == sys::SIGILL && crate::trampoline::patched_site(g[REG_RIP]) {
+        // stands for the syscall that was there (see trampoline.rs); so does the undefined
+        // instruction at the old `syscall` of a displaced site (displaced.rs).
+        if sig as u32 == sys::SIGILL && (crate::trampoline::patched_site(g[REG_RIP]) || crate::displaced::is_trap(g[REG_RIP])) {
             if let Some(t) = crate::thread::current() {
                 g[REG_RIP] += 2;
                 let regs = crate::sud::regs_from(g, 0x33);

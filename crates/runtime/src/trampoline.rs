@@ -212,25 +212,42 @@ pub(crate) fn function_and_next(base: u64, pc: u64) -> Option<(u64, u64, u64)> {
     (pc < end).then_some((start, end, next))
 }
 
-/// Whether `at` is an instruction boundary of the function containing it: decoded linearly
-/// from the function's first instruction.
-fn is_boundary(base: u64, at: u64) -> bool {
-    let Some((start, _end)) = function_bounds(base, at) else { return false };
+/// Decodes the function containing `at` linearly from its first instruction up to `at`:
+/// `Some(start of the last instruction before at)` if `at` is an instruction boundary
+/// (`Some(None)` when `at` is the function's first byte), `None` if it is not or the function
+/// cannot be decoded.
+fn decode_up_to(base: u64, at: u64) -> Option<Option<u64>> {
+    let (start, _end) = function_bounds(base, at)?;
     if at - start > 256 * 1024 {
-        return false;
+        return None;
     }
     let mut pc = start;
+    let mut prev = None;
     let mut buf = [0u8; 16];
     while pc < at {
         if !guest::read(pc, &mut buf) {
-            return false;
+            return None;
         }
         match insn_len(&buf) {
-            Some(n) if n > 0 => pc += n as u64,
-            _ => return false,
+            Some(n) if n > 0 => {
+                prev = Some(pc);
+                pc += n as u64;
+            }
+            _ => return None,
         }
     }
-    pc == at
+    (pc == at).then_some(prev)
+}
+
+/// Whether `at` is an instruction boundary of the function containing it.
+fn is_boundary(base: u64, at: u64) -> bool {
+    decode_up_to(base, at).is_some()
+}
+
+/// Where the instruction that ends at `at` starts, if `at` is an instruction boundary of a
+/// described function (not its first byte).
+pub(crate) fn insn_before(base: u64, at: u64) -> Option<u64> {
+    decode_up_to(base, at)?
 }
 
 /// Whether the five bytes before the `syscall` at `site` are certainly an instruction of their
