@@ -2,13 +2,13 @@
  * (`P`, 3 bytes or more, registers only): without page 0 sysgate moves `P` into a trampoline
  * and turns `P; syscall` into a call to it (crates/runtime/src/displaced.rs).
  *
- *   disp3  mov %rdi,%rax; syscall          the old `syscall` lies inside the call's
- *                                          displacement: its top two bytes must trap
- *   disp4  lea 0x0(%rdi),%rax (4 bytes)    the top byte of the displacement and the byte
- *                                          after the call must trap
- *   disp5  mov $0,%edx (5 bytes)           ud2 at the old `syscall`
- *   disp7  mov $0,%rdx (7 bytes)           the same, with filler
+ *   disp3  mov %rdi,%rax; syscall          the call replaces both
+ *   disp4  lea 0x0(%rdi),%rax (4 bytes)    one byte of filler first
+ *   disp5  mov $0,%edx (5 bytes)           two bytes of filler
+ *   disp7  mov $0,%rdx (7 bytes)           four bytes of filler
  *   mem    mov (%rsi),%rax                 a load cannot move: stays on the SIGSYS path
+ *
+ * The old `syscall` is now the top two bytes of the call's displacement: they must trap.
  *
  * No padding is within reach of any of them. Checks, from four threads at once while the
  * sites are being rewritten: every call returns what the kernel returns (getppid, ENOSYS for
@@ -130,9 +130,9 @@ int main(void)
 					failures++;
 				}
 			}
-	/* The call replaced `P`, which starts 3, 4, 5, 7 and 3 bytes before the old syscall. */
-	printf("rewritten: d3=%d d4=%d d5=%d d7=%d mem=%d\n", disp3_syscall[-3] == 0xe8, disp4_syscall[-4] == 0xe8,
-	       disp5_syscall[-5] == 0xe8, disp7_syscall[-7] == 0xe8, mem_syscall[-3] == 0xe8);
+	/* The call ends where the old syscall ended. */
+	printf("rewritten: d3=%d d4=%d d5=%d d7=%d mem=%d\n", disp3_syscall[-3] == 0xe8, disp4_syscall[-3] == 0xe8,
+	       disp5_syscall[-3] == 0xe8, disp7_syscall[-3] == 0xe8, mem_syscall[-3] == 0xe8);
 	if (failures == 0)
 		printf("all displaced checks passed\n");
 	return failures != 0;

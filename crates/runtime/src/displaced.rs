@@ -1,39 +1,44 @@
 //! The fast path without page 0 for `P; syscall`, where `P` is the instruction right before
 //! the `syscall` and is at least 3 bytes of register arithmetic: `P` moves into a trampoline
-//! of the site's own, and `P; syscall` becomes a `call rel32` to it.
+//! of the site's own, and `P; syscall` becomes filler and a `call rel32` to it that ends where
+//! the `syscall` ended.
 //!
-//! This covers the shapes `trampoline.rs` (the number as an immediate) leaves: a number
-//! hoisted into a register (`mov %rsi,%rax; syscall`, what gcc makes of an inline `syscall`
-//! in a loop), an argument set up last (`mov %r8,%r10; syscall`, `xor %r10d,%r10d`), Go's
-//! `Syscall6` (`mov %rbx,%rdi; syscall`).
+//! This covers `mov $nr,%eax; syscall` (most of glibc's sites) and the shapes with the number
+//! elsewhere: hoisted into a register (`mov %rsi,%rax; syscall`, what gcc makes of an inline
+//! `syscall` in a loop), an argument set up last (`mov %r8,%r10`, `xor %r10d,%r10d`), Go's
+//! `Syscall6` (`mov %rbx,%rdi`).
 //!
 //! ```text
-//!   site:       call slot            (was: P; syscall — L + 2 bytes, L = length of P)
+//!   site:       filler               (L - 3 bytes: mov %rax,%rax / nop)
+//!               call slot            (ends at site + L + 2, after the old syscall)
 //!   slot:       P                    (copied as is: registers and immediates only)
-//!               [set the return address to site + L + 2, unless L = 3: the call's own]
 //!               number in rax below NR_MAX? jmp *table[rax] : jmp slow entry
+//!               (for P = mov $nr,%eax: jmp *table[nr])
 //!   slot+112:   "sgdispl\0", then the address of the old `syscall` (data, never run)
 //! ```
 //!
+//! The call's return address is its own, so the entry's `ret` is predicted (`trampoline.rs`
+//! has to change it: ~20 ns a call more on the getppid loop).
+//!
 //! # Why this is safe
-//! - **Jumps to `P`** reach the `call`, which runs `P` and the syscall: the same.
+//! - **Jumps to `P`** reach the filler and the call, which runs `P` and the syscall.
 //! - **Jumps into the middle of `P`** do not exist: `P` is an instruction of the function,
 //!   found by decoding it from its start in the unwind tables.
 //! - **Jumps to the old `syscall`** (a retry loop with `rax` already set, or a thread that ran
 //!   the old `P` just before the swap) must still make the syscall, with the program's `rax`.
-//!   The bytes there must therefore trap. With `L >= 5` they are `ud2` (after `int3` filler).
-//!   With `L = 3` they are the top two bytes of the call's displacement, and with `L = 4` its
-//!   top byte and the byte after the call: the trampoline is placed where the displacement
-//!   makes those bytes an undefined instruction (`fe /2-7` or `ff /7` with a register operand,
-//!   or `ud2`). The SIGILL handler recognises the address by the slot's record ([`is_trap`])
-//!   and makes the syscall as the `syscall` would have, returning after it.
+//!   Those two bytes are now the top bytes of the call's displacement, so the slot is placed
+//!   where they spell an undefined instruction: `ff /7` or `fe /2-7` with a register operand
+//!   (64 KiB windows 16–750 MiB below the site), else `ud2` (185 MiB above). The SIGILL
+//!   handler recognises the address by the slot's record ([`is_trap`]) and makes the syscall
+//!   as the `syscall` would have, returning after it.
 //! - **Other threads.** The trampoline is written first; then the site's bytes change in one
 //!   `lock cmpxchg16b` of the aligned 16-byte block holding them (sites that straddle a block
-//!   are left to `padding.rs`), so an instruction fetch sees all old or all new bytes.
+//!   are left to the other rewrites), so an instruction fetch sees all old or all new bytes.
 //! - **What `P` may be.** Registers (32- or 64-bit, never `rsp`) and immediates only, and
 //!   `lea` from registers: no memory access (that could fault at another address) and nothing
 //!   relative to `rip` or `rsp` (the call moved both). `P` runs before the trampoline touches
-//!   `rcx` and `r11`, so it reads the program's values.
+//!   `rcx` and `r11`, so it reads the program's values. The filler changes no register and no
+//!   flag.
 #![allow(unsafe_code)]
 
 use crate::raw::sys;
@@ -61,18 +66,17 @@ pub(crate) fn is_displaced_slot(at: u64) -> bool {
     matches!(sites::region_of(at), Some(b) if (at - b) % SLOT == 0) && recorded_trap(at).is_some()
 }
 
-/// Is the instruction at `rip` the trapping stand-in for the `syscall` of a displaced site?
+/// Is the instruction at `rip` the trapping stand-in for the `syscall` of a displaced site
+/// (the top bytes of a call's displacement)?
 pub fn is_trap(rip: u64) -> bool {
-    (3..=15u64).any(|l| {
-        let site = rip.wrapping_sub(l);
-        let mut call = [0u8; 5];
-        if !guest::read(site, &mut call) || call[0] != 0xe8 {
-            return false;
-        }
-        let rel = i32::from_le_bytes([call[1], call[2], call[3], call[4]]) as i64;
-        let slot = (site as i64 + 5 + rel) as u64;
-        is_displaced_slot(slot) && recorded_trap(slot) == Some(rip)
-    })
+    let call_at = rip.wrapping_sub(3);
+    let mut call = [0u8; 5];
+    if !guest::read(call_at, &mut call) || call[0] != 0xe8 {
+        return false;
+    }
+    let rel = i32::from_le_bytes([call[1], call[2], call[3], call[4]]) as i64;
+    let slot = (call_at as i64 + 5 + rel) as u64;
+    is_displaced_slot(slot) && recorded_trap(slot) == Some(rip)
 }
 
 /// Whether the instruction `bytes` (exactly `len` bytes) can run in a trampoline instead of
@@ -111,85 +115,80 @@ fn relocatable(bytes: &[u8; 16], len: usize) -> bool {
     })
 }
 
-/// A slot for the site at `site` whose `syscall` is `l` bytes further, and the site's new
-/// bytes (`l + 2` of them).
-fn place(site: u64, l: u64) -> Option<(u64, [u8; 17])> {
-    let mut new = [0xccu8; 17];
-    new[0] = 0xe8;
-    let call = |new: &mut [u8; 17], slot: u64| -> bool {
-        let Ok(rel) = i32::try_from(slot as i64 - (site as i64 + 5)) else { return false };
-        new[1..5].copy_from_slice(&rel.to_le_bytes());
-        true
+/// The bytes that fill `[site, site + n)` in front of the call: `mov %rax,%rax` (3 bytes),
+/// after one `nop` or `66 nop` for the remainder. No run of them is 5 bytes of padding, so
+/// `padding.rs` never takes them for alignment.
+fn filler(n: usize, out: &mut [u8]) {
+    let mut at = match n % 3 {
+        0 => 0,
+        1 => {
+            out[0] = 0x90;
+            1
+        }
+        _ => {
+            out[..2].copy_from_slice(&[0x66, 0x90]);
+            2
+        }
     };
-    // The window of slots for which the displacement's top bytes read `hi`.
-    let window = |shift: u32, hi: i64| -> (u64, u64) {
-        let lo = (site as i64 + 5 + (hi << shift)) as u64;
-        (lo, lo + (1u64 << shift))
-    };
-    match l {
-        3 => {
-            // The displacement's bytes 2 and 3 are the trap: `ff /7` or `fe /2-7` with a
-            // register operand (mod = 11), nearest below the site first, else `ud2` above.
-            let mut pairs = [(0u8, 0u8); 60];
-            let mut n = 0;
-            for m in (0xd0..=0xffu8).rev() {
-                if m >= 0xf8 {
-                    pairs[n] = (0xff, m);
-                    n += 1;
-                }
-                pairs[n] = (0xfe, m);
-                n += 1;
-            }
-            pairs[n] = (0x0f, 0x0b);
-            n += 1;
-            for &(a, b) in &pairs[..n] {
-                let hi = u16::from_le_bytes([a, b]) as i16 as i64;
-                if let Some(slot) = sites::alloc(site, SLOTS, Some(window(16, hi))) {
-                    if call(&mut new, slot) && new[3..5] == [a, b] {
-                        return Some((slot, new));
-                    }
-                }
-            }
-            None
-        }
-        4 => {
-            // The displacement's top byte and the byte after the call: `ff ff` or `fe ff`
-            // (16 MiB windows below the site), else `ud2` above.
-            for (a, b) in [(0xffu8, 0xffu8), (0xfe, 0xff), (0x0f, 0x0b)] {
-                if let Some(slot) = sites::alloc(site, SLOTS, Some(window(24, a as i8 as i64))) {
-                    new[5] = b;
-                    if call(&mut new, slot) && new[4..6] == [a, b] {
-                        return Some((slot, new));
-                    }
-                }
-            }
-            None
-        }
-        5..=15 => {
-            let slot = sites::alloc(site, SLOTS, None)?;
-            new[l as usize..l as usize + 2].copy_from_slice(&[0x0f, 0x0b]);
-            call(&mut new, slot).then_some((slot, new))
-        }
-        _ => None,
+    while at < n {
+        out[at..at + 3].copy_from_slice(&[0x48, 0x89, 0xc0]);
+        at += 3;
     }
 }
 
-/// The trampoline for the site at `site` (instruction `p`, `l` bytes, then the `syscall`),
-/// placed at `slot`.
-fn slot_code(slot: u64, site: u64, p: &[u8], table: u64, slow: u64) -> [u8; (SLOTS * SLOT) as usize] {
+/// The undefined instructions the displacement's two top bytes may spell, nearest window
+/// below the call first: `ff /7` and `fe /2-7` with a register operand (mod = 11), then `ud2`
+/// (a window 185 MiB above).
+fn trap_pairs() -> impl Iterator<Item = (u8, u8)> {
+    (0xd0..=0xffu8)
+        .rev()
+        .flat_map(|m| [(m >= 0xf8).then_some((0xff, m)), Some((0xfe, m))])
+        .flatten()
+        .chain(core::iter::once((0x0f, 0x0b)))
+}
+
+/// A slot for the site at `site` whose `syscall` is `l` bytes further, and the site's new
+/// bytes (`l + 2` of them): filler, then a call whose displacement's top two bytes, where the
+/// `syscall` was, are a trap.
+fn place(site: u64, l: u64) -> Option<(u64, [u8; 16])> {
+    let call_at = site + l - 3;
+    for (a, b) in trap_pairs() {
+        // The slots for which the displacement reads `xx xx a b`.
+        let hi = u16::from_le_bytes([a, b]) as i16 as i64;
+        let lo = (call_at as i64 + 5 + (hi << 16)) as u64;
+        let Some(slot) = sites::alloc(call_at, SLOTS, Some((lo, lo + 0x10000))) else { continue };
+        let Ok(rel) = i32::try_from(slot as i64 - (call_at as i64 + 5)) else { continue };
+        let mut new = [0u8; 16];
+        let f = (l - 3) as usize;
+        filler(f, &mut new);
+        new[f] = 0xe8;
+        new[f + 1..f + 5].copy_from_slice(&rel.to_le_bytes());
+        if new[f + 3..f + 5] == [a, b] {
+            return Some((slot, new));
+        }
+    }
+    None
+}
+
+/// The trampoline for the instruction `p` moved from a site, placed at `slot`; the old
+/// `syscall` was at `trap`. `P` then the dispatch; for `mov $nr,%eax` with `nr` in the table,
+/// straight to its entry.
+fn slot_code(trap: u64, p: &[u8], table: u64, slow: u64) -> [u8; (SLOTS * SLOT) as usize] {
     let l = p.len();
     let mut c = [0xccu8; (SLOTS * SLOT) as usize];
     c[..l].copy_from_slice(p);
-    let mut at = l;
-    if l != 3 {
-        // The call returned to site + 5; the program continues after the old syscall.
-        c[at..at + 11].copy_from_slice(&sites::set_return(slot + at as u64, site + l as u64 + 2));
-        at += 11;
+    match p {
+        &[0xb8, a, b, c2, d] if (u32::from_le_bytes([a, b, c2, d]) as usize) < crate::api::NR_MAX => {
+            let nr = u32::from_le_bytes([a, b, c2, d]) as u64;
+            c[5..7].copy_from_slice(&[0x49, 0xbb]); // movabs $&table[nr], %r11
+            c[7..15].copy_from_slice(&(table + nr * 8).to_le_bytes());
+            c[15..18].copy_from_slice(&[0x41, 0xff, 0x23]); // jmp *(%r11)
+        }
+        _ => c[l..l + sites::DISPATCH_LEN].copy_from_slice(&sites::dispatch(table, slow)),
     }
-    c[at..at + sites::DISPATCH_LEN].copy_from_slice(&sites::dispatch(table, slow));
     let r = RECORD_AT as usize;
     c[r..r + 8].copy_from_slice(&MAGIC);
-    c[r + 8..r + 16].copy_from_slice(&(site + l as u64).to_le_bytes());
+    c[r + 8..r + 16].copy_from_slice(&trap.to_le_bytes());
     c
 }
 
@@ -208,7 +207,7 @@ pub(crate) fn try_rewrite(base: u64, syscall_at: u64, code_prot: u32) -> bool {
         return false;
     }
     let Some((slot, new)) = place(site, l) else { return false };
-    let code = slot_code(slot, site, &p[..l as usize], entry::table_address(), entry::slow_address());
+    let code = slot_code(syscall_at, &p[..l as usize], entry::table_address(), entry::slow_address());
     if !sites::write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
         return false;
     }
@@ -255,19 +254,51 @@ mod tests {
 
     #[test]
     fn trampoline_layout() {
-        let slot = 0x7f00_1000_0000u64;
-        let site = slot - 0x0100_0000;
-        let c = slot_code(slot, site, &[0x48, 0x89, 0xf0], 0x1111, 0x2222);
+        let c = slot_code(0x5555_0000_1003, &[0x48, 0x89, 0xf0], 0x1111, 0x2222);
         assert_eq!(c[..3], [0x48, 0x89, 0xf0]);
         assert_eq!(c[3..3 + sites::DISPATCH_LEN], sites::dispatch(0x1111, 0x2222));
         assert_eq!(c[112..120], MAGIC);
-        assert_eq!(u64::from_le_bytes(c[120..128].try_into().unwrap()), site + 3);
-        let c = slot_code(slot, site, &[0xbe, 1, 0, 0, 0], 0x1111, 0x2222);
-        assert_eq!(c[5..16], sites::set_return(slot + 5, site + 7));
-        assert_eq!(c[16..16 + sites::DISPATCH_LEN], sites::dispatch(0x1111, 0x2222));
+        assert_eq!(u64::from_le_bytes(c[120..128].try_into().unwrap()), 0x5555_0000_1003);
+        // mov $110,%eax: straight to table[110].
+        let c = slot_code(0x5555_0000_1005, &[0xb8, 110, 0, 0, 0], 0x1000, 0x2222);
+        assert_eq!(c[5..7], [0x49, 0xbb]);
+        assert_eq!(u64::from_le_bytes(c[7..15].try_into().unwrap()), 0x1000 + 110 * 8);
+        assert_eq!(c[15..18], [0x41, 0xff, 0x23]);
+        // A number past the table goes through the dispatch (and the slow entry).
+        let c = slot_code(0x5555_0000_1005, &[0xb8, 0, 0x10, 0, 0], 0x1000, 0x2222);
+        assert_eq!(c[5..5 + sites::DISPATCH_LEN], sites::dispatch(0x1000, 0x2222));
     }
 
-    /// The trap bytes a 3- or 4-byte `P` leaves at the old `syscall` decode as undefined
+    #[test]
+    fn filler_is_harmless_and_no_padding() {
+        use yaxpeax_arch::{Decoder, LengthedInstruction, U8Reader};
+        use yaxpeax_x86::long_mode::{InstDecoder, Opcode};
+        for n in 0..=11usize {
+            let mut f = [0u8; 16];
+            filler(n, &mut f);
+            let (mut at, mut nops) = (0usize, 0usize);
+            while at < n {
+                let mut r = U8Reader::new(&f[at..]);
+                let i = InstDecoder::default().decode(&mut r).expect("decodes");
+                assert!(matches!(i.opcode(), Opcode::NOP | Opcode::MOV), "{n}: {:?}", i.opcode());
+                nops += (i.opcode() == Opcode::NOP) as usize * i.len().to_const() as usize;
+                at += i.len().to_const() as usize;
+            }
+            assert_eq!(at, n);
+            assert!(nops < 5, "{n}");
+        }
+    }
+
+    #[test]
+    fn trap_pair_order() {
+        let pairs: Vec<(u8, u8)> = trap_pairs().collect();
+        assert_eq!(pairs.first(), Some(&(0xff, 0xff)));
+        assert_eq!(pairs.get(1), Some(&(0xfe, 0xff)));
+        assert_eq!(pairs.last(), Some(&(0x0f, 0x0b)));
+        assert_eq!(pairs.len(), 8 + 48 + 1);
+    }
+
+    /// The trap bytes left at the old `syscall` decode as undefined
     /// instructions (the decoder refuses them) or as `ud2`.
     #[test]
     fn trap_bytes_are_undefined() {

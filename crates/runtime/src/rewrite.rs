@@ -218,13 +218,6 @@ fn hexnum(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
-/// The start of the ELF image that maps `addr`: the start of its mapping minus the file
-/// offset it maps (the image's first byte is at file offset 0 of its first mapping).
-fn image_base(addr: u64) -> Option<u64> {
-    let (_, _, start, off) = prot_and_range(addr)?;
-    start.checked_sub(off)
-}
-
 #[cfg(test)]
 fn parse_line(line: &[u8], addr: u64) -> Option<(u32, bool)> {
     parse_line_full(line, addr).map(|(p, private, _, _)| (p, private))
@@ -348,7 +341,7 @@ pub(crate) unsafe fn cmpxchg16bit(at: u64, old: u16, new: u16) -> bool {
 /// `int3` over the first byte, `ud2` over the `syscall`, the displacement, then the `call`
 /// opcode. A thread that meets the `int3` (SIGTRAP) or, having run the old `mov`, the `ud2`
 /// (SIGILL) is recognised through the site being patched and still makes its syscall.
-fn try_rewrite_call(end: u64, nr: u64) -> bool {
+fn try_rewrite_call(base: u64, end: u64, nr: u64) -> bool {
     let site = end.wrapping_sub(7);
     let mut b = [0u8; 7];
     if !guest::read(site, &mut b) || b[0] != 0xb8 || b[5..] != [0x0f, 0x05] {
@@ -358,9 +351,8 @@ fn try_rewrite_call(end: u64, nr: u64) -> bool {
     if imm as u64 != nr {
         return false;
     }
-    match image_base(site) {
-        Some(base) if crate::trampoline::boundary_is_certain(base, end - 2) => {}
-        _ => return false,
+    if !crate::trampoline::boundary_is_certain(base, end - 2) {
+        return false;
     }
     let Some(patch) = crate::trampoline::patch_for(site, imm) else {
         return false;
@@ -412,8 +404,9 @@ static GAVE_UP: [AtomicU64; 1024] = [const { AtomicU64::new(0) }; 1024];
 
 /// Rewrites the `syscall` instruction that ends at `end` (its return address) so that later
 /// executions enter directly: `call *%rax` into the page-0 sled when page 0 is mapped, else
-/// `call rel32` to a trampoline for the common 7-byte shape, else a short jump to a call in
-/// padding nearby (`padding.rs`).
+/// the instruction before it moved into a trampoline called from its place (`displaced.rs`),
+/// else `call rel32; ud2` for `mov $nr,%eax; syscall` (`trampoline.rs`), else a short jump to
+/// a call in padding nearby (`padding.rs`).
 pub(crate) fn try_rewrite(end: u64, nr: u64) {
     if crate::config::get().get("rewrite") == Some("0") {
         return;
@@ -430,33 +423,38 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
     if LOCK.swap(true, Ordering::Acquire) {
         return;
     }
-    // With page 0: the sled (any site shape, return address untouched). Without: the 7-byte
-    // shape through a trampoline; other shapes stay on the SIGSYS path.
-    if !enabled() {
+    // The image's base and the code's protection, from /proc/self/maps.
+    let image = || match prot_and_range(site) {
+        Some((prot, true, start, off)) if prot & sys::PROT_EXEC != 0 => start.checked_sub(off).map(|base| (base, prot)),
+        _ => None,
+    };
+    if enabled() {
+        // The instruction before the `syscall` moved into a trampoline (`displaced.rs`: a
+        // number in the `mov` goes straight to its table entry, where the sled runs 14 or
+        // more jumps), else the sled (any shape).
+        let displaced = matches!(image(), Some((base, prot)) if crate::displaced::try_rewrite(base, site, prot));
+        if !displaced && site & 63 != 63 {
+            with_writable(site, || {
+                // SAFETY: `site` is mapped and now writable; the 16-bit locked compare-exchange
+                // stays inside one cache line (checked above).
+                unsafe { cmpxchg16bit(site, 0x050f, 0xd0ff) };
+            });
+        }
+    } else {
         // A site that could not be rewritten is not looked at again (the search reads
         // /proc/self/maps and decodes the function: tens of microseconds a time).
         let slot = &GAVE_UP[(site as usize >> 1) % GAVE_UP.len()];
-        if slot.load(Ordering::Relaxed) != site && !try_rewrite_call(end, nr) {
-            // Any other shape: the instruction before the `syscall` moved into a trampoline
-            // (`displaced.rs`), else a short jump into padding nearby (`padding.rs`).
-            let mut done = false;
-            if let Some((prot, true, start, off)) = prot_and_range(site) {
-                if prot & sys::PROT_EXEC != 0 {
-                    if let Some(base) = start.checked_sub(off) {
-                        done = crate::displaced::try_rewrite(base, site, prot) || crate::padding::try_rewrite(base, site, prot);
-                    }
-                }
-            }
+        if slot.load(Ordering::Relaxed) != site {
+            // The instruction before the `syscall` moved into a trampoline (`displaced.rs`),
+            // else `mov $nr,%eax; syscall` straddling a 16-byte block as `call; ud2`
+            // (`trampoline.rs`), else a short jump into padding nearby (`padding.rs`).
+            let done = matches!(image(), Some((base, prot)) if crate::displaced::try_rewrite(base, site, prot)
+                || try_rewrite_call(base, end, nr)
+                || crate::padding::try_rewrite(base, site, prot));
             if !done {
                 slot.store(site, Ordering::Relaxed);
             }
         }
-    } else if site & 63 != 63 {
-        with_writable(site, || {
-            // SAFETY: `site` is mapped and now writable; the 16-bit locked compare-exchange
-            // stays inside one cache line (checked above).
-            unsafe { cmpxchg16bit(site, 0x050f, 0xd0ff) };
-        });
     }
     LOCK.store(false, Ordering::Release);
 }
