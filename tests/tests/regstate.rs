@@ -1,7 +1,7 @@
 //! What a syscall leaves in the registers: every general register but rax, rcx and r11, the
 //! flags (all arithmetic flags, DF), xmm0–15, mxcsr and the x87 control word come back as
-//! they were, on every path into the entry (the page-0 sled, the no-page-0 trampoline, the
-//! SIGSYS path, the `close` filter) and with a Rust handler on the call (`count`, `trace`) or
+//! they were, on every path into the entry (a displaced site's trampoline, the page-0 sled,
+//! the no-page-0 `call; ud2` trampoline, the SIGSYS path, the `close` filter) and with a Rust handler on the call (`count`, `trace`) or
 //! without (`run`).
 
 use sysgate_tests::{probe, Cmd, Mode, TestDir};
@@ -14,9 +14,11 @@ fn registers_and_flags_survive_every_path() {
     // Natively r11 holds the flags the call was made with (sysgate clobbers it: DESIGN.md).
     assert!(native.stdout_str().starts_with("r11 held the flags after 384 of 384 calls\n"), "{native}");
     let out = t.path().join("trace.out").to_string_lossy().into_owned();
-    let configs: [&[&str]; 8] = [
+    let configs: [&[&str]; 10] = [
         &["run"],
+        &["run", "--no-displace"],
         &["run", "--no-page0"],
+        &["run", "--no-page0", "--no-displace"],
         &["run", "--no-rewrite"],
         &["count", "-o", "/dev/null"],
         &["count", "--no-page0", "-o", "/dev/null"],

@@ -64,8 +64,10 @@ fn probes_pass_without_page0() {
         let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe(name)), None);
         assert_probe_ok(&o, last);
     }
-    let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("rewrite_race")).arg("16").arg("3000"), None);
-    assert_eq!(o.stdout_str(), "16 threads, 15000 calls each: 0 wrong results\n", "{o}");
+    for flags in [&["run", "--no-page0"][..], &["run", "--no-page0", "--no-displace"]] {
+        let o = t.run_sysgate(flags, &Cmd::new(probe("rewrite_race")).arg("16").arg("3000"), None);
+        assert_eq!(o.stdout_str(), "16 threads, 15000 calls each: 0 wrong results\n", "{flags:?}\n{o}");
+    }
     let cmd = Cmd::new(probe("entries")).arg(probe_lib("dlib"));
     let o = t.run_sysgate(&["run", "--no-page0"], &cmd, None);
     assert_eq!(o.code(), Some(0), "{o}");
@@ -73,15 +75,18 @@ fn probes_pass_without_page0() {
 
 /// A jump straight to the `syscall` of a rewritten `mov $nr,%eax; syscall` (eax set by the
 /// jumper) still makes the syscall: it lands on the trapping top bytes of the call's
-/// displacement (a site inside an aligned 16-byte block, displaced.rs) or on the `ud2` left in
-/// its place (a site straddling two blocks, rewritten in steps by trampoline.rs).
+/// displacement (displaced.rs) or, with `--no-displace`, on the `ud2` left in its place
+/// (trampoline.rs). One site lies inside an aligned 16-byte block (one `cmpxchg16b`), the
+/// other straddles two (rewritten in steps behind an `int3`).
 #[test]
 fn jumping_into_a_rewritten_site_still_makes_the_call() {
     let t = TestDir::new("jump-into-site");
     let native = t.run(&Cmd::new(probe("jump_into_site")), sysgate_tests::Mode::Native);
     assert_eq!(native.stdout_str(), "rewritten=none,none wrong=0\n", "{native}");
     let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("jump_into_site")), None);
-    assert_eq!(o.stdout_str(), "rewritten=displaced,ud2 wrong=0\n", "each site rewritten its way, every entry works\n{o}");
+    assert_eq!(o.stdout_str(), "rewritten=displaced,displaced wrong=0\n", "every entry works\n{o}");
+    let o = t.run_sysgate(&["run", "--no-page0", "--no-displace"], &Cmd::new(probe("jump_into_site")), None);
+    assert_eq!(o.stdout_str(), "rewritten=ud2,ud2 wrong=0\n", "every entry works\n{o}");
     let o = t.run(&Cmd::new(probe("jump_into_site")), sysgate_tests::Mode::Run);
     assert_eq!(o.code(), Some(0), "{o}");
     assert!(o.stdout_str().ends_with("wrong=0\n"), "{o}");

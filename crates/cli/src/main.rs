@@ -56,10 +56,15 @@ struct Common {
     #[arg(long)]
     no_rewrite: bool,
     /// Do not map page 0 (what a user without CAP_SYS_RAWIO gets when vm.mmap_min_addr > 0):
-    /// sites of the form `mov $nr,%eax; syscall` are rewritten into calls to trampolines, the
-    /// others stay on the SIGSYS path.
+    /// sites are rewritten into calls to trampolines near the code; a site that no rewrite
+    /// fits stays on the SIGSYS path.
     #[arg(long)]
     no_page0: bool,
+    /// Do not move the instruction before a `syscall` into a trampoline (the rewrite tried
+    /// first): sites take the page-0 sled, or without page 0 `call; ud2` for
+    /// `mov $nr,%eax; syscall` and jumps into padding. For comparing the rewrites.
+    #[arg(long)]
+    no_displace: bool,
     /// What to do with the vDSO (clock_gettime, gettimeofday, time, getcpu, clock_getres):
     /// `patch` (default) keeps it mapped, so programs that look for it find it, with each of
     /// those functions redirected into sysgate as the syscall it stands for; `syscall` leaves it
@@ -77,6 +82,9 @@ impl Common {
         }
         if self.no_page0 {
             c.push_str(";page0=0");
+        }
+        if self.no_displace {
+            c.push_str(";displace=0");
         }
         c.push_str(";vdso=");
         c.push_str(&self.vdso);

@@ -4,7 +4,7 @@
 //!
 //! Variables:
 //! - `SYSGATE_CONFIG=key=value;key=value…`: `loader=` (absolute path of `sysgate-loader`),
-//!   `follow=0|1`, `rewrite=0`, `vdso=`, `shm=` (the shared region's descriptor, see
+//!   `follow=0|1`, `rewrite=0`, `page0=0`, `displace=0`, `vdso=`, `shm=` (the shared region's descriptor, see
 //!   `shared.rs`), plus the tools' own keys (see [`Config::raw`]). Fixed-width values may be
 //!   rewritten in place ([`patch_number`]) so that later images see them;
 //! - `SYSGATE_EXEC=<path>`: the program `sysgate-loader` is to start;

@@ -14,7 +14,7 @@
 //!   slot:       P                    (copied as is: registers and immediates only)
 //!               number in rax below NR_MAX? jmp *table[rax] : jmp slow entry
 //!               (for P = mov $nr,%eax: jmp *table[nr])
-//!   slot+112:   "sgdispl\0", then the address of the old `syscall` (data, never run)
+//!   slot+104:   "sgdispl\0", the site's address, the old `syscall`'s (data, never run)
 //! ```
 //!
 //! The call's return address is its own, so the entry's `ret` is predicted (`trampoline.rs`
@@ -32,8 +32,9 @@
 //!   handler recognises the address by the slot's record ([`is_trap`]) and makes the syscall
 //!   as the `syscall` would have, returning after it.
 //! - **Other threads.** The trampoline is written first; then the site's bytes change in one
-//!   `lock cmpxchg16b` of the aligned 16-byte block holding them (sites that straddle a block
-//!   are left to the other rewrites), so an instruction fetch sees all old or all new bytes.
+//!   `lock cmpxchg16b` of the aligned 16-byte block holding them, so an instruction fetch
+//!   sees all old or all new bytes. A site that straddles two blocks changes in steps behind
+//!   an `int3` over its first byte ([`try_rewrite`], [`int3_site`]).
 //! - **What `P` may be.** Registers (32- or 64-bit, never `rsp`) and immediates only, and
 //!   `lea` from registers: no memory access (that could fault at another address) and nothing
 //!   relative to `rip` or `rsp` (the call moved both). `P` runs before the trampoline touches
@@ -44,21 +45,27 @@
 use crate::raw::sys;
 use crate::sites::{self, SLOT};
 use crate::{entry, guest};
+use core::sync::atomic::{AtomicU64, Ordering};
 
-/// Slots per displaced site: `P` (up to 15 bytes), the return fix and the dispatch fit in
-/// 112 bytes; the record follows.
+/// Slots per displaced site: `P` (up to 14 bytes) and the dispatch fit in 104 bytes; the
+/// record follows.
 const SLOTS: u64 = 2;
-const RECORD_AT: u64 = 112;
+const RECORD_AT: u64 = 104;
 const MAGIC: [u8; 8] = *b"sgdispl\0";
 
-/// The address of the old `syscall` recorded in the slot at `at`, if it is a displaced
-/// site's slot.
-fn recorded_trap(at: u64) -> Option<u64> {
-    let mut rec = [0u8; 16];
+/// The record in the slot at `at`, if it is a displaced site's slot: where the site starts
+/// and where its old `syscall` was.
+fn record(at: u64) -> Option<(u64, u64)> {
+    let mut rec = [0u8; 24];
     if !guest::read(at + RECORD_AT, &mut rec) || rec[..8] != MAGIC {
         return None;
     }
-    Some(u64::from_le_bytes(rec[8..].try_into().ok()?))
+    Some((u64::from_le_bytes(rec[8..16].try_into().ok()?), u64::from_le_bytes(rec[16..].try_into().ok()?)))
+}
+
+/// The address of the old `syscall` recorded in the slot at `at`.
+fn recorded_trap(at: u64) -> Option<u64> {
+    record(at).map(|(_, trap)| trap)
 }
 
 /// Is `at` the start of a displaced site's slot?
@@ -170,10 +177,10 @@ fn place(site: u64, l: u64) -> Option<(u64, [u8; 16])> {
     None
 }
 
-/// The trampoline for the instruction `p` moved from a site, placed at `slot`; the old
-/// `syscall` was at `trap`. `P` then the dispatch; for `mov $nr,%eax` with `nr` in the table,
+/// The trampoline for the instruction `p` moved from the site at `site`; the old `syscall`
+/// was at `trap`. `P` then the dispatch; for `mov $nr,%eax` with `nr` in the table,
 /// straight to its entry.
-fn slot_code(trap: u64, p: &[u8], table: u64, slow: u64) -> [u8; (SLOTS * SLOT) as usize] {
+fn slot_code(site: u64, trap: u64, p: &[u8], table: u64, slow: u64) -> [u8; (SLOTS * SLOT) as usize] {
     let l = p.len();
     let mut c = [0xccu8; (SLOTS * SLOT) as usize];
     c[..l].copy_from_slice(p);
@@ -188,39 +195,110 @@ fn slot_code(trap: u64, p: &[u8], table: u64, slow: u64) -> [u8; (SLOTS * SLOT) 
     }
     let r = RECORD_AT as usize;
     c[r..r + 8].copy_from_slice(&MAGIC);
-    c[r + 8..r + 16].copy_from_slice(&trap.to_le_bytes());
+    c[r + 8..r + 16].copy_from_slice(&site.to_le_bytes());
+    c[r + 16..r + 24].copy_from_slice(&trap.to_le_bytes());
     c
+}
+
+/// The site being rewritten in steps right now (one at a time, under the rewriter's lock):
+/// its address, its slot and where it returns to; 0 when none.
+static PATCHING: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
+
+/// A thread stopped by an `int3` at `site` (`rip - 1`, `si_code` SI_KERNEL) that stands for the
+/// first byte of a displaced site, being rewritten in steps or just finished: the site's slot
+/// and return address. The handler then makes the call the site now makes: pushes the return
+/// address and goes to the slot, which runs `P` and the syscall.
+pub fn int3_site(site: u64) -> Option<(u64, u64)> {
+    if site != 0 && PATCHING[0].load(Ordering::SeqCst) == site {
+        return Some((PATCHING[1].load(Ordering::SeqCst), PATCHING[2].load(Ordering::SeqCst)));
+    }
+    (3..=14u64).find_map(|l| {
+        let call_at = site + l - 3;
+        let mut call = [0u8; 5];
+        if !guest::read(call_at, &mut call) || call[0] != 0xe8 {
+            return None;
+        }
+        let rel = i32::from_le_bytes([call[1], call[2], call[3], call[4]]) as i64;
+        let slot = (call_at as i64 + 5 + rel) as u64;
+        (is_displaced_slot(slot) && record(slot) == Some((site, site + l))).then_some((slot, site + l + 2))
+    })
 }
 
 /// Rewrites `P; syscall` (the `syscall` at `syscall_at`, in the image at `base`, code pages of
 /// protection `code_prot`). Called with the rewriter's lock held. Returns whether the site was
 /// rewritten.
 pub(crate) fn try_rewrite(base: u64, syscall_at: u64, code_prot: u32) -> bool {
+    if crate::config::get().get("displace") == Some("0") {
+        return false; // `--no-displace`
+    }
     let Some(site) = crate::trampoline::insn_before(base, syscall_at) else { return false };
     let l = syscall_at - site;
-    let block = site & !15;
-    if !(3..=14).contains(&l) || syscall_at + 2 > block + 16 {
-        return false; // too short for a call, or straddles a 16-byte block
+    if !(3..=14).contains(&l) {
+        return false; // too short for a call
     }
     let mut p = [0u8; 16];
     if !guest::read(site, &mut p) || !relocatable(&p, l as usize) {
         return false;
     }
+    let mut old = [0u8; 2];
+    if !guest::read(syscall_at, &mut old) || old != [0x0f, 0x05] {
+        return false;
+    }
+    let block = site & !15;
+    let in_block = syscall_at + 2 <= block + 16;
+    // In steps, the `syscall`'s two bytes change alone: inside one cache line, and the site
+    // inside one page.
+    if !in_block && (syscall_at & 63 == 63 || site >> 12 != (syscall_at + 1) >> 12) {
+        return false;
+    }
     let Some((slot, new)) = place(site, l) else { return false };
-    let code = slot_code(syscall_at, &p[..l as usize], entry::table_address(), entry::slow_address());
+    let code = slot_code(site, syscall_at, &p[..l as usize], entry::table_address(), entry::slow_address());
     if !sites::write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
         return false;
     }
-    let mut old = [0u8; 16];
-    if !guest::read(block, &mut old) || old[(syscall_at - block) as usize..][..2] != [0x0f, 0x05] {
-        return false;
+    let n = l as usize + 2;
+    if in_block {
+        let mut old = [0u8; 16];
+        if !guest::read(block, &mut old) {
+            return false;
+        }
+        let off = (site - block) as usize;
+        let mut bytes = old;
+        bytes[off..off + n].copy_from_slice(&new[..n]);
+        // SAFETY: the block is 16-byte aligned and lies in the site's page, writable (and
+        // still executable) inside the closure.
+        return sites::with_page_writable(site, code_prot, || unsafe { crate::rewrite::cmpxchg16(block, old, bytes) });
     }
-    let off = (site - block) as usize;
-    let mut bytes = old;
-    bytes[off..off + l as usize + 2].copy_from_slice(&new[..l as usize + 2]);
-    // SAFETY: the block is 16-byte aligned and lies in the site's page, writable (and still
-    // executable) inside the closure.
-    sites::with_page_writable(site, code_prot, || unsafe { crate::rewrite::cmpxchg16(block, old, bytes) })
+    // Straddles two blocks: in steps, as the kernel patches its own text. `int3` over the
+    // first byte (a thread that meets it is sent to the slot by the SIGTRAP handler, see
+    // [`int3_site`]); the trap over the `syscall` (a thread that ran the old `P` meets it: the
+    // SIGILL handler makes its syscall); the bytes in between, which no thread can be at; then
+    // the first byte.
+    PATCHING[1].store(slot, Ordering::SeqCst);
+    PATCHING[2].store(syscall_at + 2, Ordering::SeqCst);
+    PATCHING[0].store(site, Ordering::SeqCst);
+    let done = sites::with_page_writable(site, code_prot, || {
+        // SAFETY: the site's bytes are mapped and writable inside the closure; each store is
+        // a locked byte or word (the word inside one cache line, checked above), or to bytes
+        // no thread can be executing (behind the int3, in front of the trap).
+        unsafe {
+            use crate::rewrite::{cmpxchg16bit, cmpxchg8};
+            if !cmpxchg8(site, p[0], 0xcc) {
+                return false;
+            }
+            let trap = u16::from_le_bytes([new[n - 2], new[n - 1]]);
+            if !cmpxchg16bit(syscall_at, 0x050f, trap) {
+                cmpxchg8(site, 0xcc, p[0]);
+                return false;
+            }
+            for (i, byte) in new[1..n - 2].iter().enumerate() {
+                core::ptr::write_volatile((site + 1 + i as u64) as *mut u8, *byte);
+            }
+            cmpxchg8(site, 0xcc, new[0])
+        }
+    });
+    PATCHING[0].store(0, Ordering::SeqCst);
+    done
 }
 
 #[cfg(test)]
@@ -254,18 +332,20 @@ mod tests {
 
     #[test]
     fn trampoline_layout() {
-        let c = slot_code(0x5555_0000_1003, &[0x48, 0x89, 0xf0], 0x1111, 0x2222);
+        let c = slot_code(0x5555_0000_1000, 0x5555_0000_1003, &[0x48, 0x89, 0xf0], 0x1111, 0x2222);
         assert_eq!(c[..3], [0x48, 0x89, 0xf0]);
         assert_eq!(c[3..3 + sites::DISPATCH_LEN], sites::dispatch(0x1111, 0x2222));
-        assert_eq!(c[112..120], MAGIC);
+        assert!(14 + sites::DISPATCH_LEN <= RECORD_AT as usize); // the longest P fits
+        assert_eq!(c[104..112], MAGIC);
+        assert_eq!(u64::from_le_bytes(c[112..120].try_into().unwrap()), 0x5555_0000_1000);
         assert_eq!(u64::from_le_bytes(c[120..128].try_into().unwrap()), 0x5555_0000_1003);
         // mov $110,%eax: straight to table[110].
-        let c = slot_code(0x5555_0000_1005, &[0xb8, 110, 0, 0, 0], 0x1000, 0x2222);
+        let c = slot_code(0x5555_0000_1000, 0x5555_0000_1005, &[0xb8, 110, 0, 0, 0], 0x1000, 0x2222);
         assert_eq!(c[5..7], [0x49, 0xbb]);
         assert_eq!(u64::from_le_bytes(c[7..15].try_into().unwrap()), 0x1000 + 110 * 8);
         assert_eq!(c[15..18], [0x41, 0xff, 0x23]);
         // A number past the table goes through the dispatch (and the slow entry).
-        let c = slot_code(0x5555_0000_1005, &[0xb8, 0, 0x10, 0, 0], 0x1000, 0x2222);
+        let c = slot_code(0x5555_0000_1000, 0x5555_0000_1005, &[0xb8, 0, 0x10, 0, 0], 0x1000, 0x2222);
         assert_eq!(c[5..5 + sites::DISPATCH_LEN], sites::dispatch(0x1000, 0x2222));
     }
 

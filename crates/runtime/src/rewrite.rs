@@ -294,7 +294,7 @@ fn with_writable(addr: u64, f: impl FnOnce()) {
 ///
 /// # Safety
 /// `at` must be mapped and writable.
-unsafe fn cmpxchg8(at: u64, old: u8, new: u8) -> bool {
+pub(crate) unsafe fn cmpxchg8(at: u64, old: u8, new: u8) -> bool {
     let ok: u8;
     // SAFETY: caller contract.
     unsafe {

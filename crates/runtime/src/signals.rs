@@ -384,6 +384,19 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
                 return;
             }
         }
+        // The int3 over the first byte of a displaced site being rewritten in steps: make the
+        // call the site now makes (the slot runs the moved instruction, then the syscall).
+        const SI_KERNEL: i32 = 0x80;
+        if sig as u32 == sys::SIGTRAP && infor.si_code == SI_KERNEL {
+            if let Some((slot, ret)) = crate::displaced::int3_site(g[REG_RIP].wrapping_sub(1)) {
+                let sp = g[REG_RSP].wrapping_sub(8);
+                if guest::write(sp, &ret.to_le_bytes()) {
+                    g[REG_RSP] = sp;
+                    g[REG_RIP] = slot;
+                    return;
+                }
+            }
+        }
         // The int3 of a site being rewritten in steps: the `mov` it replaced never ran.
         if sig as u32 == sys::SIGTRAP {
             if let (Some(nr), Some(t)) = (crate::trampoline::site_nr(g[REG_RIP].wrapping_sub(1)), crate::thread::current()) {
