@@ -40,10 +40,9 @@
 //!   relative to `rip` or `rsp` (the call moved both). `P` runs before the trampoline touches
 //!   `rcx` and `r11`, so it reads the program's values. The filler changes no register and no
 //!   flag.
-#![allow(unsafe_code)]
-
 use crate::raw::sys;
 use crate::sites::{self, SLOT};
+use crate::rewrite::Swap;
 use crate::{entry, guest};
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -56,6 +55,9 @@ const MAGIC: [u8; 8] = *b"sgdispl\0";
 /// The record in the slot at `at`, if it is a displaced site's slot: where the site starts
 /// and where its old `syscall` was.
 fn record(at: u64) -> Option<(u64, u64)> {
+    if !matches!(sites::region_of(at), Some(b) if (at - b).is_multiple_of(SLOT)) {
+        return None;
+    }
     let mut rec = [0u8; 24];
     if !guest::read(at + RECORD_AT, &mut rec) || rec[..8] != MAGIC {
         return None;
@@ -63,27 +65,27 @@ fn record(at: u64) -> Option<(u64, u64)> {
     Some((u64::from_le_bytes(rec[8..16].try_into().ok()?), u64::from_le_bytes(rec[16..].try_into().ok()?)))
 }
 
-/// The address of the old `syscall` recorded in the slot at `at`.
-fn recorded_trap(at: u64) -> Option<u64> {
-    record(at).map(|(_, trap)| trap)
-}
-
 /// Is `at` the start of a displaced site's slot?
 pub(crate) fn is_displaced_slot(at: u64) -> bool {
-    matches!(sites::region_of(at), Some(b) if (at - b) % SLOT == 0) && recorded_trap(at).is_some()
+    record(at).is_some()
+}
+
+/// The displaced slot a `call rel32` at `call_at` goes to, if it is one: the slot, and its
+/// record (the site, the old `syscall`).
+fn called_slot(call_at: u64) -> Option<(u64, u64, u64)> {
+    let mut call = [0u8; 5];
+    if !guest::read(call_at, &mut call) || call[0] != 0xe8 {
+        return None;
+    }
+    let rel = i32::from_le_bytes([call[1], call[2], call[3], call[4]]) as i64;
+    let slot = (call_at as i64 + 5 + rel) as u64;
+    record(slot).map(|(site, trap)| (slot, site, trap))
 }
 
 /// Is the instruction at `rip` the trapping stand-in for the `syscall` of a displaced site
 /// (the top bytes of a call's displacement)?
 pub fn is_trap(rip: u64) -> bool {
-    let call_at = rip.wrapping_sub(3);
-    let mut call = [0u8; 5];
-    if !guest::read(call_at, &mut call) || call[0] != 0xe8 {
-        return false;
-    }
-    let rel = i32::from_le_bytes([call[1], call[2], call[3], call[4]]) as i64;
-    let slot = (call_at as i64 + 5 + rel) as u64;
-    is_displaced_slot(slot) && recorded_trap(slot) == Some(rip)
+    matches!(called_slot(rip.wrapping_sub(3)), Some((_, _, trap)) if trap == rip)
 }
 
 /// Whether the instruction `bytes` (exactly `len` bytes) can run in a trampoline instead of
@@ -212,15 +214,9 @@ pub fn int3_site(site: u64) -> Option<(u64, u64)> {
     if site != 0 && PATCHING[0].load(Ordering::SeqCst) == site {
         return Some((PATCHING[1].load(Ordering::SeqCst), PATCHING[2].load(Ordering::SeqCst)));
     }
-    (3..=14u64).find_map(|l| {
-        let call_at = site + l - 3;
-        let mut call = [0u8; 5];
-        if !guest::read(call_at, &mut call) || call[0] != 0xe8 {
-            return None;
-        }
-        let rel = i32::from_le_bytes([call[1], call[2], call[3], call[4]]) as i64;
-        let slot = (call_at as i64 + 5 + rel) as u64;
-        (is_displaced_slot(slot) && record(slot) == Some((site, site + l))).then_some((slot, site + l + 2))
+    (3..=14u64).find_map(|l| match called_slot(site + l - 3) {
+        Some((slot, s, trap)) if (s, trap) == (site, site + l) => Some((slot, site + l + 2)),
+        _ => None,
     })
 }
 
@@ -240,63 +236,23 @@ pub(crate) fn try_rewrite(base: u64, syscall_at: u64, code_prot: u32) -> bool {
     if !guest::read(site, &mut p) || !relocatable(&p, l as usize) {
         return false;
     }
-    let mut old = [0u8; 2];
-    if !guest::read(syscall_at, &mut old) || old != [0x0f, 0x05] {
-        return false;
-    }
-    let block = site & !15;
-    let in_block = syscall_at + 2 <= block + 16;
-    // In steps, the `syscall`'s two bytes change alone: inside one cache line, and the site
-    // inside one page.
-    if !in_block && (syscall_at & 63 == 63 || site >> 12 != (syscall_at + 1) >> 12) {
-        return false;
-    }
+    let Some(how) = crate::rewrite::swap_kind(site, l + 2) else { return false };
     let Some((slot, new)) = place(site, l) else { return false };
     let code = slot_code(site, syscall_at, &p[..l as usize], entry::table_address(), entry::slow_address());
     if !sites::write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
         return false;
     }
-    let n = l as usize + 2;
-    if in_block {
-        let mut old = [0u8; 16];
-        if !guest::read(block, &mut old) {
-            return false;
-        }
-        let off = (site - block) as usize;
-        let mut bytes = old;
-        bytes[off..off + n].copy_from_slice(&new[..n]);
-        // SAFETY: the block is 16-byte aligned and lies in the site's page, writable (and
-        // still executable) inside the closure.
-        return sites::with_page_writable(site, code_prot, || unsafe { crate::rewrite::cmpxchg16(block, old, bytes) });
+    let new = &new[..l as usize + 2];
+    if how == Swap::Block {
+        return crate::rewrite::swap_site(site, new, code_prot, how);
     }
-    // Straddles two blocks: in steps, as the kernel patches its own text. `int3` over the
-    // first byte (a thread that meets it is sent to the slot by the SIGTRAP handler, see
-    // [`int3_site`]); the trap over the `syscall` (a thread that ran the old `P` meets it: the
-    // SIGILL handler makes its syscall); the bytes in between, which no thread can be at; then
-    // the first byte.
+    // In steps: a thread that meets the `int3` is sent to the slot by the SIGTRAP handler (see
+    // [`int3_site`]); one that ran the old `P` meets the trap, and the SIGILL handler makes its
+    // syscall.
     PATCHING[1].store(slot, Ordering::SeqCst);
     PATCHING[2].store(syscall_at + 2, Ordering::SeqCst);
     PATCHING[0].store(site, Ordering::SeqCst);
-    let done = sites::with_page_writable(site, code_prot, || {
-        // SAFETY: the site's bytes are mapped and writable inside the closure; each store is
-        // a locked byte or word (the word inside one cache line, checked above), or to bytes
-        // no thread can be executing (behind the int3, in front of the trap).
-        unsafe {
-            use crate::rewrite::{cmpxchg16bit, cmpxchg8};
-            if !cmpxchg8(site, p[0], 0xcc) {
-                return false;
-            }
-            let trap = u16::from_le_bytes([new[n - 2], new[n - 1]]);
-            if !cmpxchg16bit(syscall_at, 0x050f, trap) {
-                cmpxchg8(site, 0xcc, p[0]);
-                return false;
-            }
-            for (i, byte) in new[1..n - 2].iter().enumerate() {
-                core::ptr::write_volatile((site + 1 + i as u64) as *mut u8, *byte);
-            }
-            cmpxchg8(site, 0xcc, new[0])
-        }
-    });
+    let done = crate::rewrite::swap_site(site, new, code_prot, how);
     PATCHING[0].store(0, Ordering::SeqCst);
     done
 }

@@ -117,21 +117,7 @@ pub(crate) fn init() {
     if crate::config::get().get("page0") == Some("0") {
         return;
     }
-    let r = raw::syscall6(
-        sys::__NR_mmap,
-        [
-            0,
-            PAGE,
-            (sys::PROT_READ | sys::PROT_WRITE) as u64,
-            (sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_FIXED_NOREPLACE) as u64,
-            u64::MAX,
-            0,
-        ],
-    );
-    if r != 0 {
-        if r > 0 {
-            raw::munmap(r as u64, PAGE as usize);
-        }
+    if crate::trampoline::map_fixed(0, PAGE).is_none() {
         return;
     }
     let mut page = [0x90u8; PAGE as usize];
@@ -164,11 +150,6 @@ pub(crate) fn is_sled_miss(rsp: u64) -> bool {
     let mut ret = 0u64;
     let mut insn = [0u8; 2];
     guest::read_struct(rsp, &mut ret) && guest::read(ret.wrapping_sub(2), &mut insn) && insn == [0xff, 0xd0]
-}
-
-/// Protection of the mapping containing `addr`, from /proc/self/maps: (prot, private).
-fn prot_of(addr: u64) -> Option<(u32, bool)> {
-    prot_and_range(addr).map(|(p, private, _, _)| (p, private))
 }
 
 /// (prot, private, mapping start, file offset) of the mapping containing `addr`.
@@ -253,7 +234,7 @@ fn parse_line_full(line: &[u8], addr: u64) -> Option<(u32, bool, u64, u64)> {
 ///
 /// # Safety
 /// `block` must be 16-byte aligned, mapped and writable.
-pub(crate) unsafe fn cmpxchg16(block: u64, old: [u8; 16], new: [u8; 16]) -> bool {
+unsafe fn cmpxchg16(block: u64, old: [u8; 16], new: [u8; 16]) -> bool {
     let o = u128::from_le_bytes(old);
     let n = u128::from_le_bytes(new);
     let ok: u8;
@@ -276,25 +257,11 @@ pub(crate) unsafe fn cmpxchg16(block: u64, old: [u8; 16], new: [u8; 16]) -> bool
     ok != 0
 }
 
-/// Makes the page of `addr` writable (keeping it executable) around `f`.
-fn with_writable(addr: u64, f: impl FnOnce()) {
-    if let Some((prot, private)) = prot_of(addr) {
-        let page = addr & !(PAGE - 1);
-        if private
-            && prot & sys::PROT_EXEC != 0
-            && raw::syscall3(sys::__NR_mprotect, page, PAGE, (prot | sys::PROT_WRITE | sys::PROT_EXEC) as u64) == 0
-        {
-            f();
-            raw::syscall3(sys::__NR_mprotect, page, PAGE, prot as u64);
-        }
-    }
-}
-
 /// Locked compare-exchange of one byte.
 ///
 /// # Safety
 /// `at` must be mapped and writable.
-pub(crate) unsafe fn cmpxchg8(at: u64, old: u8, new: u8) -> bool {
+unsafe fn cmpxchg8(at: u64, old: u8, new: u8) -> bool {
     let ok: u8;
     // SAFETY: caller contract.
     unsafe {
@@ -332,6 +299,75 @@ pub(crate) unsafe fn cmpxchg16bit(at: u64, old: u16, new: u16) -> bool {
     ok != 0
 }
 
+/// How the bytes of a site (`len` bytes from `site`, the last two its `syscall`) can change
+/// so that another thread's instruction fetch never sees a mix of old and new instructions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Swap {
+    /// Inside one aligned 16-byte block: one `lock cmpxchg16b`.
+    Block,
+    /// Straddling two blocks: in steps, as the kernel patches its own text. Possible when the
+    /// `syscall` lies inside one cache line and the site inside one page.
+    Steps,
+}
+
+/// How the site can change, if it can.
+pub(crate) fn swap_kind(site: u64, len: u64) -> Option<Swap> {
+    let syscall_at = site + len - 2;
+    if site + len <= (site & !15) + 16 {
+        Some(Swap::Block)
+    } else if syscall_at & 63 != 63 && site >> 12 == (syscall_at + 1) >> 12 {
+        Some(Swap::Steps)
+    } else {
+        None
+    }
+}
+
+/// Replaces the site's bytes by `new` (as many; its last two take the `syscall`'s place), with
+/// the site's page (protection `prot`) writable for the duration. In steps: `int3` over the
+/// first byte, the new last two bytes over the `syscall` (they must trap when reached on
+/// their own), the bytes in between (no thread can be at them: behind the `int3`, in front of
+/// the trap), then the first byte. The caller tells its SIGTRAP handling which site is being
+/// patched in steps, and its SIGILL handling what the trap stands for.
+pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
+    let n = new.len();
+    if how == Swap::Block {
+        let block = site & !15;
+        let mut old = [0u8; 16];
+        if !guest::read(block, &mut old) {
+            return false;
+        }
+        let off = (site - block) as usize;
+        let mut bytes = old;
+        bytes[off..off + n].copy_from_slice(new);
+        // SAFETY: the block is 16-byte aligned and lies in the site's page, writable (and
+        // still executable) inside the closure.
+        return crate::sites::with_page_writable(site, prot, || unsafe { cmpxchg16(block, old, bytes) });
+    }
+    let mut first = [0u8; 1];
+    if !guest::read(site, &mut first) {
+        return false;
+    }
+    let syscall_at = site + n as u64 - 2;
+    crate::sites::with_page_writable(site, prot, || {
+        // SAFETY: the site's bytes are mapped and writable inside the closure; each store is
+        // a locked byte or word (the word inside one cache line: `swap_kind`), or to bytes no
+        // thread can be executing.
+        unsafe {
+            if !cmpxchg8(site, first[0], 0xcc) {
+                return false;
+            }
+            if !cmpxchg16bit(syscall_at, 0x050f, u16::from_le_bytes([new[n - 2], new[n - 1]])) {
+                cmpxchg8(site, 0xcc, first[0]);
+                return false;
+            }
+            for (i, byte) in new[1..n - 2].iter().enumerate() {
+                core::ptr::write_volatile((site + 1 + i as u64) as *mut u8, *byte);
+            }
+            cmpxchg8(site, 0xcc, new[0])
+        }
+    })
+}
+
 /// `mov $nr,%eax; syscall` ending at `end` (the address after the syscall) → `call rel32;
 /// ud2` (see `trampoline.rs`). `nr` is the number the trapped call actually had: the `mov`'s
 /// immediate must be it. Returns whether the site was rewritten.
@@ -341,7 +377,7 @@ pub(crate) unsafe fn cmpxchg16bit(at: u64, old: u16, new: u16) -> bool {
 /// `int3` over the first byte, `ud2` over the `syscall`, the displacement, then the `call`
 /// opcode. A thread that meets the `int3` (SIGTRAP) or, having run the old `mov`, the `ud2`
 /// (SIGILL) is recognised through the site being patched and still makes its syscall.
-fn try_rewrite_call(base: u64, end: u64, nr: u64) -> bool {
+fn try_rewrite_call(base: u64, prot: u32, end: u64, nr: u64) -> bool {
     let site = end.wrapping_sub(7);
     let mut b = [0u8; 7];
     if !guest::read(site, &mut b) || b[0] != 0xb8 || b[5..] != [0x0f, 0x05] {
@@ -354,46 +390,15 @@ fn try_rewrite_call(base: u64, end: u64, nr: u64) -> bool {
     if !crate::trampoline::boundary_is_certain(base, end - 2) {
         return false;
     }
+    let Some(how) = swap_kind(site, 7) else { return false };
     let Some(patch) = crate::trampoline::patch_for(site, imm) else {
         return false;
     };
-    let block = site & !15;
-    let mut done = false;
-    if end - block <= 16 {
-        let mut old = [0u8; 16];
-        if !guest::read(block, &mut old) {
-            return false;
-        }
-        let off = (site - block) as usize;
-        let mut new = old;
-        new[off..off + 7].copy_from_slice(&patch);
-        // SAFETY: the block is 16-byte aligned and inside the (now writable) code page.
-        with_writable(block, || done = unsafe { cmpxchg16(block, old, new) });
-        return done;
-    }
-    // Straddles a 16-byte block: in steps. Both pages must be writable for the duration.
-    let syscall_at = end - 2;
-    if syscall_at & 63 == 63 || site >> 12 != (end - 1) >> 12 {
-        return false; // the ud2 would straddle a cache line, or the site two pages
+    if how == Swap::Block {
+        return swap_site(site, &patch, prot, how);
     }
     crate::trampoline::begin_patch(site, imm);
-    with_writable(site, || {
-        // SAFETY: the site's bytes are mapped and now writable; every store below is either a
-        // single locked byte/word, or to bytes no thread can execute (behind the int3).
-        unsafe {
-            if !cmpxchg8(site, 0xb8, 0xcc) {
-                return;
-            }
-            if !cmpxchg16bit(syscall_at, 0x050f, 0x0b0f) {
-                cmpxchg8(site, 0xcc, 0xb8);
-                return;
-            }
-            for (i, byte) in patch[1..5].iter().enumerate() {
-                core::ptr::write_volatile((site + 1 + i as u64) as *mut u8, *byte);
-            }
-            done = cmpxchg8(site, 0xcc, 0xe8);
-        }
-    });
+    let done = swap_site(site, &patch, prot, how);
     crate::trampoline::end_patch();
     done
 }
@@ -432,13 +437,12 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
         // The instruction before the `syscall` moved into a trampoline (`displaced.rs`: a
         // number in the `mov` goes straight to its table entry, where the sled runs 14 or
         // more jumps), else the sled (any shape).
-        let displaced = matches!(image(), Some((base, prot)) if crate::displaced::try_rewrite(base, site, prot));
-        if !displaced && site & 63 != 63 {
-            with_writable(site, || {
-                // SAFETY: `site` is mapped and now writable; the 16-bit locked compare-exchange
-                // stays inside one cache line (checked above).
-                unsafe { cmpxchg16bit(site, 0x050f, 0xd0ff) };
-            });
+        if let Some((base, prot)) = image() {
+            if !crate::displaced::try_rewrite(base, site, prot) && site & 63 != 63 {
+                // SAFETY: `site` is mapped and writable inside the closure; the 16-bit locked
+                // compare-exchange stays inside one cache line (checked above).
+                crate::sites::with_page_writable(site, prot, || unsafe { cmpxchg16bit(site, 0x050f, 0xd0ff) });
+            }
         }
     } else {
         // A site that could not be rewritten is not looked at again (the search reads
@@ -449,7 +453,7 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
             // else `mov $nr,%eax; syscall` straddling a 16-byte block as `call; ud2`
             // (`trampoline.rs`), else a short jump into padding nearby (`padding.rs`).
             let done = matches!(image(), Some((base, prot)) if crate::displaced::try_rewrite(base, site, prot)
-                || try_rewrite_call(base, end, nr)
+                || try_rewrite_call(base, prot, end, nr)
                 || crate::padding::try_rewrite(base, site, prot));
             if !done {
                 slot.store(site, Ordering::Relaxed);

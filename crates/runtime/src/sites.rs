@@ -10,7 +10,7 @@
 use crate::api::NR_MAX;
 use crate::guest;
 use crate::raw::{self, sys};
-use crate::trampoline::{in_range, map_near};
+use crate::trampoline::{in_range, map_fixed, map_near};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 pub(crate) const SLOT: u64 = 64;
@@ -68,22 +68,8 @@ fn map_in(lo: u64, hi: u64) -> Option<u64> {
     let mut at = first;
     while at < hi {
         if (0x10000..0x7fff_0000_0000).contains(&at) {
-            let r = raw::syscall6(
-                sys::__NR_mmap,
-                [
-                    at,
-                    REGION_LEN,
-                    (sys::PROT_READ | sys::PROT_WRITE) as u64,
-                    (sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_FIXED_NOREPLACE) as u64,
-                    u64::MAX,
-                    0,
-                ],
-            );
-            if r >= 0 && r as u64 == at {
-                return Some(at);
-            }
-            if r >= 0 {
-                raw::munmap(r as u64, REGION_LEN as usize);
+            if let Some(b) = map_fixed(at, REGION_LEN) {
+                return Some(b);
             }
         }
         at += step;
@@ -95,8 +81,8 @@ fn map_in(lo: u64, hi: u64) -> Option<u64> {
 /// throughout: other threads may be running other code of the same page.
 pub(crate) fn with_page_writable(at: u64, prot: u32, f: impl FnOnce() -> bool) -> bool {
     let page = at & !4095;
-    let rwx = (sys::PROT_READ | sys::PROT_WRITE | sys::PROT_EXEC) as u64;
-    if raw::syscall3(sys::__NR_mprotect, page, 4096, rwx) != 0 {
+    let writable = (prot | sys::PROT_WRITE | sys::PROT_EXEC) as u64;
+    if raw::syscall3(sys::__NR_mprotect, page, 4096, writable) != 0 {
         return false;
     }
     let ok = f();

@@ -101,25 +101,34 @@ pub(crate) fn map_near(site: u64, len: u64) -> Option<u64> {
         if !(0x10000..0x7fff_0000_0000).contains(&hint) {
             continue;
         }
-        let r = raw::syscall6(
-            sys::__NR_mmap,
-            [
-                hint,
-                len,
-                (sys::PROT_READ | sys::PROT_WRITE) as u64,
-                (sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_FIXED_NOREPLACE) as u64,
-                u64::MAX,
-                0,
-            ],
-        );
-        if r >= 0 && r as u64 == hint && in_range(site, hint) && in_range(site, hint + len) {
-            return Some(hint);
-        }
-        if r >= 0 {
-            raw::munmap(r as u64, len as usize);
+        if let Some(b) = map_fixed(hint, len) {
+            if in_range(site, b) && in_range(site, b + len) {
+                return Some(b);
+            }
+            raw::munmap(b, len as usize);
         }
     }
     None
+}
+
+/// Maps `len` bytes (readable and writable) at exactly `at`, where nothing is mapped yet.
+pub(crate) fn map_fixed(at: u64, len: u64) -> Option<u64> {
+    let r = raw::syscall6(
+        sys::__NR_mmap,
+        [
+            at,
+            len,
+            (sys::PROT_READ | sys::PROT_WRITE) as u64,
+            (sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_FIXED_NOREPLACE) as u64,
+            u64::MAX,
+            0,
+        ],
+    );
+    if r >= 0 && r as u64 != at {
+        raw::munmap(r as u64, len as usize); // an old kernel took the address as a hint
+        return None;
+    }
+    (r >= 0).then_some(at)
 }
 
 /// The new bytes for the 7-byte site at `site` (which holds `mov $nr,%eax; syscall`), if a
