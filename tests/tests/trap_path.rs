@@ -143,3 +143,23 @@ fn sites_with_a_movable_instruction_are_rewritten_without_page0() {
     let o = t.run_sysgate(&["run"], &Cmd::new(probe("dispsite")), None);
     assert!(o.stdout_str().ends_with("all displaced checks passed\n"), "{o}");
 }
+
+/// Program handlers delivered on the entry stack (the thread was blocked in a call the entry
+/// serves) at every stack depth, each making a trapped call: the trapped call's frame must go
+/// below the handler's signal frame, which `rt_sigreturn` still reads (a frame placed inside
+/// it corrupted the restored vector state and protection-key register; the thread died).
+#[test]
+fn handlers_on_the_entry_stack_make_trapped_calls_at_any_depth() {
+    let t = TestDir::new("trap-path-deep-handler");
+    let cmd = Cmd::new(probe("deep_handler"));
+    assert_probe_ok(&t.run(&cmd, sysgate_tests::Mode::Native), "handlers: ok\n");
+    let o = t.run_sysgate(&["run", "--no-rewrite"], &cmd, None);
+    assert_probe_ok(&o, "handlers: ok\n");
+    let file = t.trace_file("deep_handler");
+    let f = file.to_string_lossy().into_owned();
+    let o = t.run_sysgate(&["trace", "--no-rewrite", "-o", &f], &cmd, Some(&file));
+    assert_probe_ok(&o, "handlers: ok\n");
+    let trace = o.trace_text();
+    let signals = trace.lines().filter(|l| l.starts_with("--- SIGALRM")).count();
+    assert!(signals > 256, "{signals} SIGALRM lines\n{o}");
+}
