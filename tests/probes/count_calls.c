@@ -12,6 +12,7 @@
  *
  *   getppid   a fork child's 100 threads x 7 (the child ends with _exit while they block)
  *             + 300 threads alive together x 7 + 100000 in the main thread = 102800
+ *   fchdir(-1) 10000 in the main thread, between the getppid calls: errors 10000
  *   getpgrp   once per SIGALRM handler run (printed as "handler N") */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -76,8 +77,11 @@ static int crowd(void) {
     signal(SIGALRM, on_alarm);
     struct itimerval it = {{0, 50}, {0, 50}};
     setitimer(ITIMER_REAL, &it, NULL);
-    for (int i = 0; i < 100000; i++)
+    for (int i = 0; i < 100000; i++) {
         syscall(SYS_getppid);
+        if (i % 10 == 0)
+            syscall(SYS_fchdir, -1);
+    }
     struct itimerval off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &off, NULL);
     printf("handler %ld\n", handler_runs);

@@ -65,7 +65,8 @@ fn count_matches_a_probes_known_counts_across_threads_fork_and_exec() {
 
 /// More threads alive at once than there are per-thread counter slots (the rest count into
 /// the shared table), slots of threads that died without `exit` taken over, and signal
-/// handlers counting in the middle of their thread's counting: every call is counted once.
+/// handlers counting in the middle of their thread's counting (past the first calls, in the
+/// entry's counting stubs): every call is counted once, every failure as an error.
 #[test]
 fn count_is_exact_with_a_crowd_of_threads_and_signal_handlers() {
     let t = TestDir::new("count-crowd");
@@ -80,6 +81,7 @@ fn count_is_exact_with_a_crowd_of_threads_and_signal_handlers() {
     let text = o.stderr_str();
     let (m, _) = rows(&text);
     assert_eq!(m["getppid"], (100 * 7 + 300 * 7 + 100_000, 0), "{text}");
+    assert_eq!(m["fchdir"], (10_000, 10_000), "every failed call an error\n{text}");
     assert_eq!(m["getpgrp"], (handlers, 0), "one per handler run\n{text}");
 }
 

@@ -120,6 +120,8 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
                 (*t).tid = raw::gettid();
                 (*t).pid = raw::getpid();
                 (*t).traced = child_traced;
+                (*t).count_go = 0;
+                (*t).count_calls = 0;
                 if sud::arm_current(t).is_err() {
                     raw::fatal("cannot arm syscall user dispatch in a fork child");
                 }
@@ -164,6 +166,8 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         (*child).alt_stack = if vfork { call.thread.alt_stack } else { Default::default() };
         (*child).vfork_shared = vfork;
         (*child).tool_scratch = [0; thread::SCRATCH_WORDS];
+        (*child).count_go = 0;
+        (*child).count_calls = 0;
         (*child).out.reset();
         (*child).line_busy = false;
         // A previous vfork child may have exec'd from inside an entry frame.

@@ -119,6 +119,57 @@ sysgate_dup_fast:
 2:  jmp     sysgate_slow
     .size sysgate_close_fast, . - sysgate_close_fast
 
+    /* Counting stubs, one per number, 64 bytes apart (entry `nr` at sysgate_count_stubs +
+       64 * nr): for a number a tool only counts (`count_in_stub`), the call and its error
+       are added to the thread's own counters without entering Rust. Before the syscall the
+       stub uses no flag-changing instruction (the flags the kernel sees and hands back are
+       the caller's); when `count_go` is 0 (no counters yet, or this call is to be timed)
+       it goes to the slow path with everything as it arrived. */
+    .globl sysgate_count_stubs
+    .hidden sysgate_count_stubs
+    .type sysgate_count_stubs,@function
+    .p2align 6
+sysgate_count_stubs:
+    .set    sgc_nr, 0
+    .rept   {nr_max}
+    mov     %gs:{count_go}, %rcx
+    jrcxz   1f
+    syscall
+    pop     %rcx                    /* return address; its word, below the caller's rsp, */
+    mov     %rax, -8(%rsp)          /* now holds the result (in the caller's red zone) */
+    mov     $(sgc_nr * 16), %eax
+    jmp     sysgate_count_tail
+1:  jmp     sysgate_slow
+    .org    sysgate_count_stubs + (sgc_nr + 1) * 64, 0xcc
+    .set    sgc_nr, sgc_nr + 1
+    .endr
+    .size sysgate_count_stubs, . - sysgate_count_stubs
+
+    /* rax = 16 * nr, rcx = return address, r11 = the caller's flags (as `syscall` leaves
+       them), -8(%rsp) = the result. Each counter changes in one instruction, so a signal
+       handler of this thread that makes counted calls in between loses none. The arithmetic
+       flags come back from r11 through `sahf` and an overflowing add, as in the slow exit. */
+    .p2align 4
+sysgate_count_tail:
+    add     %gs:{count_calls}, %rax
+    incq    (%rax)
+    cmpq    $-4095, -8(%rsp)
+    jb      1f
+    incq    8(%rax)
+1:  decq    %gs:{count_skip}
+    jnz     2f
+    movq    $0, %gs:{count_go}      /* the next call is timed: the slow path */
+2:  mov     %r11, %rax
+    mov     %al, %ah                /* SF ZF AF PF CF */
+    shr     $11, %r11d
+    and     $1, %r11d
+    mov     %r11b, %al              /* OF */
+    add     $0x7f, %al
+    sahf
+    mov     -8(%rsp), %rax
+    jmp     *%rcx
+    .size sysgate_count_tail, . - sysgate_count_tail
+
     .globl sysgate_slow
     .hidden sysgate_slow
     .type sysgate_slow,@function
@@ -351,6 +402,10 @@ sysgate_resume:
     .popsection
 "#,
     fd_floor = sym fds::FLOOR,
+    nr_max = const NR_MAX,
+    count_go = const T::COUNT_GO,
+    count_calls = const T::COUNT_CALLS,
+    count_skip = const T::COUNT_SKIP,
     stack_lo = const T::STACK_LO,
     stack_hi = const T::STACK_HI,
     cur = const T::CUR,
@@ -381,6 +436,7 @@ extern "C" {
     fn sysgate_close_fast();
     fn sysgate_dup_fast();
     fn sysgate_trap_entry();
+    fn sysgate_count_stubs();
     fn sysgate_resume(regs: *const Regs) -> !;
 }
 
@@ -476,7 +532,25 @@ pub(crate) fn init_tables() {
     }
 }
 
-fn tool_wants(nr: u64) -> bool {
+/// Sends x86-64 call `nr` to its counting stub from now on (see `Thread::count_go`), for a
+/// tool that only counts it. Numbers the runtime itself handles, and those whose exit the
+/// slow path treats specially, stay. Returns whether the number now goes to its stub.
+pub fn count_in_stub(nr: u64) -> bool {
+    let n = nr as u32;
+    if !tool_wants(nr)
+        || RUNTIME_NRS.contains(&n)
+        || [sys::__NR_rt_sigreturn, sys::__NR_exit, sys::__NR_exit_group].contains(&n)
+        || (crate::out::enabled() && crate::out::WAITS.contains(&n))
+    {
+        return false;
+    }
+    let stub = sysgate_count_stubs as *const () as usize as u64 + 64 * nr;
+    sysgate_table[nr as usize].store(stub, Ordering::Relaxed);
+    true
+}
+
+/// Whether the tool subscribed to `nr`.
+pub(crate) fn tool_wants(nr: u64) -> bool {
     (nr as usize) < NR_MAX && TOOL_WANTS[nr as usize].load(core::sync::atomic::Ordering::Relaxed)
 }
 

@@ -76,7 +76,8 @@ pub unsafe fn arm(tool: &'static dyn Tool, auxv: u64) -> Result<(), i64> {
         }
         out::enable(config::get().get("buffer") == Some("1"));
         entry::init_tables();
-        config::note_seccomp(config::get().seccomp || vsyscall::install());
+        let wanted = vsyscall::VSYSCALL_NRS.iter().any(|&nr| entry::tool_wants(u64::from(nr)));
+        config::note_seccomp(config::get().seccomp || (wanted && vsyscall::install()));
         if config::get().get("vdso") != Some("native") {
             if let Some(base) = vdso::base_from_auxv(auxv) {
                 vdso::patch(base);

@@ -19,11 +19,15 @@
 //! `-w` the wall-clock time (`CLOCK_MONOTONIC`).
 //!
 //! Reading a clock costs a syscall (the thread CPU clock one of the slowest: two of them cost
-//! more than a getppid), so the time is measured on a sample: every call of a number while it
-//! has been called fewer than [`EXACT`] times, then one call in [`SAMPLE`] (chosen by a hash of
-//! the number's call count, so no periodic pattern of the program lines up with it), weighted
-//! by [`SAMPLE`]. Calls and errors are always exact; the seconds are an unbiased estimate, as
-//! close as the tracing overhead in strace's own figures.
+//! more than a getppid), so the time is measured on a sample: every call of a number while the
+//! thread has made fewer than [`EXACT`] of it, then one call in about [`SAMPLE`] of the
+//! thread's calls (the gaps drawn at random, so that no periodic pattern of the program lines
+//! up with them), weighted by its gap. Calls and errors are always exact; the seconds are an
+//! unbiased estimate, as close as the tracing overhead in strace's own figures.
+//!
+//! When counting is all the tool does, a number past [`EXACT`] calls moves to the entry's
+//! counting stub (`sysgate_runtime::entry::count_in_stub`): its calls are added to the
+//! thread's slot without entering Rust, and only the timed ones come here.
 
 use crate::{scratch, slots};
 use sysgate_abi::x86_64::nr;
@@ -98,50 +102,75 @@ fn now_ns(clock: Clock) -> u64 {
 
 /// Calls of each number (in a thread's slot) whose time is all measured.
 pub const EXACT: u64 = 64;
-/// After that, one call in `SAMPLE` is timed and counts `SAMPLE` times...
-pub const SAMPLE: u64 = 16;
-/// ...and past `SPARSE` calls one in `SPARSE_SAMPLE` (a getppid loop spends a fifth of its
-/// time reading clocks at one in 16): still thousands of timed calls for a number called
-/// that often.
-pub const SPARSE: u64 = 4096;
-pub const SPARSE_SAMPLE: u64 = 128;
+/// After that, one call in about `SAMPLE` is timed (gaps between `SAMPLE / 2` and
+/// `3 * SAMPLE / 2`) and counts for the calls of its gap: a timed call costs a slow path and
+/// two clock reads, about four getppids.
+pub const SAMPLE: u64 = 128;
 
-/// `COUNT_ENTRY` word: bit 62 marks a call counted without its time; else the weight code
-/// (0: 1, 1: `SAMPLE`, 2: `SPARSE_SAMPLE`) is in bits 60–61 and the clock reading (+1) in the
-/// low 60 bits.
+/// `COUNT_ENTRY` word: the clock reading at entry (+1), or `UNTIMED`.
 const UNTIMED: u64 = 1 << 62;
-const WEIGHT_SHIFT: u32 = 60;
-const CLOCK_BITS: u64 = (1 << WEIGHT_SHIFT) - 1;
-const WEIGHTS: [u64; 3] = [1, SAMPLE, SPARSE_SAMPLE];
 
-/// Whether the call that makes `calls` calls of its number so far is timed, and its weight
-/// code (an index into `WEIGHTS`).
-fn sampled(calls: u64) -> Option<u64> {
-    if calls < EXACT {
-        return Some(0);
-    }
-    // splitmix64's finaliser: consecutive counts give unrelated bits.
-    let mut z = calls.wrapping_add(0x9e37_79b9_7f4a_7c15);
+/// The next gap between timed calls, from the generator state `rng` (splitmix64).
+fn draw_gap(rng: &mut u64) -> u64 {
+    *rng = rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *rng;
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;
-    if calls < SPARSE {
-        z.is_multiple_of(SAMPLE).then_some(1)
-    } else {
-        z.is_multiple_of(SPARSE_SAMPLE).then_some(2)
+    SAMPLE / 2 + z % SAMPLE
+}
+
+/// One step of a thread's countdown for a call that reached Rust: whether it is timed (and
+/// its weight), then the new gap and skip. `skip` is what the counting stubs left: they lower
+/// it on each call they count and send the call that finds it at zero here.
+fn countdown(gap: u64, skip: u64, rng: &mut u64) -> (Option<u64>, u64, u64) {
+    // A skip outside the gap: a signal handler's stub call lowered it past zero.
+    let timed = if gap == 0 { Some(1) } else { (skip == 0 || skip >= gap).then_some(gap) };
+    match timed {
+        Some(_) => {
+            let g = draw_gap(rng);
+            (timed, g, g - 1)
+        }
+        None => (None, gap, skip - 1),
     }
 }
 
-/// Notes the time a call entered (just before it goes to the kernel), if it is timed.
-pub fn start(call: &mut rt::Call<'_>, clock: Clock) {
+/// [`countdown`] on the thread's words; re-arms its counting stubs while calls remain untimed.
+fn thread_countdown(t: &mut rt::thread::Thread) -> Option<u64> {
+    let mut rng = t.tool_scratch[scratch::COUNT_RNG];
+    if rng == 0 {
+        rng = u64::from(t.tid as u32) << 32 | 1;
+    }
+    let (timed, gap, skip) = countdown(t.tool_scratch[scratch::COUNT_GAP], t.count_skip, &mut rng);
+    t.tool_scratch[scratch::COUNT_RNG] = rng;
+    t.tool_scratch[scratch::COUNT_GAP] = gap;
+    t.count_skip = skip;
+    t.count_go = u64::from(t.count_calls != 0 && skip != 0);
+    timed
+}
+
+/// Notes the time a call entered (just before it goes to the kernel), if it is timed. With
+/// `stub`, a number past [`EXACT`] calls moves to the entry's counting stub.
+pub fn start(call: &mut rt::Call<'_>, clock: Clock, stub: bool) {
     use core::sync::atomic::Ordering::Relaxed;
     let calls = match own_counts(call.thread, call.arch, call.nr) {
         Some(own) => own[0].load(Relaxed),
         None => slot(call.arch, call.nr).map_or(0, |s| s[layout::CALLS].load(Relaxed)),
     };
-    call.thread.tool_scratch[scratch::COUNT_ENTRY] = match sampled(calls) {
+    let weight = if calls < EXACT {
+        Some(1)
+    } else {
+        if stub && call.arch == Arch::X86_64 {
+            rt::entry::count_in_stub(call.nr);
+        }
+        thread_countdown(call.thread)
+    };
+    call.thread.tool_scratch[scratch::COUNT_ENTRY] = match weight {
         None => UNTIMED,
-        Some(w) => (now_ns(clock).wrapping_add(1) & CLOCK_BITS) | w << WEIGHT_SHIFT,
+        Some(w) => {
+            call.thread.tool_scratch[scratch::COUNT_WEIGHT] = w;
+            now_ns(clock).wrapping_add(1) & !UNTIMED
+        }
     };
 }
 
@@ -158,11 +187,15 @@ fn own_slot(thread: &mut rt::thread::Thread) -> Option<usize> {
     let owners = words.get(layout::SLOTS_BASE..layout::SLOT_AREA)?;
     let i = slots::claim(owners.len(), |i| owners.get(i), thread.tid, &[0, layout::RELEASED])?;
     thread.tool_scratch[scratch::COUNT_SLOT] = slots::record(i, thread.tid);
+    // The counting stubs add into this slot's x86-64 table.
+    thread.count_calls = words.get(layout::own_index(i, 0, 0))?.as_ptr() as u64;
     Some(i)
 }
 
 /// Gives the thread's slot back (it is about to exit or exec); its counts stay.
 pub fn release(thread: &mut rt::thread::Thread) {
+    thread.count_go = 0;
+    thread.count_calls = 0;
     let w = core::mem::take(&mut thread.tool_scratch[scratch::COUNT_SLOT]);
     let Some(i) = slots::cached(w, thread.tid) else { return };
     if let Some(o) = rt::shared::words().and_then(|words| words.get(layout::SLOTS_BASE + i)) {
@@ -228,9 +261,8 @@ pub fn finish(call: &mut rt::Call<'_>, ret: i64, clock: Clock) {
         0 => Some((0, 1)),
         UNTIMED => None,
         _ => {
-            let weight = WEIGHTS.get((t0 >> WEIGHT_SHIFT) as usize & 3).copied().unwrap_or(1);
-            let start = (t0 & CLOCK_BITS) - 1;
-            Some((now_ns(clock).wrapping_sub(start) & CLOCK_BITS, weight))
+            let weight = call.thread.tool_scratch[scratch::COUNT_WEIGHT].max(1);
+            Some((now_ns(clock).wrapping_sub(t0 - 1), weight))
         }
     };
     add(Some(call.thread), call.arch, call.nr, ret, timed);
@@ -256,21 +288,36 @@ pub fn execve_succeeded() {
 mod tests {
     use super::layout;
 
-    /// The first EXACT calls are all timed; after that about one in SAMPLE, spread out.
+    /// Past EXACT, about one call in SAMPLE is timed, whether the calls between come through
+    /// the counting stubs (which lower the skip) or through Rust; the weights add up to the
+    /// calls; no gap is periodic; a skip a signal handler lowered past zero is recovered.
     #[test]
-    fn sampling_times_the_first_calls_then_one_in_sample() {
-        use super::{sampled, EXACT, SAMPLE, SPARSE, SPARSE_SAMPLE, WEIGHTS};
-        assert!((0..EXACT).all(|c| sampled(c) == Some(0)));
-        for (from, to, every, code) in [(EXACT, SPARSE, SAMPLE, 1), (SPARSE, SPARSE + 1_000_000, SPARSE_SAMPLE, 2)] {
-            let picked: Vec<u64> = (from..to).filter(|&c| sampled(c).is_some()).collect();
-            assert!(picked.iter().all(|&c| sampled(c) == Some(code)));
-            assert_eq!(WEIGHTS[code as usize], every);
-            let expect = (to - from) / every;
-            assert!((picked.len() as u64).abs_diff(expect) < expect / 8, "{} of {}", picked.len(), to - from);
-            // No run of unsampled calls so long that a short program loop never gets timed.
-            let worst = picked.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
-            assert!(worst < 40 * every, "longest gap {worst}");
+    fn countdown_times_one_call_in_sample_and_weights_add_up() {
+        use super::{countdown, SAMPLE};
+        let (mut gap, mut skip, mut rng) = (0u64, 0u64, 7u64);
+        let (mut timed, mut weights, mut gaps) = (0u64, 0u64, std::collections::BTreeSet::new());
+        let calls = 1_000_000u64;
+        for i in 0..calls {
+            // Two calls in three through a stub while it is armed (skip > 0).
+            if skip > 0 && i % 3 != 0 {
+                skip -= 1;
+                continue;
+            }
+            let (t, g, k) = countdown(gap, skip, &mut rng);
+            if let Some(w) = t {
+                timed += 1;
+                weights += w;
+                gaps.insert(g);
+            }
+            (gap, skip) = (g, k);
         }
+        let expect = calls / SAMPLE;
+        assert!(timed.abs_diff(expect) < expect / 20, "{timed} timed of {calls}");
+        assert!(weights.abs_diff(calls) <= 2 * SAMPLE, "weights {weights} for {calls} calls");
+        assert!(gaps.len() as u64 > SAMPLE / 2 && *gaps.iter().next().unwrap() >= SAMPLE / 2);
+        assert!(*gaps.iter().last().unwrap() < 3 * SAMPLE / 2);
+        // A wrapped skip (u64::MAX) times the next call.
+        assert_eq!(countdown(100, u64::MAX, &mut rng).0, Some(100));
     }
 
     #[test]

@@ -130,7 +130,9 @@ impl rt::Tool for Gate {
             }
         }
         if let (Some(c), true) = (p.count, counts(p, call)) {
-            count::start(call, c);
+            // Counting alone: the number may move to the entry's counting stub.
+            let alone = !p.trace && !p.inject && !p.clock && !p.sandbox;
+            count::start(call, c, alone);
         }
         if p.count.is_some() && is_exec(call) {
             // A new image claims its own slot; a failed exec claims one again.

@@ -29,6 +29,11 @@ pub(crate) mod scratch {
     pub const INJECT: usize = 6;
     /// `count`: the thread's own counter slot (`count::own_slot`).
     pub const COUNT_SLOT: usize = 8;
+    /// `count`: the current gap between timed calls, the weight of the call in flight, and
+    /// the state of the generator the gaps come from.
+    pub const COUNT_GAP: usize = 9;
+    pub const COUNT_WEIGHT: usize = 10;
+    pub const COUNT_RNG: usize = 11;
 }
 
 use core::fmt;
