@@ -34,14 +34,6 @@ pub struct Thread {
     /// Below this a new frame is not placed; the stack is taken from the top again (frames
     /// abandoned by `siglongjmp` out of signal handlers are the only way to get there).
     pub stack_low_water: u64,
-    /// Counting without entering Rust (the entry's counting stubs, `entry.rs`): while
-    /// `count_go` is non-zero a stub counts its call into the two words (calls, errors) of
-    /// its number at `count_calls + 16 * nr` and lowers `count_skip`; at zero it clears
-    /// `count_go`, and the next call takes the slow path. The tool sets them; zero in a new
-    /// thread and in a fork child.
-    pub count_go: u64,
-    pub count_calls: u64,
-    pub count_skip: u64,
     /// The Syscall User Dispatch selector byte (1 = block, i.e. trap).
     pub selector: u8,
     /// Whether this thread's syscalls are shown by the tool (trace without -f: only the root).
@@ -55,6 +47,14 @@ pub struct Thread {
     pub magic: u64,
     pub tid: i32,
     pub pid: i32,
+    /// Counting without entering Rust (the entry's counting stubs, `entry.rs`): while
+    /// `count_go` is non-zero a stub counts its call into the two words (calls, errors) of
+    /// its number at `count_calls + 16 * nr` and lowers `count_skip`; at zero it clears
+    /// `count_go`, and the next call takes the slow path. The tool sets them; zero in a new
+    /// thread and in a fork child.
+    pub count_go: u64,
+    pub count_calls: u64,
+    pub count_skip: u64,
     /// Block lent to this thread's vfork children (reused: the parent is suspended while the
     /// child runs, and the child leaves the block behind when it execs or exits).
     pub vfork_child: *mut Thread,
@@ -93,14 +93,17 @@ pub mod off {
     pub const STACK_HI: usize = 16;
     pub const CUR: usize = 24;
     pub const LOW_WATER: usize = 32;
-    pub const COUNT_GO: usize = 40;
-    pub const COUNT_CALLS: usize = 48;
-    pub const COUNT_SKIP: usize = 56;
+    pub const COUNT_GO: usize = 64;
+    pub const COUNT_CALLS: usize = 72;
+    pub const COUNT_SKIP: usize = 80;
 }
 const _: () = assert!(core::mem::offset_of!(Thread, stack_lo) == off::STACK_LO);
 const _: () = assert!(core::mem::offset_of!(Thread, stack_hi) == off::STACK_HI);
 const _: () = assert!(core::mem::offset_of!(Thread, entry_cur) == off::CUR);
 const _: () = assert!(core::mem::offset_of!(Thread, stack_low_water) == off::LOW_WATER);
+// tests/probes/escape.c finds the selector byte and the magic word at these offsets.
+const _: () = assert!(core::mem::offset_of!(Thread, selector) == 40);
+const _: () = assert!(core::mem::offset_of!(Thread, magic) == 48);
 const _: () = assert!(core::mem::offset_of!(Thread, count_go) == off::COUNT_GO);
 const _: () = assert!(core::mem::offset_of!(Thread, count_calls) == off::COUNT_CALLS);
 const _: () = assert!(core::mem::offset_of!(Thread, count_skip) == off::COUNT_SKIP);
