@@ -163,3 +163,80 @@ fn handlers_on_the_entry_stack_make_trapped_calls_at_any_depth() {
     let signals = trace.lines().filter(|l| l.starts_with("--- SIGALRM")).count();
     assert!(signals > 256, "{signals} SIGALRM lines\n{o}");
 }
+
+/// Threads on stacks of a few KiB (Go's new threads start on 8 KiB) whose calls trap at new
+/// sites: the kernel's SIGSYS frame lands on that stack, the handler (which decodes and
+/// rewrites the site) runs on a stack of its own; with and without page 0, and with every
+/// call left on the SIGSYS path.
+#[test]
+fn first_calls_on_small_stacks() {
+    let t = TestDir::new("trap-path-small-stacks");
+    let cmd = Cmd::new(probe("smallstack"));
+    assert_probe_ok(&t.run(&cmd, sysgate_tests::Mode::Native), "small stacks: ok\n");
+    for args in [&["run"][..], &["run", "--no-page0"], &["run", "--no-rewrite"], &["count", "-o", "/dev/null"]] {
+        assert_probe_ok(&t.run_sysgate(args, &cmd, None), "small stacks: ok\n");
+    }
+}
+
+/// Go binaries have no unwind tables; the rewriter finds their functions in Go's own function
+/// table (`.gopclntab`). Without page 0, the site in Go's register-argument syscall stub
+/// (`mov %rbx,%rdi; syscall`) and one of its runtime's (`mov $14,%eax; syscall`) are
+/// rewritten after their first trap (they stayed on SIGSYS before); the program reads its
+/// own code to tell.
+#[test]
+fn go_sites_are_rewritten_without_page0() {
+    if !sysgate_tests::require_tools("go_sites_are_rewritten_without_page0", &["go"]) {
+        return;
+    }
+    let t = TestDir::new("trap-path-go");
+    let exe = t.join("gosites");
+    let st = std::process::Command::new("go")
+        .args(["build", "-o"])
+        .arg(&exe)
+        .arg(sysgate_tests::probe::probes_dir().join("../programs/gosites.go"))
+        .env("CGO_ENABLED", "0")
+        .env("GOCACHE", t.join("gocache"))
+        .env("GOPATH", t.join("gopath"))
+        .env("GO111MODULE", "off")
+        .status()
+        .expect("go build");
+    assert!(st.success(), "go build gosites");
+    let nm = std::process::Command::new("go").args(["tool", "nm"]).arg(&exe).output().expect("go tool nm");
+    let nm = String::from_utf8_lossy(&nm.stdout).into_owned();
+    let image = std::fs::read(&exe).expect("read gosites");
+    let sites: Vec<String> = ["runtime/internal/syscall.Syscall6", "runtime.rtsigprocmask.abi0"]
+        .iter()
+        .map(|sym| {
+            let addr = nm
+                .lines()
+                .find_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    (f.len() == 3 && f[2] == *sym).then(|| u64::from_str_radix(f[0], 16).ok()).flatten()
+                })
+                .unwrap_or_else(|| panic!("{sym} not in go tool nm\n{nm}"));
+            let off = file_offset(&image, addr).unwrap_or_else(|| panic!("{sym} at {addr:#x} not in a segment"));
+            let at = image[off..off + 64].windows(2).position(|w| w == [0x0f, 0x05]).unwrap_or_else(|| panic!("no syscall in {sym}"));
+            format!("{:x}", addr + at as u64)
+        })
+        .collect();
+    let cmd = Cmd::new(&exe).args(&sites);
+    let native = t.run(&cmd, sysgate_tests::Mode::Native);
+    assert_eq!(native.stdout_str(), "syscall\nsyscall\n", "{native}");
+    let o = t.run_sysgate(&["run", "--no-page0"], &cmd, None);
+    assert_eq!(o.stdout_str(), "rewritten\nrewritten\n", "{o}");
+    o.assert_exit_code(0);
+    let o = t.run_sysgate(&["run", "--no-rewrite"], &cmd, None);
+    assert_eq!(o.stdout_str(), "syscall\nsyscall\n", "{o}");
+}
+
+/// Where the bytes of virtual address `addr` are in the ELF file `image` (its PT_LOAD table).
+fn file_offset(image: &[u8], addr: u64) -> Option<usize> {
+    let u64_at = |o: usize| u64::from_le_bytes(image[o..o + 8].try_into().unwrap());
+    let phoff = u64_at(0x20) as usize;
+    let phnum = u16::from_le_bytes([image[0x38], image[0x39]]) as usize;
+    (0..phnum).find_map(|i| {
+        let ph = phoff + i * 56;
+        let (kind, offset, vaddr, filesz) = (u32::from_le_bytes(image[ph..ph + 4].try_into().unwrap()), u64_at(ph + 8), u64_at(ph + 16), u64_at(ph + 32));
+        (kind == 1 && (vaddr..vaddr + filesz).contains(&addr)).then(|| (addr - vaddr + offset) as usize)
+    })
+}

@@ -698,6 +698,16 @@ fn run_syscall(call: &mut Call<'_>) -> i64 {
     }
 }
 
+/// The caller's stack pointer (for [`build_trap_frame`]'s `live` from a handler that runs on
+/// the stack the kernel chose).
+#[inline(always)]
+pub(crate) fn stack_pointer() -> u64 {
+    let sp: u64;
+    // SAFETY: reads the stack pointer; no memory access.
+    unsafe { core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    sp
+}
+
 /// Guest memory access, re-exported for tools.
 pub use guest::read as guest_read;
 
@@ -708,33 +718,31 @@ pub(crate) fn set_exit_mode(regs: &mut Regs, mode: u64) {
     unsafe { *((regs as *mut Regs as *mut u8).add(MODE) as *mut u64) = mode };
 }
 
-/// Room left below the handler's own stack pointer when a trap frame goes below it: the
-/// handler's red zone and the few calls it still makes before it returns.
+/// Room left below `live` (see [`build_trap_frame`]): a handler's red zone and the few calls it
+/// still makes before it returns.
 const HANDLER_MARGIN: u64 = 1024;
 
 /// Builds an entry frame for a trapped call on the thread's entry stack, from the registers
 /// in the signal context, and protects it (the SIGSYS handler runs with every signal blocked,
 /// so nothing can enter between). Returns the address of its `Regs`.
 ///
-/// When the trapped caller was itself on the entry stack (a program handler delivered while
-/// its thread was in the entry), the kernel put the handler's signal frame there too, right
-/// below the caller's red zone: a frame of several KiB (the whole vector state; PKRU is its
-/// top word) that `rt_sigreturn` still reads. The new frame goes below the handler's own
-/// stack, so it can never land on that signal frame (it used to: the caller's restored
-/// protection-key register then denied writes, and the thread died at its next store).
-#[inline(never)]
-pub(crate) fn build_trap_frame(t: &mut thread::Thread, regs: &Regs, mode: u64) -> u64 {
+/// `live` is the lowest address the caller still needs on the stack it runs on: the bottom of
+/// the kernel's signal frame (the SIGSYS handler runs on a stack of its own), or the
+/// handler's own stack pointer. When the trapped code was itself on the entry stack (a program
+/// handler delivered while its thread was in the entry), that signal frame is on the entry
+/// stack too, right below the caller's red zone: several KiB (the whole vector state; PKRU is
+/// its top word) that `rt_sigreturn` still reads. The new frame goes below it (it used to land
+/// on it: the caller's restored protection-key register then denied writes, and the thread
+/// died at its next store).
+pub(crate) fn build_trap_frame(t: &mut thread::Thread, regs: &Regs, mode: u64, live: u64) -> u64 {
     let caller_sp = regs.rsp;
     // As in the assembly: 16 bytes below CUR (the enclosing frame's exit words).
     let mut base = t.entry_cur - 16;
     if caller_sp >= t.stack_lo && caller_sp < base {
         base = caller_sp - 152;
     }
-    let here: u64;
-    // SAFETY: reads the stack pointer; no memory access.
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) here, options(nomem, nostack, preserves_flags)) };
-    if here >= t.stack_lo && here < t.stack_hi {
-        base = base.min(here - HANDLER_MARGIN);
+    if live >= t.stack_lo && live < t.stack_hi {
+        base = base.min(live - HANDLER_MARGIN);
     }
     base &= !15;
     if base < t.stack_low_water {

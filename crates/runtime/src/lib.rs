@@ -35,6 +35,7 @@ pub mod exec;
 pub mod fds;
 pub mod filter;
 pub mod guest;
+mod gofuncs;
 #[cfg(not(test))]
 mod mem;
 pub mod out;

@@ -188,7 +188,7 @@ pub(crate) fn install() -> Result<(), i64> {
     // free whenever the program's own handlers are not on it, and nested delivery stacks
     // below them when they are.
     let sigsys = KSigaction {
-        handler: sud::sigsys as *const () as usize as u64,
+        handler: sud::sigsys_entry_address(),
         flags: (sys::SA_SIGINFO | sys::SA_RESTORER | sys::SA_ONSTACK) as u64,
         restorer,
         mask: !0u64, // defer program signals for the few instructions the handler runs
@@ -378,7 +378,7 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
             if let Some(t) = crate::thread::current() {
                 g[REG_RIP] += 2;
                 let regs = crate::sud::regs_from(g, 0x33);
-                let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP);
+                let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP, entry::stack_pointer());
                 g[REG_RSP] = at;
                 g[REG_RIP] = entry::trap_entry_address();
                 return;
@@ -403,7 +403,7 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
                 g[REG_RAX] = nr;
                 g[REG_RIP] += 6; // past the rest of the site: int3 (1) + 4 + ud2 (2) = 7
                 let regs = crate::sud::regs_from(g, 0x33);
-                let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP);
+                let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP, entry::stack_pointer());
                 g[REG_RSP] = at;
                 g[REG_RIP] = entry::trap_entry_address();
                 return;

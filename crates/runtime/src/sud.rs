@@ -14,6 +14,7 @@ use crate::regs::Regs;
 use crate::signals::{ucontext, SigInfo, REG_RAX, REG_RIP, REG_RSP};
 use crate::thread::Thread;
 use crate::{entry, rewrite};
+use core::arch::global_asm;
 use linux_raw_sys::prctl as pr;
 
 const AUDIT_ARCH_X86_64: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
@@ -73,19 +74,81 @@ pub(crate) fn regs_from(g: &[u64; 23], cs: u64) -> Regs {
     }
 }
 
-/// SIGSYS handler (installed with all signals blocked, `SA_RESTORER` in runtime text).
+global_asm!(
+    r#"
+    .pushsection sysgate_entry,"ax",@progbits
+    .globl sysgate_sigsys_entry
+    .hidden sysgate_sigsys_entry
+    .type sysgate_sigsys_entry,@function
+    .p2align 4
+/* The SIGSYS handler as installed: rdi = sig, rsi = info, rdx = uc, rsp = the bottom of the
+   kernel's frame (the restorer's address). Runs `sigsys` on the thread's handler stack (or
+   below the current frame when already on it: a fault inside the handler), then a SIGSYS the
+   runtime does not take is forwarded to the program's handler back on the kernel's stack. */
+sysgate_sigsys_entry:
+    mov     %rsp, %rcx              /* 4th argument: the kernel frame's bottom */
+    cmp     %gs:{lo}, %rsp
+    jb      1f
+    cmp     %gs:{hi}, %rsp
+    jb      2f
+1:  mov     %gs:{hi}, %rsp
+2:  and     $-16, %rsp
+    push    %rcx
+    push    %rdx
+    push    %rsi
+    push    %rsi                    /* (alignment) */
+    call    {sigsys}
+    pop     %rsi
+    pop     %rsi
+    pop     %rdx
+    pop     %rsp                    /* back to the kernel's frame */
+    test    %eax, %eax
+    jz      3f
+    mov     %rsi, %rdi
+    mov     %rdx, %rsi
+    push    %rax                    /* (alignment) */
+    call    {forward}
+    pop     %rax
+3:  ret
+    .size sysgate_sigsys_entry, . - sysgate_sigsys_entry
+    .popsection
+"#,
+    lo = const crate::thread::off::HANDLER_LO,
+    hi = const crate::thread::off::HANDLER_HI,
+    sigsys = sym sigsys,
+    forward = sym forward,
+    options(att_syntax)
+);
+
+extern "C" {
+    fn sysgate_sigsys_entry();
+}
+
+/// The address the SIGSYS action is installed with.
+pub(crate) fn sigsys_entry_address() -> u64 {
+    sysgate_sigsys_entry as *const () as usize as u64
+}
+
+/// A SIGSYS the runtime does not take, on the stack the kernel delivered it on (the program's
+/// handler runs there, as natively).
+extern "C" fn forward(info: *mut SigInfo, uc: *mut ucontext) {
+    crate::signals::forward_sigsys(info, uc);
+}
+
+/// SIGSYS handler (installed with all signals blocked, `SA_RESTORER` in runtime text), on the
+/// thread's handler stack; `frame` is the bottom of the kernel's signal frame. Returns 1 for a
+/// SIGSYS that is not a trap of ours (to forward to the program), else 0.
 ///
-/// The trapped call is not run here (signals are blocked and the handler runs on the
-/// program's stack): the handler builds the call's entry frame on the thread's entry stack from
-/// the signal context and returns into the entry, which runs the call with the program's mask.
-pub(crate) extern "C" fn sigsys(_sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
+/// The trapped call is not run here (signals are blocked): the handler builds the call's entry
+/// frame on the thread's entry stack from the signal context and returns into the entry, which
+/// runs the call with the program's mask.
+extern "C" fn sigsys(_sig: i32, info: *mut SigInfo, uc: *mut ucontext, frame: u64) -> u32 {
     // SAFETY: the kernel hands us valid siginfo and ucontext pointers for this delivery.
     let (info, uc) = unsafe { (&*info, &mut *uc) };
     const SYS_SECCOMP: i32 = 1;
     let vsys = info.si_code == SYS_SECCOMP && crate::vsyscall::is_vsyscall(info.si_addr);
     if info.si_code != sys::SYS_USER_DISPATCH as i32 && !vsys {
-        crate::signals::forward_sigsys(info as *const SigInfo as *mut SigInfo, uc);
-        return;
+        return 1;
     }
     let g = &mut uc.uc_mcontext.gregs;
     let Some(t) = crate::thread::current() else {
@@ -96,10 +159,10 @@ pub(crate) extern "C" fn sigsys(_sig: i32, info: *mut SigInfo, uc: *mut ucontext
         // takes its arguments like a syscall; rax gets the result.
         g[REG_RAX] = info.si_syscall as u64;
         let regs = regs_from(g, 0x33);
-        let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP);
+        let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP, frame);
         g[REG_RSP] = at;
         g[REG_RIP] = entry::trap_entry_address();
-        return;
+        return 0;
     }
     let (cs, mode) = match info.arch() {
         AUDIT_ARCH_X86_64 => {
@@ -112,17 +175,18 @@ pub(crate) extern "C" fn sigsys(_sig: i32, info: *mut SigInfo, uc: *mut ucontext
             let sp = g[REG_RSP].wrapping_sub(8);
             if !crate::guest::write_struct(sp, &g[REG_RIP]) {
                 g[REG_RAX] = crate::signals::int80(g) as u64;
-                return;
+                return 0;
             }
             (crate::api::CS_I386, entry::EXIT_RET)
         }
         _ => {
             g[REG_RAX] = -(sys::ENOSYS as i64) as u64;
-            return;
+            return 0;
         }
     };
     let regs = regs_from(g, cs);
-    let at = entry::build_trap_frame(t, &regs, mode);
+    let at = entry::build_trap_frame(t, &regs, mode, frame);
     g[REG_RSP] = at;
     g[REG_RIP] = entry::trap_entry_address();
+    0
 }

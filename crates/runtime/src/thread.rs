@@ -13,6 +13,8 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 /// the entry run on it too, and each nesting level reserves room for the dispatcher, so it is
 /// generous; it is mapped without reserve and only touched as far as it is used.
 pub const ENTRY_STACK: usize = 1024 * 1024;
+/// Size of each thread's SIGSYS handler stack (below the entry stack, behind its own guard).
+pub const HANDLER_STACK: usize = 64 * 1024;
 /// Capacity of the per-thread trace line buffer.
 pub const LINE_CAP: usize = 64 * 1024;
 const GUARD: usize = 4096;
@@ -55,6 +57,11 @@ pub struct Thread {
     pub count_go: u64,
     pub count_calls: u64,
     pub count_skip: u64,
+    /// The SIGSYS handler's own stack, `[handler_lo, handler_hi)`: the kernel puts the
+    /// handler's frame on whatever stack the trapped code used (a new thread's first stack
+    /// may have a few KiB left); the handler itself runs here (`sud.rs`).
+    pub handler_lo: u64,
+    pub handler_hi: u64,
     /// Block lent to this thread's vfork children (reused: the parent is suspended while the
     /// child runs, and the child leaves the block behind when it execs or exits).
     pub vfork_child: *mut Thread,
@@ -96,6 +103,8 @@ pub mod off {
     pub const COUNT_GO: usize = 64;
     pub const COUNT_CALLS: usize = 72;
     pub const COUNT_SKIP: usize = 80;
+    pub const HANDLER_LO: usize = 88;
+    pub const HANDLER_HI: usize = 96;
 }
 const _: () = assert!(core::mem::offset_of!(Thread, stack_lo) == off::STACK_LO);
 const _: () = assert!(core::mem::offset_of!(Thread, stack_hi) == off::STACK_HI);
@@ -107,6 +116,8 @@ const _: () = assert!(core::mem::offset_of!(Thread, magic) == 48);
 const _: () = assert!(core::mem::offset_of!(Thread, count_go) == off::COUNT_GO);
 const _: () = assert!(core::mem::offset_of!(Thread, count_calls) == off::COUNT_CALLS);
 const _: () = assert!(core::mem::offset_of!(Thread, count_skip) == off::COUNT_SKIP);
+const _: () = assert!(core::mem::offset_of!(Thread, handler_lo) == off::HANDLER_LO);
+const _: () = assert!(core::mem::offset_of!(Thread, handler_hi) == off::HANDLER_HI);
 
 const fn page_up(n: usize) -> usize {
     (n + 4095) & !4095
@@ -179,20 +190,24 @@ impl Thread {
     }
 
     /// A block for a new thread: a retired one if its thread is gone, else a new mapping
-    /// (guard page, entry stack, block). `None` if the kernel says no.
+    /// (guard page, handler stack, guard page, entry stack, block). `None` if the kernel says
+    /// no.
     pub fn alloc() -> Option<*mut Thread> {
         if let Some(t) = reuse() {
             return Some(t);
         }
         let block = page_up(core::mem::size_of::<Thread>());
-        let len = GUARD + ENTRY_STACK + block;
-        let base = raw::mmap_anon(
+        let len = GUARD + HANDLER_STACK + GUARD + ENTRY_STACK + block;
+        let map = raw::mmap_anon(
             len,
             sys::PROT_READ | sys::PROT_WRITE,
             sys::MAP_NORESERVE,
         )?;
-        // The guard page below the stack: an overflowing entry stack faults instead of
-        // silently writing into whatever lies below.
+        // Guard pages below each stack: an overflowing stack faults instead of silently
+        // writing into whatever lies below.
+        raw::syscall3(sys::__NR_mprotect, map, GUARD as u64, sys::PROT_NONE as u64);
+        let handler_lo = map + GUARD as u64;
+        let base = handler_lo + HANDLER_STACK as u64;
         raw::syscall3(sys::__NR_mprotect, base, GUARD as u64, sys::PROT_NONE as u64);
         let t = (base + (GUARD + ENTRY_STACK) as u64) as *mut Thread;
         // SAFETY: `t` points into a fresh, writable, zero-filled mapping large enough for a
@@ -205,8 +220,10 @@ impl Thread {
             (*t).stack_low_water = base + (GUARD + 2 * crate::entry::RUST_RESERVE) as u64;
             (*t).selector = linux_raw_sys::prctl::SYSCALL_DISPATCH_FILTER_BLOCK as u8;
             (*t).magic = MAGIC;
+            (*t).handler_lo = handler_lo;
+            (*t).handler_hi = base;
             (*t).map_len = len as u64;
-            (*t).map_base = base;
+            (*t).map_base = map;
         }
         Some(t)
     }

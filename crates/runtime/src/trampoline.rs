@@ -188,7 +188,8 @@ pub(crate) fn function_and_next(base: u64, pc: u64) -> Option<(u64, u64, u64)> {
         }
     }
     if hdr == 0 {
-        return None;
+        // Go binaries have no unwind tables, but a function table of their own.
+        return crate::gofuncs::function_and_next(base, pc);
     }
     let [version, _ptr_enc, count_enc, table_enc]: [u8; 4] = rd(hdr)?;
     if version != 1 || count_enc != 0x03 || table_enc != 0x3b {
