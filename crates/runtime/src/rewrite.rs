@@ -129,10 +129,18 @@ pub(crate) fn init() {
         raw::munmap(0, PAGE as usize);
         return;
     }
-    // Execute-only where protection keys allow it, so that reading through a NULL pointer
-    // still faults; readable and executable otherwise.
-    if raw::syscall3(sys::__NR_mprotect, 0, PAGE, sys::PROT_EXEC as u64) < 0 {
-        raw::syscall3(sys::__NR_mprotect, 0, PAGE, (sys::PROT_READ | sys::PROT_EXEC) as u64);
+    // Execute-only, so that reading or writing through a NULL pointer still faults, in the
+    // program and in the kernel (EFAULT). x86 enforces that only with protection keys; on a
+    // CPU without them (no `pku` in /proc/cpuinfo) PROT_EXEC alone still lets reads through,
+    // and a readable page 0 would change what programs see (Go's nil checks and every
+    // NULL-pointer EFAULT rely on it faulting): then no page 0, as for a user who cannot map
+    // it. The kernel reads the page for us: `access(0)` copies a path from address 0 and says
+    // EFAULT exactly when that faults (the runtime's fault handler is not installed yet).
+    let exec_only = raw::syscall3(sys::__NR_mprotect, 0, PAGE, sys::PROT_EXEC as u64) == 0
+        && raw::syscall3(sys::__NR_access, 0, sys::F_OK as u64, 0) == -(sys::EFAULT as i64);
+    if !exec_only {
+        raw::munmap(0, PAGE as usize);
+        return;
     }
     PAGE0.store(true, Ordering::Relaxed);
 }
