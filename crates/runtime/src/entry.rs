@@ -6,8 +6,9 @@
 //! handler (`sud.rs`), which builds the same state. The per-number table [`sysgate_table`]
 //! sends each number to one of:
 //!
-//! - `sysgate_fast` (nobody subscribed): `syscall; ret`. No state is kept anywhere, so a signal
-//!   handler that interrupts it and makes syscalls of its own, on any stack, cannot disturb it.
+//! - `sysgate_fast` (nobody subscribed): `syscall; pop %rcx; jmp *%rcx`. No state is kept
+//!   anywhere, so a signal handler that interrupts it and makes syscalls of its own, on any
+//!   stack, cannot disturb it.
 //! - `sysgate_slow` (a tool or the runtime wants the call): builds a [`Regs`] frame on the
 //!   thread's entry stack and calls [`sysgate_dispatch_64`] (`do_syscall_64`).
 //!
@@ -15,6 +16,14 @@
 //! register and the flags as they were (`r11` is clobbered, as by `syscall`); an `int $0x80`
 //! gets every register but `rax` back. Cost to the caller's stack: the return address at
 //! `rsp-8`, one word of its red zone.
+//!
+//! ## Returning after a syscall: `jmp *%rcx`, never `ret`
+//! The kernel's return-stack mitigations (on this AMD machine, SRSO "Safe RET" and RSB filling)
+//! leave the CPU's return-stack buffer useless after a `syscall`, so a `ret` executed right
+//! after one is mispredicted every time: ~70 ns more per call than an indirect `jmp`, which the
+//! branch target buffer predicts (`tests/probes/ret_after_syscall.c` measures both; `scripts/
+//! bench` shows it in the getppid loop). Every exit of the entry that follows a syscall
+//! therefore pops the return address into `rcx` (where `syscall` leaves it too) and jumps.
 //!
 //! ## The entry stack and signals
 //! A program signal can arrive while a thread is inside the slow path, and its handler may make
@@ -54,6 +63,17 @@ const PACKED: usize = R::SIZE;
 pub(crate) const MODE: usize = R::SIZE;
 pub(crate) const EXIT_RET: u64 = 0;
 pub(crate) const EXIT_JMP: u64 = 1;
+/// The frame's last two words: while the entry's own `syscall` runs a call the dispatcher
+/// passed on ([`CALL_IN_ASM`]), the thread's call-in-flight record as it was before this call
+/// (`current_call`, then `call_reported` in bit 0 and "a tool sees the exit" in bit 1), for
+/// [`sysgate_dispatch_exit_64`]. Per frame, because a signal handler's calls nest inside it.
+const OUTER_CALL: usize = R::SIZE + 8;
+const OUTER_FLAGS: usize = R::SIZE + 16;
+const _: () = assert!(OUTER_FLAGS + 8 <= FRAME);
+/// What [`sysgate_dispatch_64`] asks of the assembly: the frame holds the result, or
+/// the call is to be made by the assembly (then [`sysgate_dispatch_exit_64`]).
+const DISPATCH_DONE: u64 = 0;
+const CALL_IN_ASM: u64 = 1;
 /// The 16 bytes just above the frame (between its top and the mark it was built under): the two
 /// words its `ret` exit reads after raising `CUR` again. A frame nested in that instant is built
 /// below this frame's top, so it cannot reach them.
@@ -78,7 +98,8 @@ global_asm!(
     .p2align 4
 sysgate_fast:
     syscall
-    ret
+    pop     %rcx                    /* not `ret`: see the note on returning after a syscall */
+    jmp     *%rcx
     .size sysgate_fast, . - sysgate_fast
 
     .globl sysgate_fast_sigreturn
@@ -115,7 +136,8 @@ sysgate_dup_fast:
     movzbl  %r11b, %ecx             /* its top byte: 0xff when below the floor, else 0 */
     jrcxz   2f
     syscall
-    ret
+    pop     %rcx
+    jmp     *%rcx
 2:  jmp     sysgate_slow
     .size sysgate_close_fast, . - sysgate_close_fast
 
@@ -256,6 +278,26 @@ sysgate_trap_entry:
     cld
     lea     {vec}(%rsp), %rdi
     call    {dispatch}
+    /* A call the dispatcher passed on is made here, not inside Rust: after a `syscall`, the
+       first `ret` to a caller that called before it costs ~80 ns (see above), and here the
+       only calls that return after the syscall are made after it. */
+    cmp     ${call_in_asm}, %eax
+    jne     1f
+    mov     {vec}+{rdi}(%rsp), %rdi
+    mov     {vec}+{rsi}(%rsp), %rsi
+    mov     {vec}+{rdx}(%rsp), %rdx
+    mov     {vec}+{r10}(%rsp), %r10
+    mov     {vec}+{r8}(%rsp), %r8
+    mov     {vec}+{r9}(%rsp), %r9
+    mov     {vec}+{orig_rax}(%rsp), %rax
+    syscall
+    .globl sysgate_entry_syscall_end
+    .hidden sysgate_entry_syscall_end
+sysgate_entry_syscall_end:
+    mov     %rax, {vec}+{rax}(%rsp)
+    lea     {vec}(%rsp), %rdi
+    call    {dispatch_exit}
+1:
     /* mxcsr and the control word back only if they changed (ldmxcsr and fldcw cost more
        than the compare; Rust code does not change them). */
     stmxcsr 264(%rsp)
@@ -412,6 +454,8 @@ sysgate_resume:
     low_water = const T::LOW_WATER,
     reserve = const RUST_RESERVE,
     dispatch = sym sysgate_dispatch_64,
+    dispatch_exit = sym sysgate_dispatch_exit_64,
+    call_in_asm = const CALL_IN_ASM,
     frame = const FRAME,
     frame_and_vec = const FRAME + VEC_SAVE,
     vec = const VEC_SAVE,
@@ -438,6 +482,7 @@ extern "C" {
     fn sysgate_trap_entry();
     fn sysgate_count_stubs();
     fn sysgate_resume(regs: *const Regs) -> !;
+    fn sysgate_entry_syscall_end();
 }
 
 /// The slow entry (for numbers outside the table).
@@ -554,12 +599,14 @@ pub(crate) fn tool_wants(nr: u64) -> bool {
     (nr as usize) < NR_MAX && TOOL_WANTS[nr as usize].load(core::sync::atomic::Ordering::Relaxed)
 }
 
-/// `do_syscall_64`: runs on the entry stack with the caller's registers in `regs`.
-extern "C" fn sysgate_dispatch_64(regs: &mut Regs) {
+/// `do_syscall_64`: runs on the entry stack with the caller's registers in `regs`. Returns
+/// [`DISPATCH_DONE`] (the result is in `regs.rax`) or [`CALL_IN_ASM`] (the assembly makes the
+/// call with the frame's registers, then calls [`sysgate_dispatch_exit_64`]).
+extern "C" fn sysgate_dispatch_64(regs: &mut Regs) -> u64 {
     let nr = regs.orig_rax;
     let Some(t) = thread::current() else {
         regs.rax = raw::syscall6(nr as u32, regs.args()) as u64;
-        return;
+        return DISPATCH_DONE;
     };
     // A call from a handler on the program's alternate signal stack: signals that arrive
     // while we are on the entry stack go below the handler's frame there, as natively
@@ -569,12 +616,46 @@ extern "C" fn sysgate_dispatch_64(regs: &mut Regs) {
     }
     if regs.cs == api::CS_I386 {
         dispatch_i386(regs, t);
+        DISPATCH_DONE
     } else {
-        dispatch_x86_64(regs, t);
+        dispatch_x86_64(regs, t)
     }
 }
 
-fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) {
+/// The second half of a call the assembly made ([`CALL_IN_ASM`]): `regs.rax` holds the result.
+extern "C" fn sysgate_dispatch_exit_64(regs: &mut Regs) {
+    let Some(t) = thread::current() else { return };
+    let (outer_call, flags) = frame_outer(regs);
+    let reported = t.call_reported;
+    (t.current_call, t.call_reported) = (outer_call, flags & 1 != 0);
+    let tool = if flags & 2 != 0 { api::tool() } else { None };
+    if let (Some(tool), false) = (tool, reported) {
+        let ret = regs.rax as i64;
+        let nr = regs.orig_rax;
+        let mut call = Call { arch: api::Arch::X86_64, nr, regs, thread: t };
+        tool.exit(&mut call, ret);
+        call.regs.rax = ret as u64;
+    }
+}
+
+/// The outer call-in-flight record kept in the frame of `regs` ([`OUTER_CALL`]).
+fn frame_outer(regs: &Regs) -> (*mut Regs, u64) {
+    let at = regs as *const Regs as *const u8;
+    // SAFETY: every `Regs` the dispatcher sees sits at the bottom of an entry frame of
+    // `FRAME` bytes, whose words at OUTER_CALL and OUTER_FLAGS belong to it.
+    unsafe { (*(at.add(OUTER_CALL) as *const *mut Regs), *(at.add(OUTER_FLAGS) as *const u64)) }
+}
+
+fn set_frame_outer(regs: &mut Regs, outer_call: *mut Regs, flags: u64) {
+    let at = regs as *mut Regs as *mut u8;
+    // SAFETY: as in `frame_outer`.
+    unsafe {
+        *(at.add(OUTER_CALL) as *mut *mut Regs) = outer_call;
+        *(at.add(OUTER_FLAGS) as *mut u64) = flags;
+    }
+}
+
+fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) -> u64 {
     let nr = regs.orig_rax;
     let tool = if tool_wants(nr) && t.traced { api::tool() } else { None };
     let mut call = Call { arch: api::Arch::X86_64, nr, regs, thread: t };
@@ -586,7 +667,7 @@ fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) {
             let ret = signals::sigreturn_rax(call.regs.rsp);
             tool.noreturn(&mut call, ret);
         }
-        return;
+        return DISPATCH_DONE;
     }
     if nr == sys::__NR_exit_group as u64 || nr == sys::__NR_exit as u64 {
         if let Some(tool) = tool {
@@ -613,7 +694,14 @@ fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) {
     call.thread.call_reported = false;
     let ret = match action {
         Action::Return(v) => v,
-        Action::Pass => run_syscall(&mut call),
+        Action::Pass => match run_runtime_call(&mut call) {
+            Some(v) => v,
+            None => {
+                let flags = outer.1 as u64 | if tool.is_some() { 2 } else { 0 };
+                set_frame_outer(call.regs, outer.0, flags);
+                return CALL_IN_ASM;
+            }
+        },
     };
     let reported = call.thread.call_reported;
     (call.thread.current_call, call.thread.call_reported) = outer;
@@ -621,19 +709,22 @@ fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) {
         // A fork-style child returning through the parent's frame: it has no business
         // reporting the parent's call.
         call.regs.rax = ret as u64;
-        return;
+        return DISPATCH_DONE;
     }
     if let (Some(tool), false) = (tool, reported) {
         tool.exit(&mut call, ret);
     }
     call.regs.rax = ret as u64;
+    DISPATCH_DONE
 }
 
 /// Reports the slow-path call that was returning when a signal arrived (the signal context's
 /// RIP is right after the runtime's `syscall` instruction and `rax` the call's result), if a
 /// tool wants it and has not seen it yet.
 pub(crate) fn report_interrupted_call(t: &mut thread::Thread, rip: u64, rax: u64) {
-    if t.current_call.is_null() || t.call_reported || rip != raw::syscall_return_address() {
+    let after_syscall = rip == raw::syscall_return_address()
+        || rip == sysgate_entry_syscall_end as *const () as usize as u64;
+    if t.current_call.is_null() || t.call_reported || !after_syscall {
         return;
     }
     let Some(tool) = api::tool() else { return };
@@ -676,10 +767,11 @@ fn dispatch_i386(regs: &mut Regs, t: &'static mut thread::Thread) {
     call.regs.rax = ret as u64;
 }
 
-/// Issues the call, through the runtime's own handling where the runtime needs it.
-fn run_syscall(call: &mut Call<'_>) -> i64 {
+/// Issues the call where the runtime handles it itself; `None` for a plain call, which the
+/// entry's assembly makes.
+fn run_runtime_call(call: &mut Call<'_>) -> Option<i64> {
     let a = call.regs.args();
-    match call.nr as u32 {
+    Some(match call.nr as u32 {
         sys::__NR_clone | sys::__NR_clone3 | sys::__NR_fork | sys::__NR_vfork => clone::handle(call),
         sys::__NR_execve | sys::__NR_execveat => exec::handle(call),
         sys::__NR_rt_sigaction => signals::rt_sigaction(a, call.thread.vfork_shared),
@@ -694,8 +786,8 @@ fn run_syscall(call: &mut Call<'_>) -> i64 {
         sys::__NR_sigaltstack => signals::sigaltstack(call.thread, a, call.regs.rsp),
         sys::__NR_arch_prctl => thread::arch_prctl(call.thread, a),
         sys::__NR_readlink | sys::__NR_readlinkat => crate::procexe::readlink(call.nr as u32, a),
-        _ => raw::syscall6(call.nr as u32, a),
-    }
+        _ => return None,
+    })
 }
 
 /// The caller's stack pointer (for [`build_trap_frame`]'s `live` from a handler that runs on
