@@ -114,3 +114,45 @@ fn static_variant_passes_and_is_traced() {
     assert_passed(&t.run(&Cmd::new(&exe), Mode::Run));
     check_trace(&t.run(&Cmd::new(&exe), Mode::Trace));
 }
+
+/// The vsyscall filter costs every syscall of the program, so by default (`--vsyscall=auto`) it
+/// goes in only when the code of the program or its interpreter names a vsyscall entry point:
+/// the probe does, `grep` does not. `trap` puts it in whatever the code says, `native` never
+/// (then the probe's vsyscall calls run in the kernel's emulation, unseen, and still work).
+#[test]
+fn the_vsyscall_filter_goes_in_where_the_code_names_the_page() {
+    if !has_cap_sys_admin() {
+        eprintln!("skipped: the vsyscall filter needs CAP_SYS_ADMIN (it is never installed without it)");
+        return;
+    }
+    let t = TestDir::new("vsyscall-modes");
+    let grep = Cmd::new("grep").args(["^Seccomp:", "/proc/self/status"]);
+    for (mode, want) in [("auto", "0"), ("trap", "2"), ("native", "0")] {
+        let file = t.trace_file(mode);
+        let f = file.to_string_lossy().into_owned();
+        let flag = format!("--vsyscall={mode}");
+        let o = t.run_sysgate(&["trace", &flag, "-o", &f], &grep, Some(&file));
+        assert_eq!(o.stdout_str().trim(), format!("Seccomp:\t{want}"), "grep under trace {flag}\n{o}");
+    }
+    // A vsyscall `time(&t)` passes a pointer (`time(0x…)`); the vDSO's in this probe passes NULL.
+    // One per context (main, thread, fork, signal) when the filter is in.
+    for (mode, want) in [("auto", 4), ("trap", 4), ("native", 0)] {
+        let file = t.trace_file(mode);
+        let f = file.to_string_lossy().into_owned();
+        let flag = format!("--vsyscall={mode}");
+        let o = t.run_sysgate(&["trace", &flag, "-f", "-o", &f], &Cmd::new(probe("every_entry")), Some(&file));
+        assert_passed(&o);
+        let n = o.trace_lines().iter().filter(|l| l.text.starts_with("time(0x")).count();
+        assert_eq!(n, want, "vsyscall time() lines under trace {flag}\n{o}");
+    }
+}
+
+/// Whether this process has CAP_SYS_ADMIN (bit 21 of CapEff).
+fn has_cap_sys_admin() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << 21) != 0)
+}

@@ -72,6 +72,13 @@ struct Common {
     /// kernel's fast functions, which sysgate then does not see.
     #[arg(long, value_name = "MODE", default_value = "patch", value_parser = ["patch", "syscall", "native"])]
     vdso: String,
+    /// When calls to the legacy vsyscall page are caught (a kernel seccomp filter, which costs
+    /// every syscall of the program ~40 ns here, installed only for tools that want
+    /// gettimeofday, time or getcpu, and only with CAP_SYS_ADMIN): `auto` (default) when the
+    /// code of the program or its interpreter names a vsyscall entry point; `trap` always;
+    /// `native` never (the kernel emulates them, unseen).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "trap", "native"])]
+    vsyscall: String,
 }
 
 impl Common {
@@ -88,6 +95,8 @@ impl Common {
         }
         c.push_str(";vdso=");
         c.push_str(&self.vdso);
+        c.push_str(";vsyscall=");
+        c.push_str(&self.vsyscall);
         c
     }
 }

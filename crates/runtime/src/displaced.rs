@@ -17,8 +17,8 @@
 //!   slot+104:   "sgdispl\0", the site's address, the old `syscall`'s (data, never run)
 //! ```
 //!
-//! The call's return address is its own, so the entry's `ret` is predicted (`trampoline.rs`
-//! has to change it: ~20 ns a call more on the getppid loop).
+//! The call's return address is its own, where the entry's `jmp *%rcx` goes back to
+//! (`trampoline.rs` has to move it past a `ud2`: a pop, a lea and a push more per call).
 //!
 //! # Why this is safe
 //! - **Jumps to `P`** reach the filler and the call, which runs `P` and the syscall.

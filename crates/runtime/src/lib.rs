@@ -77,7 +77,8 @@ pub unsafe fn arm(tool: &'static dyn Tool, auxv: u64) -> Result<(), i64> {
         }
         out::enable(config::get().get("buffer") == Some("1"));
         entry::init_tables();
-        let wanted = vsyscall::VSYSCALL_NRS.iter().any(|&nr| entry::tool_wants(u64::from(nr)));
+        let wanted = vsyscall::VSYSCALL_NRS.iter().any(|&nr| entry::tool_wants(u64::from(nr)))
+            && vsyscall::filter_wanted();
         config::note_seccomp(config::get().seccomp || (wanted && vsyscall::install()));
         if config::get().get("vdso") != Some("native") {
             if let Some(base) = vdso::base_from_auxv(auxv) {
