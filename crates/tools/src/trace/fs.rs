@@ -56,10 +56,10 @@ pub(crate) fn mode_arg(c: &mut Ctx, v: u64) {
 fn perm_octal(c: &mut Ctx, v: u64) {
     if v == 0 {
         c.s("000");
-    } else if v < 0o100 {
-        c.w(format_args!("0{:02o}", v));
     } else {
-        c.w(format_args!("0{:o}", v));
+        // `0{:02o}`: two digits at least (`010`, `0644`).
+        c.s("0");
+        c.out.push_octal(v, 2);
     }
 }
 
@@ -168,7 +168,8 @@ pub(crate) fn stat(c: &mut Ctx, addr: u64) {
         c.s(", st_rdev=");
         makedev(c, le_u64(&b, 40));
     } else {
-        c.w(format_args!(", st_size={}", le_u64(&b, 48) as i64));
+        c.s(", st_size=");
+        c.out.push_int(le_u64(&b, 48) as i64);
     }
     c.s(", ...}");
 }
@@ -291,10 +292,27 @@ pub(crate) fn dirents(c: &mut Ctx, addr: u64) {
     let total = total as u64;
     let mut off = 0u64;
     let mut count = 0u64;
+    // The records are read a chunk at a time (one guarded copy per 4 KiB, not one per record);
+    // where a chunk cannot be read whole, record by record, so the count stops where it did.
+    const CHUNK: usize = 4096;
+    let mut chunk = [0u8; CHUNK];
+    let (mut chunk_at, mut chunk_len) = (0u64, 0usize);
     // Each record is at least 19 bytes; the bound keeps a hostile buffer finite.
     while off < total && count < 1 << 20 {
-        let Some(hdr) = c.read::<2>(addr.wrapping_add(off + 16)) else {
-            break;
+        let field = off + 16; // d_reclen
+        if field < chunk_at || field + 2 > chunk_at + chunk_len as u64 {
+            let len = (total - off).clamp(18, CHUNK as u64) as usize;
+            let ok = c.mem.read(addr.wrapping_add(off), &mut chunk[..len]);
+            (chunk_at, chunk_len) = if ok { (off, len) } else { (0, 0) };
+        }
+        let hdr = if chunk_len > 0 && field + 2 <= chunk_at + chunk_len as u64 {
+            let i = (field - chunk_at) as usize;
+            [chunk[i], chunk[i + 1]]
+        } else {
+            match c.read::<2>(addr.wrapping_add(field)) {
+                Some(h) => h,
+                None => break,
+            }
         };
         let reclen = u64::from(u16::from_le_bytes(hdr));
         if reclen == 0 {
@@ -303,5 +321,7 @@ pub(crate) fn dirents(c: &mut Ctx, addr: u64) {
         count += 1;
         off += reclen;
     }
-    c.w(format_args!(" /* {} entries */", count));
+    c.s(" /* ");
+    c.out.push_int(count);
+    c.s(" entries */");
 }

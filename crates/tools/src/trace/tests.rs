@@ -644,6 +644,32 @@ fn io_lines() {
             "72"
         )
     );
+    // Records past several 4 KiB chunks (read a chunk at a time) and a reclen straddling a
+    // chunk's end; then a buffer whose tail is not readable: counted up to where it stops.
+    let lens: Vec<u16> = (0..700).map(|i| 24 + 8 * (i % 5) as u16).collect();
+    let total: usize = lens.iter().map(|&l| usize::from(l)).sum();
+    let mut d = vec![0u8; total];
+    let mut off = 0;
+    for &l in &lens {
+        d[off + 16..off + 18].copy_from_slice(&l.to_le_bytes());
+        off += usize::from(l);
+    }
+    let d = m.put(&d);
+    assert_eq!(
+        fmt(&m, nr::GETDENTS64, a(&[3, d, 32768]), Some(total as i64)),
+        padded(&format!("getdents64(3, {:#x} /* 700 entries */, 32768)", d), &total.to_string())
+    );
+    let mut short = Mem::new();
+    let mut e = vec![0u8; 24 * 300];
+    for i in 0..300 {
+        e[24 * i + 16] = 24;
+    }
+    let e = short.put(&e);
+    // The kernel said 400 records' worth; only 300 are in readable memory.
+    assert_eq!(
+        fmt(&short, nr::GETDENTS64, a(&[3, e, 32768]), Some(24 * 400)),
+        padded(&format!("getdents64(3, {:#x} /* 300 entries */, 32768)", e), "9600")
+    );
     let cwd = m.cstr("/tmp");
     assert_eq!(
         fmt(&m, nr::GETCWD, a(&[cwd, 4096]), Some(5)),
