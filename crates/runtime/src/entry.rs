@@ -20,7 +20,7 @@
 //! ## Returning after a syscall: `jmp *%rcx`, never `ret`
 //! The kernel's return-stack mitigations (on this AMD machine, SRSO "Safe RET" and RSB filling)
 //! leave the CPU's return-stack buffer useless after a `syscall`, so a `ret` executed right
-//! after one is mispredicted every time: ~70 ns more per call than an indirect `jmp`, which the
+//! after one is mispredicted every time: 50–80 ns more per call than an indirect `jmp`, which the
 //! branch target buffer predicts (`tests/probes/ret_after_syscall.c` measures both; `scripts/
 //! bench` shows it in the getppid loop). Every exit of the entry that follows a syscall
 //! therefore pops the return address into `rcx` (where `syscall` leaves it too) and jumps.
@@ -279,7 +279,7 @@ sysgate_trap_entry:
     lea     {vec}(%rsp), %rdi
     call    {dispatch}
     /* A call the dispatcher passed on is made here, not inside Rust: after a `syscall`, the
-       first `ret` to a caller that called before it costs ~80 ns (see above), and here the
+       first `ret` to a caller that called before it costs 50–80 ns (see above), and here the
        only calls that return after the syscall are made after it. */
     cmp     ${call_in_asm}, %eax
     jne     1f
@@ -639,20 +639,23 @@ extern "C" fn sysgate_dispatch_exit_64(regs: &mut Regs) {
 }
 
 /// The outer call-in-flight record kept in the frame of `regs` ([`OUTER_CALL`]).
-fn frame_outer(regs: &Regs) -> (*mut Regs, u64) {
-    let at = regs as *const Regs as *const u8;
-    // SAFETY: every `Regs` the dispatcher sees sits at the bottom of an entry frame of
-    // `FRAME` bytes, whose words at OUTER_CALL and OUTER_FLAGS belong to it.
-    unsafe { (*(at.add(OUTER_CALL) as *const *mut Regs), *(at.add(OUTER_FLAGS) as *const u64)) }
+fn frame_outer(regs: &mut Regs) -> (*mut Regs, u64) {
+    (*frame_word(regs, OUTER_CALL) as *mut Regs, *frame_word(regs, OUTER_FLAGS))
 }
 
 fn set_frame_outer(regs: &mut Regs, outer_call: *mut Regs, flags: u64) {
-    let at = regs as *mut Regs as *mut u8;
-    // SAFETY: as in `frame_outer`.
-    unsafe {
-        *(at.add(OUTER_CALL) as *mut *mut Regs) = outer_call;
-        *(at.add(OUTER_FLAGS) as *mut u64) = flags;
-    }
+    *frame_word(regs, OUTER_CALL) = outer_call as u64;
+    *frame_word(regs, OUTER_FLAGS) = flags;
+}
+
+/// The word `off` bytes from the start of the entry frame whose `Regs` is `regs`: one of the
+/// frame's own words past the `Regs` ([`MODE`], [`OUTER_CALL`], [`OUTER_FLAGS`]).
+fn frame_word(regs: &mut Regs, off: usize) -> &mut u64 {
+    debug_assert!(off >= R::SIZE && off + 8 <= FRAME);
+    // SAFETY: every `Regs` the dispatcher sees sits at the bottom of an entry frame of `FRAME`
+    // bytes, built by the entry or `build_trap_frame`; the words past the `Regs` belong to that
+    // frame and do not overlap `regs`, so the two borrows are disjoint.
+    unsafe { &mut *((regs as *mut Regs as *mut u8).add(off) as *mut u64) }
 }
 
 fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) -> u64 {
@@ -805,9 +808,7 @@ pub use guest::read as guest_read;
 
 /// Chooses how the frame holding `regs` leaves the entry ([`EXIT_RET`] or [`EXIT_JMP`]).
 pub(crate) fn set_exit_mode(regs: &mut Regs, mode: u64) {
-    // SAFETY: every `Regs` the dispatcher sees sits at the bottom of an entry frame, whose
-    // mode word follows it (`MODE` bytes from the frame's start).
-    unsafe { *((regs as *mut Regs as *mut u8).add(MODE) as *mut u64) = mode };
+    *frame_word(regs, MODE) = mode;
 }
 
 /// Room left below `live` (see [`build_trap_frame`]): a handler's red zone and the few calls it
