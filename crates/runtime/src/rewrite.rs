@@ -35,6 +35,7 @@
 #![allow(unsafe_code)]
 
 use crate::raw::{self, sys};
+use linux_raw_sys::btrfs::procmap_query;
 use crate::{entry, guest};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -161,10 +162,11 @@ pub(crate) fn is_sled_miss(rsp: u64) -> bool {
 }
 
 /// (prot, private, mapping start, file offset) of the mapping containing `addr`.
+///
+/// Asked of the kernel with `PROCMAP_QUERY` where it has it (Linux 6.11+): one lookup, where
+/// reading the text has the kernel format every mapping with its path (the `d_path` and
+/// `show_map_vma` work showed in profiles of start-up, once per rewritten site).
 fn prot_and_range(addr: u64) -> Option<(u32, bool, u64, u64)> {
-    static mut BUF: [u8; 8192] = [0; 8192];
-    // SAFETY: BUF is only used under LOCK, which the caller holds.
-    let buf = unsafe { &mut *core::ptr::addr_of_mut!(BUF) };
     // The runtime's own descriptor for this process's maps (see fds.rs): a descriptor opened
     // here would take the lowest free number, which another thread of the program may close
     // and reuse for a pipe before we read it.
@@ -172,6 +174,68 @@ fn prot_and_range(addr: u64) -> Option<(u32, bool, u64, u64)> {
     if fd < 0 {
         return None;
     }
+    if !NO_PROCMAP_QUERY.load(Ordering::Relaxed) {
+        match query_vma(fd, addr) {
+            Ok(r) => return r,
+            Err(()) => NO_PROCMAP_QUERY.store(true, Ordering::Relaxed),
+        }
+    }
+    scan_maps(fd, addr)
+}
+
+/// The kernel has no `PROCMAP_QUERY` (learnt at the first try).
+static NO_PROCMAP_QUERY: AtomicBool = AtomicBool::new(false);
+
+/// `PROCMAP_QUERY`: `_IOWR('f', 17, struct procmap_query)` (include/uapi/linux/fs.h;
+/// linux-raw-sys has the struct but not the request number).
+const PROCMAP_QUERY: u64 =
+    (3 << 30) | ((core::mem::size_of::<procmap_query>() as u64) << 16) | ((b'f' as u64) << 8) | 17;
+const VMA_READABLE: u64 = 1;
+const VMA_WRITABLE: u64 = 2;
+const VMA_EXECUTABLE: u64 = 4;
+const VMA_SHARED: u64 = 8;
+
+/// [`prot_and_range`] through `PROCMAP_QUERY` on the maps descriptor `fd`: `Ok(None)` when no
+/// mapping covers `addr`, `Err(())` when the kernel does not know the request.
+fn query_vma(fd: i32, addr: u64) -> Result<Option<(u32, bool, u64, u64)>, ()> {
+    let mut q = procmap_query {
+        size: core::mem::size_of::<procmap_query>() as u64,
+        query_flags: 0, // the mapping covering `addr` exactly, file-backed or not
+        query_addr: addr,
+        vma_start: 0,
+        vma_end: 0,
+        vma_flags: 0,
+        vma_page_size: 0,
+        vma_offset: 0,
+        inode: 0,
+        dev_major: 0,
+        dev_minor: 0,
+        vma_name_size: 0, // no name wanted
+        build_id_size: 0,
+        vma_name_addr: 0,
+        build_id_addr: 0,
+    };
+    let r = raw::syscall3(sys::__NR_ioctl, fd as u64, PROCMAP_QUERY, &mut q as *mut procmap_query as u64);
+    if r == -(sys::ENOENT as i64) {
+        return Ok(None);
+    }
+    if r < 0 {
+        return Err(());
+    }
+    let mut prot = 0;
+    for (bit, p) in [(VMA_READABLE, sys::PROT_READ), (VMA_WRITABLE, sys::PROT_WRITE), (VMA_EXECUTABLE, sys::PROT_EXEC)] {
+        if q.vma_flags & bit != 0 {
+            prot |= p;
+        }
+    }
+    Ok(Some((prot, q.vma_flags & VMA_SHARED == 0, q.vma_start, q.vma_offset)))
+}
+
+/// [`prot_and_range`] from the text of the maps descriptor `fd`. The caller holds LOCK.
+fn scan_maps(fd: i32, addr: u64) -> Option<(u32, bool, u64, u64)> {
+    static mut BUF: [u8; 8192] = [0; 8192];
+    // SAFETY: BUF is only used under LOCK, which the caller holds.
+    let buf = unsafe { &mut *core::ptr::addr_of_mut!(BUF) };
     let mut have = 0usize;
     let mut offset = 0u64;
     let mut result = None;
@@ -490,6 +554,66 @@ mod tests {
         }
         // Every byte is a jump, a displacement or a nop: nothing else can run.
         assert!(page[..SLED_TAIL_1].iter().all(|b| *b == 0xeb || *b == 0x90 || DISPS.contains(b)));
+    }
+
+    /// `PROCMAP_QUERY` and the text of /proc/self/maps agree on this process's own mappings
+    /// (code, stack, heap, a private and a shared anonymous mapping) and on an unmapped address.
+    #[test]
+    fn procmap_query_agrees_with_the_maps_text() {
+        use std::os::fd::AsRawFd;
+        let maps = std::fs::File::open("/proc/self/maps").expect("open /proc/self/maps");
+        let fd = maps.as_raw_fd();
+        let stack = 0u64;
+        let heap = std::boxed::Box::new(0u64);
+        let map = |flags: u32| {
+            let r = raw::syscall6(
+                sys::__NR_mmap,
+                [0, 8192, (sys::PROT_READ | sys::PROT_WRITE) as u64, (flags | sys::MAP_ANONYMOUS) as u64, u64::MAX, 0],
+            );
+            assert!(r > 0, "mmap: {r}");
+            r as u64
+        };
+        let (private, shared) = (map(sys::MAP_PRIVATE), map(sys::MAP_SHARED));
+        let addrs = [
+            procmap_query_agrees_with_the_maps_text as fn() as usize as u64,
+            &stack as *const u64 as u64,
+            &*heap as *const u64 as u64,
+            private + 4096,
+            shared,
+            0x1000,
+        ];
+        for a in addrs {
+            let queried = match query_vma(fd, a) {
+                Ok(r) => r,
+                Err(()) => {
+                    std::eprintln!("skipped: this kernel has no PROCMAP_QUERY");
+                    return;
+                }
+            };
+            let _guard = LockGuard::take();
+            assert_eq!(queried, scan_maps(fd, a), "{a:#x}");
+        }
+        assert_eq!(query_vma(fd, private), Ok(Some((sys::PROT_READ | sys::PROT_WRITE, true, private, 0))));
+        assert!(matches!(query_vma(fd, shared), Ok(Some((_, false, _, _)))));
+        assert_eq!(query_vma(fd, 0x1000), Ok(None));
+        raw::munmap(private, 8192);
+        raw::munmap(shared, 8192);
+    }
+
+    /// Holds the rewriter's LOCK (for `scan_maps`' buffer) while tests run in parallel.
+    struct LockGuard;
+    impl LockGuard {
+        fn take() -> Self {
+            while LOCK.swap(true, Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+            LockGuard
+        }
+    }
+    impl Drop for LockGuard {
+        fn drop(&mut self) {
+            LOCK.store(false, Ordering::Release);
+        }
     }
 
     #[test]
