@@ -9,9 +9,24 @@
 //! futex waits, sleeps, `pause`…: whoever watches the trace sees it up to the wait), and
 //! before a fatal fault takes the process down. Only SIGKILL (or another fatal signal while the
 //! program runs without making a syscall) can cut a buffered tail.
+//!
+//! ## Signal handlers that write while a write is under way
+//! A program handler's traced calls can interrupt the thread's own append or flush (`busy`).
+//! Their lines come after the interrupted one, so they go into the buffer after it, never
+//! straight to the file ahead of lines still buffered:
+//! - an append reserves its bytes with one compare-and-swap on `len`, then copies them in; a
+//!   handler that interrupts the copy reserves the bytes after them and completes first (a
+//!   handler runs to its end before the code it interrupted resumes);
+//! - only code that is not nested drains the buffer, and with asynchronous signals blocked, so
+//!   nothing appends between taking the length and emptying it;
+//! - a nested writer that finds no room (or another descriptor) writes directly: the only case
+//!   left where its lines can overtake buffered ones, and only after 32 KiB of handler lines
+//!   written while one append was interrupted. (A handler that runs in the few instructions
+//!   between a full buffer's drain starting and its signals being blocked puts its lines
+//!   before the line that caused the drain, which is one line older.)
 
 use crate::raw::{self, sys};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{compiler_fence, AtomicBool, AtomicUsize, Ordering};
 
 pub const CAP: usize = 32 * 1024;
 
@@ -24,19 +39,20 @@ pub struct OutBuf {
     /// (`fds::out_moves`): if it has moved since, the lines go to where it is now.
     is_out: bool,
     out_moves: u32,
-    len: usize,
+    /// Bytes reserved (and, once every writer that reserved them has returned, written).
+    len: AtomicUsize,
     data: [u8; CAP],
 }
 
 impl OutBuf {
     pub const fn new() -> Self {
-        OutBuf { busy: false, fd: -1, is_out: false, out_moves: 0, len: 0, data: [0; CAP] }
+        OutBuf { busy: false, fd: -1, is_out: false, out_moves: 0, len: AtomicUsize::new(0), data: [0; CAP] }
     }
     pub(crate) fn reset(&mut self) {
         self.busy = false;
         self.fd = -1;
         self.is_out = false;
-        self.len = 0;
+        self.len.store(0, Ordering::Relaxed);
     }
 }
 
@@ -57,50 +73,114 @@ pub fn enabled() -> bool {
     BUFFERED.load(Ordering::Relaxed)
 }
 
+/// Writes out the buffer and empties it. Only code that is not nested in another write of
+/// this thread calls it; asynchronous signals are blocked meanwhile (see the module docs), so
+/// no handler appends between reading the length and resetting it.
 fn drain(b: &mut OutBuf) {
-    if b.len > 0 && b.fd >= 0 {
+    if b.len.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let old = block_async_signals();
+    let len = b.len.load(Ordering::Relaxed);
+    if b.fd >= 0 {
         // The output descriptor may have moved since the lines were buffered (a `dup2` of
         // the program onto it, made by another thread: the calling thread flushes first).
         let fd = if b.is_out && b.out_moves != crate::fds::out_moves() { crate::fds::out_fd() } else { b.fd };
-        raw::write_all(fd, &b.data[..b.len]);
+        raw::write_all(fd, &b.data[..len]);
     }
-    b.len = 0;
+    b.len.store(0, Ordering::Relaxed);
+    set_mask(old);
+}
+
+/// Reserves `n` bytes at the end of the buffer (atomically with respect to this thread's
+/// signal handlers): their offset, or `None` when they do not fit.
+fn reserve(b: &OutBuf, n: usize) -> Option<usize> {
+    let mut cur = b.len.load(Ordering::Relaxed);
+    loop {
+        if cur + n > CAP {
+            return None;
+        }
+        match b.len.compare_exchange_weak(cur, cur + n, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return Some(cur),
+            Err(now) => cur = now,
+        }
+    }
 }
 
 /// Writes whole lines `bytes` to `fd` through the thread's buffer `b`.
 pub fn write(b: &mut OutBuf, fd: i32, bytes: &[u8]) {
-    if !enabled() || b.busy {
-        // Unbuffered, or a signal handler's syscall interrupted an append: write directly.
+    if !enabled() {
         raw::write_all(fd, bytes);
         return;
     }
+    if b.busy {
+        // A signal handler's call interrupted this thread's append or flush: after the
+        // interrupted line, in the buffer; straight out only when that cannot be.
+        match (b.fd == fd).then(|| reserve(b, bytes.len())).flatten() {
+            Some(at) => b.data[at..at + bytes.len()].copy_from_slice(bytes),
+            None => raw::write_all(fd, bytes),
+        }
+        return;
+    }
     b.busy = true;
-    if b.fd != fd || b.len == 0 {
+    // `busy` is seen by this thread's signal handlers only: compiler fences keep its stores
+    // around the reserve and the copy.
+    compiler_fence(Ordering::SeqCst);
+    if b.fd != fd {
         drain(b);
         b.fd = fd;
         b.is_out = fd == crate::fds::out_fd();
         b.out_moves = crate::fds::out_moves();
     }
-    if b.len + bytes.len() > CAP {
-        drain(b);
-    }
     if bytes.len() > CAP {
+        drain(b);
         raw::write_all(fd, bytes);
     } else {
-        b.data[b.len..b.len + bytes.len()].copy_from_slice(bytes);
-        b.len += bytes.len();
+        let at = match reserve(b, bytes.len()) {
+            Some(at) => at,
+            None => {
+                drain(b);
+                reserve(b, bytes.len()).unwrap_or(0) // an empty buffer has room for `bytes`
+            }
+        };
+        b.data[at..at + bytes.len()].copy_from_slice(bytes);
     }
+    compiler_fence(Ordering::SeqCst);
     b.busy = false;
 }
 
 /// Writes out whatever the buffer holds.
 pub fn flush(b: &mut OutBuf) {
-    if b.busy || b.len == 0 {
+    if b.busy || b.len.load(Ordering::Relaxed) == 0 {
         return;
     }
     b.busy = true;
+    compiler_fence(Ordering::SeqCst);
     drain(b);
+    compiler_fence(Ordering::SeqCst);
     b.busy = false;
+}
+
+/// Signals that can arrive at any instruction; the synchronous ones (faults, and SIGSYS,
+/// which the runtime's own syscalls never raise) stay open, since blocking them would turn
+/// a fault into a kill.
+const SYNCHRONOUS: u64 = (1 << (sys::SIGSEGV - 1))
+    | (1 << (sys::SIGBUS - 1))
+    | (1 << (sys::SIGILL - 1))
+    | (1 << (sys::SIGFPE - 1))
+    | (1 << (sys::SIGTRAP - 1))
+    | (1 << (sys::SIGSYS - 1));
+
+/// Blocks every asynchronous signal; returns the mask before.
+fn block_async_signals() -> u64 {
+    let block = !SYNCHRONOUS;
+    let mut old = 0u64;
+    raw::syscall4(sys::__NR_rt_sigprocmask, sys::SIG_BLOCK as u64, &block as *const u64 as u64, &mut old as *mut u64 as u64, 8);
+    old
+}
+
+fn set_mask(mask: u64) {
+    raw::syscall4(sys::__NR_rt_sigprocmask, sys::SIG_SETMASK as u64, &mask as *const u64 as u64, 0, 8);
 }
 
 /// Syscalls before which the thread's buffer is flushed: those that create or replace
