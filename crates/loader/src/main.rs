@@ -227,9 +227,7 @@ fn load_elf(path: &[u8], fd: i32, head: &[u8]) -> Loaded {
         Ok(b) => b,
         Err(e) => die(path, &Errno(e), 126),
     };
-    if sysgate_loader::map::text_names_vsyscall(bias, &plan) {
-        rt::vsyscall::note_named();
-    }
+    sysgate_loader::map::note_code(bias, &plan);
     let mut loaded = Loaded {
         entry: bias + plan.entry,
         prog_entry: bias + plan.entry,
@@ -257,9 +255,7 @@ fn load_elf(path: &[u8], fd: i32, head: &[u8]) -> Loaded {
             Ok(b) => b,
             Err(e) => die(interp, &Errno(e), 126),
         };
-        if sysgate_loader::map::text_names_vsyscall(ibias, &iplan) {
-            rt::vsyscall::note_named();
-        }
+        sysgate_loader::map::note_code(ibias, &iplan);
         raw::syscall1(sys::__NR_close, ifd as u64);
         loaded.base = ibias + iplan.lo;
         loaded.entry = ibias + iplan.entry;

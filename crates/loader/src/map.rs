@@ -64,14 +64,11 @@ pub fn map_image(fd: i32, plan: &Plan) -> Result<u64, i64> {
     Ok(bias)
 }
 
-/// Whether the executable code of the image mapped at `bias` names a vsyscall entry point
-/// (`sysgate_runtime::vsyscall::names_entry`): what decides, by default, whether the vsyscall
-/// filter is worth its cost. Segments that are not readable are skipped.
-pub fn text_names_vsyscall(bias: u64, plan: &Plan) -> bool {
-    plan.segments().iter().filter(|s| s.prot & sys::PROT_EXEC != 0 && s.prot & sys::PROT_READ != 0).any(|s| {
-        // SAFETY: `map_image` mapped [bias + vaddr, + filesz) readable from the file, and
-        // nothing unmaps it before the program runs.
-        let code = unsafe { core::slice::from_raw_parts((bias + s.vaddr) as *const u8, s.filesz as usize) };
-        sysgate_runtime::vsyscall::names_entry(code)
-    })
+/// Hands the executable, readable segments of the image mapped at `bias` to the runtime,
+/// which looks in them for a vsyscall entry point only if the vsyscall filter is in question
+/// (`sysgate_runtime::vsyscall::note_code`).
+pub fn note_code(bias: u64, plan: &Plan) {
+    for s in plan.segments().iter().filter(|s| s.prot & sys::PROT_EXEC != 0 && s.prot & sys::PROT_READ != 0) {
+        sysgate_runtime::vsyscall::note_code(bias + s.vaddr, s.filesz);
+    }
 }

@@ -25,8 +25,9 @@
 //! installs it whatever the code says (for code that computes the address, a library `ld.so`
 //! loads, JIT code); `--vsyscall=native` never.
 
+use crate::guest;
 use crate::raw::{self, sys};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 const VSYSCALL_PAGE: u64 = 0xffff_ffff_ff60_0000;
 
@@ -76,11 +77,38 @@ pub fn names_entry(code: &[u8]) -> bool {
         .any(|i| i >= 2 && code[i - 2] == 0 && matches!(code[i - 1], 0x00 | 0x04 | 0x08))
 }
 
-static NAMED: AtomicBool = AtomicBool::new(false);
+/// The executable ranges of the images the loader mapped (program and interpreter: start, len),
+/// scanned only when the filter is in question ([`filter_wanted`]), not on every start.
+static CODE: [(AtomicU64, AtomicU64); 8] = [const { (AtomicU64::new(0), AtomicU64::new(0)) }; 8];
 
-/// Records that an image of this process names an entry point (see [`names_entry`]).
-pub fn note_named() {
-    NAMED.store(true, Ordering::Relaxed);
+/// Records an executable, readable range of an image the loader mapped.
+pub fn note_code(start: u64, len: u64) {
+    if let Some((s, l)) = CODE.iter().find(|(_, l)| l.load(Ordering::Relaxed) == 0) {
+        s.store(start, Ordering::Relaxed);
+        l.store(len, Ordering::Relaxed);
+    }
+}
+
+/// Whether the recorded code names an entry point, read 4 KiB at a time through the guarded
+/// copy (consecutive chunks overlap by 3 bytes, so no 4-byte pattern falls between two).
+fn code_names_entry() -> bool {
+    const CHUNK: u64 = 4096;
+    let mut buf = [0u8; CHUNK as usize];
+    CODE.iter().any(|(s, l)| {
+        let (start, len) = (s.load(Ordering::Relaxed), l.load(Ordering::Relaxed));
+        let mut off = 0;
+        while off < len {
+            let n = (len - off).min(CHUNK) as usize;
+            if guest::read(start + off, &mut buf[..n]) && names_entry(&buf[..n]) {
+                return true;
+            }
+            if off + n as u64 >= len {
+                break;
+            }
+            off += CHUNK - 3;
+        }
+        false
+    })
 }
 
 /// Whether the filter is wanted in this image, by the `vsyscall=` setting (`auto` when unset).
@@ -88,7 +116,7 @@ pub(crate) fn filter_wanted() -> bool {
     match crate::config::get().get("vsyscall") {
         Some("native") => false,
         Some("trap") => true,
-        _ => NAMED.load(Ordering::Relaxed),
+        _ => code_names_entry(),
     }
 }
 
