@@ -161,26 +161,15 @@ pub fn flush(b: &mut OutBuf) {
     b.busy = false;
 }
 
-/// Signals that can arrive at any instruction; the synchronous ones (faults, and SIGSYS,
-/// which the runtime's own syscalls never raise) stay open, since blocking them would turn
-/// a fault into a kill.
-const SYNCHRONOUS: u64 = (1 << (sys::SIGSEGV - 1))
-    | (1 << (sys::SIGBUS - 1))
-    | (1 << (sys::SIGILL - 1))
-    | (1 << (sys::SIGFPE - 1))
-    | (1 << (sys::SIGTRAP - 1))
-    | (1 << (sys::SIGSYS - 1));
-
-/// Blocks every asynchronous signal; returns the mask before.
+/// Blocks every asynchronous signal (all but the runtime's own and SIGFPE, which are raised
+/// by the instruction that runs: blocking them would turn a fault into a kill); returns the
+/// mask before.
 fn block_async_signals() -> u64 {
-    let block = !SYNCHRONOUS;
-    let mut old = 0u64;
-    raw::syscall4(sys::__NR_rt_sigprocmask, sys::SIG_BLOCK as u64, &block as *const u64 as u64, &mut old as *mut u64 as u64, 8);
-    old
+    crate::signals::kernel_sigmask(sys::SIG_BLOCK, !(crate::signals::RUNTIME_SIGNALS | (1 << (sys::SIGFPE - 1))))
 }
 
 fn set_mask(mask: u64) {
-    raw::syscall4(sys::__NR_rt_sigprocmask, sys::SIG_SETMASK as u64, &mask as *const u64 as u64, 0, 8);
+    crate::signals::kernel_sigmask(sys::SIG_SETMASK, mask);
 }
 
 /// Syscalls before which the thread's buffer is flushed: those that create or replace

@@ -87,6 +87,18 @@ pub struct KSigaction {
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
 const SIGSYS_BIT: u64 = 1 << (sys::SIGSYS - 1);
+/// The signals the runtime handles itself and keeps unblocked: SIGSYS and the faults it shares
+/// with the program (guest-memory fixups, rewritten sites).
+pub(crate) const RUNTIME_SIGNALS: u64 =
+    SIGSYS_BIT | (1 << (sys::SIGSEGV - 1)) | (1 << (sys::SIGBUS - 1)) | (1 << (sys::SIGILL - 1)) | (1 << (sys::SIGTRAP - 1));
+
+/// Changes this thread's kernel signal mask (`how`: `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`);
+/// returns the mask before.
+pub(crate) fn kernel_sigmask(how: u32, set: u64) -> u64 {
+    let mut old = 0u64;
+    raw::syscall4(sys::__NR_rt_sigprocmask, how as u64, &set as *const u64 as u64, &mut old as *mut u64 as u64, 8);
+    old
+}
 
 /// Program actions the runtime keeps virtual: index 0 = SIGSYS, 1 = SIGSEGV, 2 = SIGBUS,
 /// 3 = SIGILL, 4 = SIGTRAP.
@@ -209,8 +221,7 @@ pub(crate) fn install() -> Result<(), i64> {
     set_action(sys::SIGBUS, &fault, Some(&mut v[2]));
     set_action(sys::SIGILL, &fault, Some(&mut v[3]));
     set_action(sys::SIGTRAP, &fault, Some(&mut v[4]));
-    let unblock: u64 = SIGSYS_BIT | (1 << (sys::SIGSEGV - 1)) | (1 << (sys::SIGBUS - 1)) | (1 << (sys::SIGILL - 1)) | (1 << (sys::SIGTRAP - 1));
-    raw::syscall4(sys::__NR_rt_sigprocmask, sys::SIG_UNBLOCK as u64, &unblock as *const u64 as u64, 0, 8);
+    kernel_sigmask(sys::SIG_UNBLOCK, RUNTIME_SIGNALS);
     Ok(())
 }
 
@@ -460,7 +471,7 @@ fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         mask |= 1 << (sig - 1);
     }
     mask &= !SIGSYS_BIT;
-    raw::syscall4(sys::__NR_rt_sigprocmask, sys::SIG_SETMASK as u64, &mask as *const u64 as u64, 0, 8);
+    kernel_sigmask(sys::SIG_SETMASK, mask);
     if act.flags & sys::SA_RESETHAND as u64 != 0 {
         v[slot] = KSigaction::default();
     }
