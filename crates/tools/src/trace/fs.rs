@@ -297,13 +297,14 @@ pub(crate) fn dirents(c: &mut Ctx, addr: u64) {
     const CHUNK: usize = 4096;
     let mut chunk = [0u8; CHUNK];
     let (mut chunk_at, mut chunk_len) = (0u64, 0usize);
+    let mut chunked = true; // until a chunk cannot be read: then record by record to the end
     // Each record is at least 19 bytes; the bound keeps a hostile buffer finite.
     while off < total && count < 1 << 20 {
         let field = off + 16; // d_reclen
-        if field < chunk_at || field + 2 > chunk_at + chunk_len as u64 {
+        if chunked && (field < chunk_at || field + 2 > chunk_at + chunk_len as u64) {
             let len = (total - off).clamp(18, CHUNK as u64) as usize;
-            let ok = c.mem.read(addr.wrapping_add(off), &mut chunk[..len]);
-            (chunk_at, chunk_len) = if ok { (off, len) } else { (0, 0) };
+            chunked = c.mem.read(addr.wrapping_add(off), &mut chunk[..len]);
+            (chunk_at, chunk_len) = if chunked { (off, len) } else { (0, 0) };
         }
         let hdr = if chunk_len > 0 && field + 2 <= chunk_at + chunk_len as u64 {
             let i = (field - chunk_at) as usize;
