@@ -144,6 +144,34 @@ fn sites_with_a_movable_instruction_are_rewritten_without_page0() {
     assert!(o.stdout_str().ends_with("all displaced checks passed\n"), "{o}");
 }
 
+/// A `syscall` whose two bytes straddle a cache line or a page (glibc's `__open64_nocancel`,
+/// which `opendir` calls, ends so on Debian 13, and stayed on the SIGSYS path) is rewritten:
+/// its `0f` stays, its `05` becomes `0b` (`ud2`, the trap) in one locked byte store, and both
+/// pages are made writable together. Displaced and `mov $nr,%eax` shapes, rewritten while four
+/// threads run them; every call keeps its result, also when code jumps straight to the old
+/// `syscall`.
+#[test]
+fn sites_whose_syscall_straddles_a_cache_line_or_a_page_are_rewritten() {
+    let t = TestDir::new("straddle");
+    let cmd = Cmd::new(probe("straddle"));
+    let native = t.run(&cmd, sysgate_tests::Mode::Native);
+    assert_eq!(native.stdout_str(), "rewritten: page=0 line=0 imm=0\nall straddle checks passed\n", "{native}");
+    let o = t.run_sysgate(&["run", "--no-page0"], &cmd, None);
+    assert_eq!(o.stdout_str(), "rewritten: page=1 line=1 imm=1\nall straddle checks passed\n", "{o}");
+    // Without the displaced rewrite only `mov $nr,%eax; syscall` has a rewrite (`call; ud2`).
+    let o = t.run_sysgate(&["run", "--no-page0", "--no-displace"], &cmd, None);
+    assert_eq!(o.stdout_str(), "rewritten: page=0 line=0 imm=1\nall straddle checks passed\n", "{o}");
+    let file = t.trace_file("straddle");
+    let f = file.to_string_lossy().into_owned();
+    let o = t.run_sysgate(&["trace", "-f", "--no-page0", "-o", &f], &cmd, Some(&file));
+    assert_eq!(o.stdout_str(), "rewritten: page=1 line=1 imm=1\nall straddle checks passed\n", "{o}");
+    // 5 getppid and 1 getpid per round (4 threads x 2000 rounds), and the probe's first of each.
+    let text = o.trace_text();
+    let count = |call: &str| text.lines().filter(|l| l.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start().starts_with(call)).count();
+    assert_eq!(count("getppid()"), 4 * 2000 * 5 + 1);
+    assert_eq!(count("getpid()"), 4 * 2000 + 1);
+}
+
 /// Program handlers delivered on the entry stack (the thread was blocked in a call the entry
 /// serves) at every stack depth, each making a trapped call: the trapped call's frame must go
 /// below the handler's signal frame, which `rt_sigreturn` still reads (a frame placed inside

@@ -158,10 +158,11 @@ fn trap_pairs() -> impl Iterator<Item = (u8, u8)> {
 
 /// A slot for the site at `site` whose `syscall` is `l` bytes further, and the site's new
 /// bytes (`l + 2` of them): filler, then a call whose displacement's top two bytes, where the
-/// `syscall` was, are a trap.
-fn place(site: u64, l: u64) -> Option<(u64, [u8; 16])> {
+/// `syscall` was, are a trap; with `keep_0f` (a `syscall` that straddles a cache line, see
+/// [`Swap`]) only `ud2`, whose `0f` is already in place.
+fn place(site: u64, l: u64, keep_0f: bool) -> Option<(u64, [u8; 16])> {
     let call_at = site + l - 3;
-    for (a, b) in trap_pairs() {
+    for (a, b) in trap_pairs().filter(|&(a, _)| !keep_0f || a == 0x0f) {
         // The slots for which the displacement reads `xx xx a b`.
         let hi = u16::from_le_bytes([a, b]) as i16 as i64;
         let lo = (call_at as i64 + 5 + (hi << 16)) as u64;
@@ -236,8 +237,8 @@ pub(crate) fn try_rewrite(base: u64, syscall_at: u64, code_prot: u32) -> bool {
     if !guest::read(site, &mut p) || !relocatable(&p, l as usize) {
         return false;
     }
-    let Some(how) = crate::rewrite::swap_kind(site, l + 2) else { return false };
-    let Some((slot, new)) = place(site, l) else { return false };
+    let how = crate::rewrite::swap_kind(site, l + 2);
+    let Some((slot, new)) = place(site, l, how == (Swap::Steps { keep_0f: true })) else { return false };
     let code = slot_code(site, syscall_at, &p[..l as usize], entry::table_address(), entry::slow_address());
     if !sites::write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
         return false;

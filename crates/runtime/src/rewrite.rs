@@ -373,35 +373,53 @@ pub(crate) unsafe fn cmpxchg16bit(at: u64, old: u16, new: u16) -> bool {
 
 /// How the bytes of a site (`len` bytes from `site`, the last two its `syscall`) can change
 /// so that another thread's instruction fetch never sees a mix of old and new instructions.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Swap {
     /// Inside one aligned 16-byte block: one `lock cmpxchg16b`.
     Block,
-    /// Straddling two blocks: in steps, as the kernel patches its own text. Possible when the
-    /// `syscall` lies inside one cache line and the site inside one page.
-    Steps,
+    /// Straddling two blocks: in steps, as the kernel patches its own text (see [`swap_site`]).
+    /// With `keep_0f` the `syscall` itself straddles a cache line (and maybe a page): no locked
+    /// store covers both its bytes, so the new bytes must keep its `0f` and only the `05`
+    /// changes, in one locked byte store (`0f 0b`, `ud2`, is the trap they end with).
+    Steps { keep_0f: bool },
 }
 
-/// How the site can change, if it can.
-pub(crate) fn swap_kind(site: u64, len: u64) -> Option<Swap> {
+/// How the site can change.
+pub(crate) fn swap_kind(site: u64, len: u64) -> Swap {
     let syscall_at = site + len - 2;
     if site + len <= (site & !15) + 16 {
-        Some(Swap::Block)
-    } else if syscall_at & 63 != 63 && site >> 12 == (syscall_at + 1) >> 12 {
-        Some(Swap::Steps)
+        Swap::Block
     } else {
-        None
+        Swap::Steps { keep_0f: syscall_at & 63 == 63 }
     }
 }
 
 /// Replaces the site's bytes by `new` (as many; its last two take the `syscall`'s place), with
-/// the site's page (protection `prot`) writable for the duration. In steps: `int3` over the
+/// the site's pages (protection `prot`) writable for the duration. In steps: `int3` over the
 /// first byte, the new last two bytes over the `syscall` (they must trap when reached on
-/// their own), the bytes in between (no thread can be at them: behind the `int3`, in front of
-/// the trap), then the first byte. The caller tells its SIGTRAP handling which site is being
-/// patched in steps, and its SIGILL handling what the trap stands for.
+/// their own: a restarted call comes back to the `syscall`), the bytes in between (no thread
+/// can be at them: behind the `int3`, in front of the trap), then the first byte. The caller
+/// tells its SIGTRAP handling which site is being patched in steps, and its SIGILL handling
+/// what the trap stands for.
+///
+/// A site may cross a page boundary (glibc's `__open64_nocancel` here ends with a `syscall`
+/// whose `0f` is the last byte of a page): both pages must then belong to the same file
+/// image, with protection `prot`, and are made writable together.
 pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
     let n = new.len();
+    let syscall_at = site + n as u64 - 2;
+    if site >> 12 != (syscall_at + 1) >> 12 {
+        // The same image: earlier rewrites' `mprotect`s may have split its mapping in two.
+        let same = match (prot_and_range(site), prot_and_range(syscall_at + 1)) {
+            (Some((p1, true, s1, o1)), Some((p2, true, s2, o2))) => {
+                p1 == prot && p2 == prot && s1.wrapping_sub(o1) == s2.wrapping_sub(o2)
+            }
+            _ => false,
+        };
+        if !same {
+            return false;
+        }
+    }
     if how == Swap::Block {
         let block = site & !15;
         let mut old = [0u8; 16];
@@ -415,12 +433,15 @@ pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
         // still executable) inside the closure.
         return crate::sites::with_page_writable(site, prot, || unsafe { cmpxchg16(block, old, bytes) });
     }
+    let keep_0f = how == (Swap::Steps { keep_0f: true });
+    if keep_0f && new[n - 2] != 0x0f {
+        return false;
+    }
     let mut first = [0u8; 1];
     if !guest::read(site, &mut first) {
         return false;
     }
-    let syscall_at = site + n as u64 - 2;
-    crate::sites::with_page_writable(site, prot, || {
+    crate::sites::with_pages_writable(site, n as u64, prot, || {
         // SAFETY: the site's bytes are mapped and writable inside the closure; each store is
         // a locked byte or word (the word inside one cache line: `swap_kind`), or to bytes no
         // thread can be executing.
@@ -428,7 +449,12 @@ pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
             if !cmpxchg8(site, first[0], 0xcc) {
                 return false;
             }
-            if !cmpxchg16bit(syscall_at, 0x050f, u16::from_le_bytes([new[n - 2], new[n - 1]])) {
+            let trapped = if new[n - 2] == 0x0f {
+                cmpxchg8(syscall_at + 1, 0x05, new[n - 1])
+            } else {
+                cmpxchg16bit(syscall_at, 0x050f, u16::from_le_bytes([new[n - 2], new[n - 1]]))
+            };
+            if !trapped {
                 cmpxchg8(site, 0xcc, first[0]);
                 return false;
             }
@@ -462,7 +488,7 @@ fn try_rewrite_call(base: u64, prot: u32, end: u64, nr: u64) -> bool {
     if !crate::trampoline::boundary_is_certain(base, end - 2) {
         return false;
     }
-    let Some(how) = swap_kind(site, 7) else { return false };
+    let how = swap_kind(site, 7);
     let Some(patch) = crate::trampoline::patch_for(site, imm) else {
         return false;
     };

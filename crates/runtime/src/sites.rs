@@ -80,13 +80,20 @@ fn map_in(lo: u64, hi: u64) -> Option<u64> {
 /// Runs `f` with the page of `at` (protection `prot`) made writable, and kept executable
 /// throughout: other threads may be running other code of the same page.
 pub(crate) fn with_page_writable(at: u64, prot: u32, f: impl FnOnce() -> bool) -> bool {
+    with_pages_writable(at, 1, prot, f)
+}
+
+/// [`with_page_writable`] for the pages of the `len` bytes at `at` (one, or two when they cross
+/// a page boundary; the caller knows both pages have protection `prot`).
+pub(crate) fn with_pages_writable(at: u64, len: u64, prot: u32, f: impl FnOnce() -> bool) -> bool {
     let page = at & !4095;
+    let span = ((at + len.max(1) - 1) & !4095) + 4096 - page;
     let writable = (prot | sys::PROT_WRITE | sys::PROT_EXEC) as u64;
-    if raw::syscall3(sys::__NR_mprotect, page, 4096, writable) != 0 {
+    if raw::syscall3(sys::__NR_mprotect, page, span, writable) != 0 {
         return false;
     }
     let ok = f();
-    raw::syscall3(sys::__NR_mprotect, page, 4096, prot as u64);
+    raw::syscall3(sys::__NR_mprotect, page, span, prot as u64);
     ok
 }
 
