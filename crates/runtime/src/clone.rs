@@ -122,6 +122,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
                 (*t).traced = child_traced;
                 (*t).count_go = 0;
                 (*t).count_calls = 0;
+                thread::RUNNERS.store(1, Ordering::SeqCst);
                 if sud::arm_current(t).is_err() {
                     raw::fatal("cannot arm syscall user dispatch in a fork child");
                 }
@@ -173,9 +174,18 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         // A previous vfork child may have exec'd from inside an entry frame.
         (*child).entry_cur = (*child).stack_hi;
     }
+    // A vfork child runs while its parent waits; any other child sharing our memory runs
+    // beside us: counted before it can run.
+    let runs_beside = shares_vm && !vfork;
+    if runs_beside {
+        thread::RUNNERS.fetch_add(1, Ordering::SeqCst);
+    }
     // SAFETY: the stub issues the syscall with the caller's arguments; the child side never
     // returns into this frame.
     let ret = unsafe { sysgate_clone_stub(nr as u64, a[0], a[1], a[2], a[3], a[4], child) };
+    if runs_beside && ret < 0 {
+        thread::RUNNERS.fetch_sub(1, Ordering::SeqCst);
+    }
     if ret < 0 && !vfork {
         // SAFETY: the clone failed, no child uses the block.
         unsafe { Thread::free(child) };

@@ -162,11 +162,13 @@ fn trap_pairs() -> impl Iterator<Item = (u8, u8)> {
 /// [`Swap`]) only `ud2`, whose `0f` is already in place.
 fn place(site: u64, l: u64, keep_0f: bool) -> Option<(u64, [u8; 16])> {
     let call_at = site + l - 3;
-    for (a, b) in trap_pairs().filter(|&(a, _)| !keep_0f || a == 0x0f) {
+    // Regions already mapped first, for every trap; then a new region.
+    let tries = [false, true].into_iter().flat_map(|map| trap_pairs().map(move |p| (map, p)));
+    for (map, (a, b)) in tries.filter(|&(_, (a, _))| !keep_0f || a == 0x0f) {
         // The slots for which the displacement reads `xx xx a b`.
         let hi = u16::from_le_bytes([a, b]) as i16 as i64;
         let lo = (call_at as i64 + 5 + (hi << 16)) as u64;
-        let Some(slot) = sites::alloc(call_at, SLOTS, Some((lo, lo + 0x10000))) else { continue };
+        let Some(slot) = sites::alloc(call_at, SLOTS, Some((lo, lo + 0x10000)), map) else { continue };
         let Ok(rel) = i32::try_from(slot as i64 - (call_at as i64 + 5)) else { continue };
         let mut new = [0u8; 16];
         let f = (l - 3) as usize;

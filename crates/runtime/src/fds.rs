@@ -57,31 +57,40 @@ pub fn diag_fd() -> i32 {
 /// `/proc/<pid>/maps` of this process, for the rewriter (close-on-exec: each image opens its
 /// own; a fork child reopens it, since the parent's names the parent).
 static MAPS: AtomicI32 = AtomicI32::new(-1);
+/// `/proc/<pid>/mem` of this process, opened for writing the same way: the rewriter writes
+/// trampolines and other code no thread runs yet through it, as the kernel lets a process
+/// write its own read-only mappings there, instead of two `mprotect`s around each write (each
+/// splits and merges the mapping and, once the program has threads on other CPUs, stops them
+/// for a TLB flush).
+static MEM: AtomicI32 = AtomicI32::new(-1);
 
-/// Opens (or, in a fork child, reopens) the maps descriptor at a high number.
+/// Opens (or, in a fork child, reopens) the maps and mem descriptors at high numbers.
 pub(crate) fn open_maps() {
-    let old = MAPS.swap(-1, Ordering::Relaxed);
-    if old >= 0 {
-        raw::syscall1(sys::__NR_close, old as u64);
-    }
-    // "/proc/self" resolves now, to this process: later reads describe it even from threads.
-    let fd = raw::syscall3(sys::__NR_open, c"/proc/self/maps".as_ptr() as u64, (sys::O_RDONLY | sys::O_CLOEXEC) as u64, 0);
-    if fd < 0 {
-        return;
-    }
-    let high = dup_from(fd as i32, above_ours(), sys::F_DUPFD_CLOEXEC);
-    raw::syscall1(sys::__NR_close, fd as u64);
-    // No room up there (the program lowered its descriptor limit): keep none rather than take
-    // one of the program's numbers; its sites then stay on the SIGSYS path.
-    if high >= 0 {
-        MAPS.store(high as i32, Ordering::Relaxed);
+    for (slot, path, mode) in [(&MAPS, c"/proc/self/maps", sys::O_RDONLY), (&MEM, c"/proc/self/mem", sys::O_RDWR)] {
+        let old = slot.swap(-1, Ordering::Relaxed);
+        if old >= 0 {
+            raw::syscall1(sys::__NR_close, old as u64);
+        }
+        // "/proc/self" resolves now, to this process: later reads describe it even from threads.
+        let fd = raw::syscall3(sys::__NR_open, path.as_ptr() as u64, (mode | sys::O_CLOEXEC) as u64, 0);
+        if fd < 0 {
+            continue;
+        }
+        let high = dup_from(fd as i32, above_ours(), sys::F_DUPFD_CLOEXEC);
+        raw::syscall1(sys::__NR_close, fd as u64);
+        // No room up there (the program lowered its descriptor limit): keep none rather than
+        // take one of the program's numbers; without maps its sites then stay on the SIGSYS
+        // path, without mem code is written between `mprotect`s.
+        if high >= 0 {
+            slot.store(high as i32, Ordering::Relaxed);
+        }
     }
     refresh_floor();
 }
 
 /// The runtime's descriptors (-1 for one not open).
-fn ours() -> [i64; 4] {
-    [&OUT, &DIAG, &SHARED, &MAPS].map(|v| v.load(Ordering::Relaxed) as i64)
+fn ours() -> [i64; 5] {
+    [&OUT, &DIAG, &SHARED, &MAPS, &MEM].map(|v| v.load(Ordering::Relaxed) as i64)
 }
 
 /// The first number above every descriptor of the runtime (at least 100).
@@ -134,6 +143,11 @@ pub fn move_high(fd: i32, inherit: bool) -> i32 {
 
 pub(crate) fn maps_fd() -> i32 {
     MAPS.load(Ordering::Relaxed)
+}
+
+/// The mem descriptor, or -1.
+pub(crate) fn mem_fd() -> i32 {
+    MEM.load(Ordering::Relaxed)
 }
 
 fn is_ours(fd: u64) -> bool {
@@ -334,7 +348,7 @@ pub(crate) fn getdents64(a: [u64; 6]) -> i64 {
 /// Walks the `linux_dirent64` records in `buf[..total]`. With `count_only`, returns how many
 /// are our descriptors (symlinks named by one of `ours`); otherwise removes those records by
 /// moving the others down, and returns the bytes kept.
-fn drop_ours(buf: u64, total: u64, ours: &[i64; 4], count_only: bool) -> Result<u64, i64> {
+fn drop_ours(buf: u64, total: u64, ours: &[i64], count_only: bool) -> Result<u64, i64> {
     const DT_LNK: u8 = 10;
     // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
     let (mut at, mut kept, mut found) = (0u64, 0u64, 0u64);

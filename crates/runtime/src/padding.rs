@@ -263,7 +263,7 @@ pub(crate) fn try_rewrite(base: u64, site: u64, code_prot: u32) -> bool {
 /// Writes the trampoline, the padding's call (the rest of the covered padding `[p, cover)`
 /// becomes int3), then the jump over the `syscall`.
 fn install(site: u64, p: u64, cover: u64, code_prot: u32) -> bool {
-    let Some(slot) = sites::alloc(p, 1, None) else { return false };
+    let Some(slot) = sites::alloc(p, 1, None, true) else { return false };
     let code = slot_code(slot, site + 2, entry::table_address(), entry::slow_address());
     if !sites::write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
         return false;
@@ -280,11 +280,8 @@ fn install(site: u64, p: u64, cover: u64, code_prot: u32) -> bool {
     if !sites::write_code(p, &pad[..n], code_prot) {
         return false;
     }
-    let jmp = u16::from_le_bytes([0xeb, (p as i64 - (site as i64 + 2)) as i8 as u8]);
-    // SAFETY: `site` is mapped and writable inside the closure; the two bytes lie inside one
-    // cache line (checked by the caller), so the locked compare-exchange is atomic for
-    // instruction fetches on other cores too.
-    sites::with_page_writable(site, code_prot, || unsafe { crate::rewrite::cmpxchg16bit(site, 0x050f, jmp) })
+    // The two bytes lie inside one cache line (checked by the caller).
+    crate::rewrite::swap_syscall(site, [0xeb, (p as i64 - (site as i64 + 2)) as i8 as u8], code_prot)
 }
 
 #[cfg(test)]

@@ -195,12 +195,15 @@ const VMA_WRITABLE: u64 = 2;
 const VMA_EXECUTABLE: u64 = 4;
 const VMA_SHARED: u64 = 8;
 
-/// [`prot_and_range`] through `PROCMAP_QUERY` on the maps descriptor `fd`: `Ok(None)` when no
-/// mapping covers `addr`, `Err(())` when the kernel does not know the request.
-fn query_vma(fd: i32, addr: u64) -> Result<Option<(u32, bool, u64, u64)>, ()> {
+/// `PROCMAP_QUERY` flag: the mapping covering the address, else the next one above it.
+const COVERING_OR_NEXT_VMA: u64 = 0x10;
+
+/// One `PROCMAP_QUERY` on the maps descriptor `fd`: `Ok(None)` when no mapping answers,
+/// `Err(())` when the kernel does not know the request.
+fn procmap_query(fd: i32, addr: u64, flags: u64) -> Result<Option<procmap_query>, ()> {
     let mut q = procmap_query {
         size: core::mem::size_of::<procmap_query>() as u64,
-        query_flags: 0, // the mapping covering `addr` exactly, file-backed or not
+        query_flags: flags,
         query_addr: addr,
         vma_start: 0,
         vma_end: 0,
@@ -222,6 +225,14 @@ fn query_vma(fd: i32, addr: u64) -> Result<Option<(u32, bool, u64, u64)>, ()> {
     if r < 0 {
         return Err(());
     }
+    Ok(Some(q))
+}
+
+/// [`prot_and_range`] through `PROCMAP_QUERY` on the maps descriptor `fd`: `Ok(None)` when no
+/// mapping covers `addr`, `Err(())` when the kernel does not know the request.
+fn query_vma(fd: i32, addr: u64) -> Result<Option<(u32, bool, u64, u64)>, ()> {
+    // Flags 0: the mapping covering `addr` exactly, file-backed or not.
+    let Some(q) = procmap_query(fd, addr, 0)? else { return Ok(None) };
     let mut prot = 0;
     for (bit, p) in [(VMA_READABLE, sys::PROT_READ), (VMA_WRITABLE, sys::PROT_WRITE), (VMA_EXECUTABLE, sys::PROT_EXEC)] {
         if q.vma_flags & bit != 0 {
@@ -229,6 +240,19 @@ fn query_vma(fd: i32, addr: u64) -> Result<Option<(u32, bool, u64, u64)>, ()> {
         }
     }
     Ok(Some((prot, q.vma_flags & VMA_SHARED == 0, q.vma_start, q.vma_offset)))
+}
+
+/// The first mapping that ends above `addr` (covering it or above it), as `[start, end)`:
+/// `Some(None)` when there is none, `None` when the kernel cannot tell (no `PROCMAP_QUERY`).
+pub(crate) fn mapping_from(addr: u64) -> Option<Option<(u64, u64)>> {
+    let fd = crate::fds::maps_fd();
+    if fd < 0 || NO_PROCMAP_QUERY.load(Ordering::Relaxed) {
+        return None;
+    }
+    match procmap_query(fd, addr, COVERING_OR_NEXT_VMA) {
+        Ok(q) => Some(q.map(|q| (q.vma_start, q.vma_end))),
+        Err(()) => None,
+    }
 }
 
 /// [`prot_and_range`] from the text of the maps descriptor `fd`. The caller holds LOCK.
@@ -354,7 +378,7 @@ unsafe fn cmpxchg8(at: u64, old: u8, new: u8) -> bool {
 ///
 /// # Safety
 /// `at` must be mapped and writable.
-pub(crate) unsafe fn cmpxchg16bit(at: u64, old: u16, new: u16) -> bool {
+unsafe fn cmpxchg16bit(at: u64, old: u16, new: u16) -> bool {
     let ok: u8;
     // SAFETY: caller contract.
     unsafe {
@@ -420,6 +444,17 @@ pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
             return false;
         }
     }
+    // The only thread: nothing else can fetch these bytes while they change (the rewriter runs
+    // with signals blocked), so one write through the mem descriptor, without the `mprotect`s.
+    if crate::thread::alone() {
+        let mut old = [0u8; 16];
+        if !guest::read(site, &mut old[..n]) || old[n - 2..n] != [0x0f, 0x05] {
+            return false;
+        }
+        if crate::sites::poke(site, new) {
+            return true;
+        }
+    }
     if how == Swap::Block {
         let block = site & !15;
         let mut old = [0u8; 16];
@@ -464,6 +499,25 @@ pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
             cmpxchg8(site, 0xcc, new[0])
         }
     })
+}
+
+/// Replaces the `syscall` at `site` (in a page of protection `prot`) by the two bytes `new`,
+/// with one locked store (the caller checked that both bytes lie in one cache line), or one
+/// write through the mem descriptor while this is the only thread.
+pub(crate) fn swap_syscall(site: u64, new: [u8; 2], prot: u32) -> bool {
+    if crate::thread::alone() {
+        let mut old = [0u8; 2];
+        if !guest::read(site, &mut old) || old != [0x0f, 0x05] {
+            return false;
+        }
+        if crate::sites::poke(site, &new) {
+            return true;
+        }
+    }
+    // SAFETY: `site` is mapped and writable inside the closure; the two bytes lie inside one
+    // cache line (the caller's check), so the locked compare-exchange is atomic for instruction
+    // fetches on other cores too.
+    crate::sites::with_page_writable(site, prot, || unsafe { cmpxchg16bit(site, 0x050f, u16::from_le_bytes(new)) })
 }
 
 /// `mov $nr,%eax; syscall` ending at `end` (the address after the syscall) → `call rel32;
@@ -537,9 +591,7 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
         // more jumps), else the sled (any shape).
         if let Some((base, prot)) = image() {
             if !crate::displaced::try_rewrite(base, site, prot) && site & 63 != 63 {
-                // SAFETY: `site` is mapped and writable inside the closure; the 16-bit locked
-                // compare-exchange stays inside one cache line (checked above).
-                crate::sites::with_page_writable(site, prot, || unsafe { cmpxchg16bit(site, 0x050f, 0xd0ff) });
+                swap_syscall(site, [0xff, 0xd0], prot);
             }
         }
     } else {

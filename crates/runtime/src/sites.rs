@@ -2,7 +2,8 @@
 //! `displaced.rs`): 64-byte slots in 64 KiB regions mapped within a rel32 call of the code.
 //!
 //! A region is filled with `int3` and made executable once; slots are handed out in order and
-//! written in place (the page made writable for the write, and kept executable throughout).
+//! written in place, through `/proc/self/mem` (else with the page made writable for the write,
+//! and kept executable throughout).
 //! Some sites need their trampoline inside a narrow window of addresses (`displaced.rs`: the
 //! call's displacement doubles as a trapping instruction); [`alloc`] takes that window.
 #![allow(unsafe_code)]
@@ -26,9 +27,9 @@ pub(crate) fn region_of(addr: u64) -> Option<u64> {
 }
 
 /// `n` consecutive free slots whose first is reachable by a rel32 call from `from` (and, with
-/// `window = (lo, hi)`, lies in `[lo, hi)`), mapping a region if none has room. The caller
-/// holds the rewriter's lock.
-pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>) -> Option<u64> {
+/// `window = (lo, hi)`, lies in `[lo, hi)`), mapping a region if none has room and `map`
+/// allows. The caller holds the rewriter's lock.
+pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>, map: bool) -> Option<u64> {
     let fits = |at: u64| in_range(from, at) && in_range(from, at + n * SLOT) && window.is_none_or(|(lo, hi)| at >= lo && at < hi);
     for (r, used) in REGIONS.iter().zip(USED.iter()) {
         let b = r.load(Ordering::Relaxed);
@@ -40,6 +41,9 @@ pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>) -> Option<u64
             used.store(k + n, Ordering::Relaxed);
             return Some(b + k * SLOT);
         }
+    }
+    if !map {
+        return None;
     }
     let i = REGIONS.iter().position(|r| r.load(Ordering::Relaxed) == 0)?;
     let b = match window {
@@ -60,14 +64,30 @@ pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>) -> Option<u64
     Some(b)
 }
 
-/// Maps a region (readable and writable) starting inside `[lo, hi)`: at up to eight evenly
-/// spaced page-aligned places, where nothing is mapped yet.
+/// Maps a region (readable and writable) starting inside `[lo, hi)`, where nothing is mapped
+/// yet: the first free place, found by asking the kernel which mapping lies ahead and
+/// skipping past it (`PROCMAP_QUERY`), else trying up to eight evenly spaced places.
 fn map_in(lo: u64, hi: u64) -> Option<u64> {
     let first = lo.checked_add(4095)? & !4095;
+    let usable = |at: u64| (0x10000..0x7fff_0000_0000).contains(&at);
+    if let Some(mut ahead) = crate::rewrite::mapping_from(first) {
+        let mut at = first;
+        for _ in 0..16 {
+            if at >= hi || !usable(at) {
+                return None;
+            }
+            match ahead {
+                Some((start, end)) if start < at + REGION_LEN => at = end.max(at + 4096),
+                _ => return map_fixed(at, REGION_LEN),
+            }
+            ahead = crate::rewrite::mapping_from(at)?;
+        }
+        return None;
+    }
     let step = ((hi.saturating_sub(first)) / 8).max(4096) & !4095; // at most 8 tries
     let mut at = first;
     while at < hi {
-        if (0x10000..0x7fff_0000_0000).contains(&at) {
+        if usable(at) {
             if let Some(b) = map_fixed(at, REGION_LEN) {
                 return Some(b);
             }
@@ -97,12 +117,22 @@ pub(crate) fn with_pages_writable(at: u64, len: u64, prot: u32, f: impl FnOnce()
     ok
 }
 
-/// Writes `code` at `at`, inside one page of protection `prot`.
+/// Writes `code` at `at`, inside one page of protection `prot`, where no thread runs yet (a
+/// trampoline before any site calls it, padding no code reaches): through the mem descriptor
+/// (`fds.rs`), else with the page made writable around the write.
 pub(crate) fn write_code(at: u64, code: &[u8], prot: u32) -> bool {
     if (at + code.len() as u64 - 1) & !4095 != at & !4095 {
         return false;
     }
-    with_page_writable(at, prot, || guest::write(at, code))
+    poke(at, code) || with_page_writable(at, prot, || guest::write(at, code))
+}
+
+/// Writes `bytes` at `at` through the mem descriptor (`fds.rs`), whatever the protection of
+/// the pages; false if there is none or the kernel refused. Not atomic: only for bytes no
+/// other thread can be running.
+pub(crate) fn poke(at: u64, bytes: &[u8]) -> bool {
+    let mem = crate::fds::mem_fd();
+    mem >= 0 && raw::syscall4(sys::__NR_pwrite64, mem as u64, bytes.as_ptr() as u64, bytes.len() as u64, at) == bytes.len() as i64
 }
 
 /// Length of [`dispatch`].

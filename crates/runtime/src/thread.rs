@@ -7,7 +7,7 @@
 
 use crate::raw::{self, sys};
 use crate::regs::Regs;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// Size of each thread's entry stack. Program signal handlers that arrive while a thread is in
 /// the entry run on it too, and each nesting level reserves room for the dispatcher, so it is
@@ -123,6 +123,19 @@ const fn page_up(n: usize) -> usize {
     (n + 4095) & !4095
 }
 
+/// How many threads of execution may be running this memory's code: 1, the first thread, plus
+/// every thread (or other `CLONE_VM` child but a `vfork` one, whose parent waits) created since,
+/// less those that called `exit`. Never below the truth: a new one is counted before its
+/// `clone`, an exiting one after its last program instruction. While it is 1 the rewriter may
+/// change code without the steps that make the change safe for other threads' instruction
+/// fetches (`rewrite::swap_site`).
+pub(crate) static RUNNERS: AtomicUsize = AtomicUsize::new(1);
+
+/// Whether the calling thread is the only one running this memory's code.
+pub(crate) fn alone() -> bool {
+    RUNNERS.load(Ordering::SeqCst) == 1
+}
+
 /// Blocks of threads that called `exit`: reused once the kernel no longer knows their tid
 /// (until then the exiting thread may still be running on the block's stack).
 const RETIRED: usize = 256;
@@ -131,6 +144,9 @@ static RETIRED_BLOCKS: [AtomicPtr<Thread>; RETIRED] = [const { AtomicPtr::new(co
 /// Hands the block of a thread that is about to `exit` to later `alloc`s (with the block it
 /// lent to vfork children). A full list leaks the block.
 pub(crate) fn retire(t: &mut Thread) {
+    if !t.vfork_shared {
+        RUNNERS.fetch_sub(1, Ordering::SeqCst);
+    }
     let child = core::mem::replace(&mut t.vfork_child, core::ptr::null_mut());
     for b in [child, t as *mut Thread] {
         if b.is_null() {
