@@ -60,3 +60,19 @@ fn alternate_stack_handlers_under_signal_storms() {
         assert!(off * 100 <= total, "{}: {off} of {total} handlers ran off the alternate stack\n{o}", o.label);
     }
 }
+
+/// Faults handled on the alternate stack and left with `siglongjmp`, 500 times, the handler
+/// making a call each time (stress-ng's mprotect stressor does this): every delivery must land
+/// at the top of the alternate stack, as natively. A loan of the stack below a handler's call
+/// used to outlive the handler, each delivery landed a frame lower, and the stressor died of
+/// SIGSEGV when the stack ran out.
+#[test]
+fn faults_left_by_siglongjmp_keep_the_whole_alternate_stack() {
+    let t = TestDir::new("altstack-faults");
+    let outs = t.assert_same_everywhere(&Cmd::new(probe("altstack_faults")));
+    for o in &outs {
+        assert_eq!(o.stdout_str(), "faults: 500, handler depths: 1\n", "{o}");
+    }
+    let delivered = outs[2].trace_text().lines().filter(|l| l.contains("--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_ACCERR")).count();
+    assert_eq!(delivered, 500, "{}", outs[2]);
+}

@@ -441,6 +441,10 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
 
 /// Delivers a fault signal to the program's own action, as the kernel would have.
 fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
+    // SAFETY: valid for this delivery.
+    if unsafe { (*info).si_code > 0 && retake_on_whole_alt_stack(&mut *uc) } {
+        return; // the fault comes again, delivered at the top of the whole alternate stack
+    }
     report_signal(info, uc);
     let Some(slot) = virtual_slot(sig as u64) else { return };
     // SAFETY: see `Virtual`.
@@ -597,6 +601,36 @@ pub(crate) fn lend_alt_stack(t: &crate::thread::Thread, caller_sp: u64) {
         return;
     }
     give_kernel(&armed(&StackT { size: top - ss.sp, ..ss }));
+}
+
+/// A fault delivered on a part of the alternate stack still lent (see [`lend_alt_stack`]) when
+/// the thread had left the stack: a handler that lent it by making a call (`siglongjmp`'s own
+/// `rt_sigprocmask`, a `write`) and then left with `siglongjmp` takes the loan with it, and
+/// each such fault would land one frame lower than the last, until the stack ran out (the
+/// kernel then kills the thread with SIGSEGV; stress-ng's mprotect stressor hit this after
+/// about 20 faults). Natively the whole stack is free again once the thread has left it.
+///
+/// So when the interrupted code is off the alternate stack and the kernel delivered on a loan,
+/// the frame's saved stack (which `rt_sigreturn` gives back to the kernel) becomes the whole
+/// stack, armed, and the handler returns without running the program's: the faulting
+/// instruction runs again and faults again, and the kernel delivers at the top of the whole
+/// stack. Returns whether it did so. Only for faults (an instruction to run again); a signal
+/// sent by `kill` is delivered where it lands.
+fn retake_on_whole_alt_stack(uc: &mut ucontext) -> bool {
+    let Some(t) = crate::thread::current() else { return false };
+    let ss = t.alt_stack;
+    let frame = uc as *const ucontext as u64;
+    if ss.size == 0 || on_alt_stack(&ss, uc.uc_mcontext.gregs[REG_RSP]) || !on_alt_stack(&ss, frame) {
+        return false;
+    }
+    if uc.ss_sp != ss.sp || uc.ss_size >= ss.size {
+        return false; // delivered on the whole stack
+    }
+    let whole = armed(&ss);
+    uc.ss_sp = whole.sp;
+    uc.ss_flags = whole.flags;
+    uc.ss_size = whole.size;
+    true
 }
 
 /// Re-arms the program's alternate stack if the kernel holds it disarmed (or a part of it
