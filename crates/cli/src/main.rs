@@ -631,12 +631,18 @@ fn main() -> ExitCode {
         diag_fd: diag,
         show_execve,
     };
+    let start_error = |e: std::io::Error| {
+        let code = if e.kind() == std::io::ErrorKind::PermissionDenied { 126 } else { 127 };
+        fail(format!("{}: {e}", argv0.to_string_lossy()), code)
+    };
+    // `run` has nothing to do once the program has ended (its output, its exit status and its
+    // signals are the program's): the program takes this process's place.
+    if matches!(cli.cmd, Cmd::Run(_)) {
+        return start_error(loader::exec(&launch));
+    }
     let (pid, status) = match loader::launch(&launch) {
         Ok(s) => s,
-        Err(e) => {
-            let code = if e.kind() == std::io::ErrorKind::PermissionDenied { 126 } else { 127 };
-            return fail(format!("{}: {e}", argv0.to_string_lossy()), code);
-        }
+        Err(e) => return start_error(e),
     };
     let tracing = matches!(&cli.cmd, Cmd::Trace(t) if !t.count);
     if let (Some(sig), true, false) = (status.signal(), tracing, extra.perfetto) {

@@ -4,7 +4,8 @@
 //! (with a shell's exit codes: 127 not found, 126 cannot execute); [`launch`] starts
 //! `sysgate-loader` with the program's own argv, the program in `SYSGATE_EXEC`, the runtime's
 //! configuration in the environment and its descriptors at high numbers; the loader maps the
-//! program inside the new process. [`exit_like`] ends sysgate the way the program ended.
+//! program inside the new process ([`exec`]: inside this one). [`exit_like`] ends sysgate the
+//! way the program ended.
 #![allow(unsafe_code)]
 
 use std::ffi::{OsStr, OsString};
@@ -221,8 +222,8 @@ pub struct Launch<'a> {
     pub show_execve: bool,
 }
 
-/// Starts the program and waits for it; returns its pid and how it ended.
-pub fn launch(l: &Launch<'_>) -> std::io::Result<(u32, ExitStatus)> {
+/// The loader's command line and environment for the program.
+fn command(l: &Launch<'_>) -> Command {
     let mut cmd = Command::new(l.loader);
     cmd.arg0(l.argv0)
         .args(l.args)
@@ -232,7 +233,19 @@ pub fn launch(l: &Launch<'_>) -> std::io::Result<(u32, ExitStatus)> {
     if l.show_execve {
         cmd.env("SYSGATE_EXECVE", "1");
     }
-    let mut child = cmd.spawn()?;
+    cmd
+}
+
+/// Replaces this process by the program under the loader, for a command with nothing to do
+/// once the program has ended: no fork, no wait; the program keeps sysgate's pid, and its
+/// parent sees its exit status and signals directly. Returns only if the exec failed.
+pub fn exec(l: &Launch<'_>) -> std::io::Error {
+    command(l).exec()
+}
+
+/// Starts the program and waits for it; returns its pid and how it ended.
+pub fn launch(l: &Launch<'_>) -> std::io::Result<(u32, ExitStatus)> {
+    let mut child = command(l).spawn()?;
     let pid = child.id();
     // Like a shell waiting for a foreground job: ^C and ^\ are for the program.
     // SAFETY: changing the disposition of two signals in this single-threaded process.
