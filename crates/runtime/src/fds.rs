@@ -352,19 +352,20 @@ fn drop_ours(buf: u64, total: u64, ours: &[i64], count_only: bool) -> Result<u64
     const DT_LNK: u8 = 10;
     // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
     let (mut at, mut kept, mut found) = (0u64, 0u64, 0u64);
+    // Every `getdents64` of the program passes here (`find` makes tens of thousands): the
+    // records are read a window at a time, not one guarded copy per record.
+    let mut records = crate::guest::Window::new(buf, total);
     while at + 19 < total {
-        let mut hdr = [0u8; 19];
-        if !crate::guest::read(buf + at, &mut hdr) {
-            return Err(-(sys::EFAULT as i64));
-        }
-        let reclen = u16::from_le_bytes([hdr[16], hdr[17]]) as u64;
+        let Some(hdr) = records.get(at, 19) else { return Err(-(sys::EFAULT as i64)) };
+        let (reclen, d_type) = (u16::from_le_bytes([hdr[16], hdr[17]]) as u64, hdr[18]);
         if reclen < 19 || at + reclen > total {
             return Ok(if count_only { found } else { total }); // not what the kernel writes
         }
         let mut drop = false;
-        if hdr[18] == DT_LNK {
-            let mut name = [0u8; 24];
-            let n = crate::guest::read_cstr(buf + at + 19, &mut name).unwrap_or(0);
+        if d_type == DT_LNK {
+            // A descriptor's name: up to 10 digits, then the NUL, inside the record.
+            let name = records.get(at + 19, (reclen as usize - 19).min(11)).unwrap_or(&[]);
+            let n = name.iter().position(|&c| c == 0).unwrap_or(usize::MAX);
             if n > 0 && n < 11 && name[..n].iter().all(|c| c.is_ascii_digit()) {
                 let num = name[..n].iter().fold(0i64, |v, &c| v * 10 + (c - b'0') as i64);
                 drop = ours.contains(&num);

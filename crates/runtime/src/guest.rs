@@ -134,10 +134,73 @@ pub fn read_cstr(addr: u64, buf: &mut [u8]) -> Option<usize> {
     Some(done)
 }
 
+/// Reads fields of a guest buffer `[base, base + len)` (records the kernel wrote, such as
+/// `getdents64`'s) through 4 KiB windows: one guarded copy per window instead of one per field.
+/// Where a window cannot be read whole (the buffer ends in an unmapped page), each field is
+/// read on its own from then on.
+pub struct Window {
+    base: u64,
+    len: u64,
+    at: u64,
+    have: usize,
+    whole: bool,
+    buf: [u8; Window::SIZE],
+}
+
+impl Window {
+    const SIZE: usize = 4096;
+
+    pub fn new(base: u64, len: u64) -> Window {
+        Window { base, len, at: 0, have: 0, whole: true, buf: [0; Window::SIZE] }
+    }
+
+    /// The `n` bytes at offset `off` of the buffer (`n` at most 4 KiB); `None` past its end or
+    /// where they cannot be read.
+    pub fn get(&mut self, off: u64, n: usize) -> Option<&[u8]> {
+        if n > Window::SIZE || off.checked_add(n as u64)? > self.len {
+            return None;
+        }
+        if off < self.at || off + n as u64 > self.at + self.have as u64 {
+            self.have = 0;
+            if self.whole {
+                let want = (Window::SIZE as u64).min(self.len - off) as usize;
+                self.whole = read(self.base.wrapping_add(off), &mut self.buf[..want]);
+                if self.whole {
+                    (self.at, self.have) = (off, want);
+                }
+            }
+            if self.have == 0 {
+                if !read(self.base.wrapping_add(off), &mut self.buf[..n]) {
+                    return None;
+                }
+                (self.at, self.have) = (off, n);
+            }
+        }
+        let i = (off - self.at) as usize;
+        Some(&self.buf[i..i + n])
+    }
+}
+
 /// `int $0x80` with i386 registers (eax = nr, then ebx, ecx, edx, esi, edi, ebp).
 pub(crate) fn int80(nr: u32, a: [u32; 6]) -> i64 {
     let regs = [nr, a[0], a[1], a[2], a[3], a[4], a[5]];
     // SAFETY: the kernel interprets the registers as an i386 syscall; pointer arguments are the
     // program's own and are used exactly as it passed them.
     unsafe { sysgate_int80(regs.as_ptr()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_reads_fields_across_windows_and_stops_at_the_end() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut w = Window::new(data.as_ptr() as u64, data.len() as u64);
+        for (off, n) in [(0u64, 19usize), (4090, 19), (4077, 19), (8191, 2), (9981, 19), (5000, 4096), (12, 1)] {
+            assert_eq!(w.get(off, n), Some(&data[off as usize..off as usize + n]), "at {off}");
+        }
+        assert_eq!(w.get(9990, 11), None);
+        assert_eq!(w.get(0, 4097), None);
+    }
 }
