@@ -43,7 +43,7 @@ pub(crate) fn enum_int(c: &mut Ctx, table: Table, v: u64) {
     let x = u64::from(v as u32);
     match table.iter().find(|(val, _)| *val == x) {
         Some((_, name)) => c.s(name),
-        None => c.w(format_args!("{}", v as u32 as i32)),
+        None => c.int(v as u32 as i32),
     }
 }
 

@@ -314,7 +314,8 @@ pub(crate) fn ioctl_req(c: &mut Ctx, v: u64) {
 
 /// `ioctl(1, TIOCGWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0})`.
 pub(crate) fn ioctl(c: &mut Ctx) {
-    c.w(format_args!("{}, ", c.arg(0) as u32 as i32));
+    c.int(c.arg(0) as u32 as i32);
+    c.s(", ");
     ioctl_req(c, c.arg(1));
     c.s(", ");
     let arg = c.arg(2);
@@ -344,9 +345,9 @@ pub(crate) fn ioctl(c: &mut Ctx) {
             }
         }
         // TCSBRK, TCXONC, TCFLSH, TIOCSCTTY, TCSBRKP: plain numbers.
-        0x5409 | 0x540a | 0x540b | 0x540e | 0x5425 => c.w(format_args!("{}", arg as i64)),
+        0x5409 | 0x540a | 0x540b | 0x540e | 0x5425 => c.int(arg as i64),
         // FICLONE: the source descriptor.
-        0x4004_9409 => c.w(format_args!("{}", arg as u32 as i32)),
+        0x4004_9409 => c.int(arg as u32 as i32),
         // Requests without an argument.
         0x540c | 0x540d | 0x5422 | 0x5450 | 0x5451 | 0x5437 => {
             // strace prints no third argument for these; undo the separator.
@@ -388,7 +389,8 @@ fn flock(c: &mut Ctx, addr: u64, out: bool) {
 
 /// `fcntl(3, F_SETFD, FD_CLOEXEC)`, `fcntl(0, F_GETFL)`.
 pub(crate) fn fcntl(c: &mut Ctx) {
-    c.w(format_args!("{}, ", c.arg(0) as u32 as i32));
+    c.int(c.arg(0) as u32 as i32);
+    c.s(", ");
     enum_int(c, f::FCNTL, c.arg(1));
     let arg = c.arg(2);
     match c.arg(1) as u32 {
@@ -421,7 +423,10 @@ pub(crate) fn fcntl(c: &mut Ctx) {
             c.s(", ");
             flags(c, f::F_SEAL, u64::from(arg as u32));
         }
-        0 | 1030 | 8 | 1031 | 1026 => c.w(format_args!(", {}", arg as u32 as i32)),
+        0 | 1030 | 8 | 1031 | 1026 => {
+            c.s(", ");
+            c.int(arg as u32 as i32);
+        }
         _ => {
             c.s(", ");
             c.hex(arg);

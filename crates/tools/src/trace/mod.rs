@@ -98,6 +98,11 @@ impl Ctx<'_, '_> {
         let _ = self.out.write_fmt(a);
     }
 
+    /// An integer in decimal, without `core::fmt` (descriptors and counts are on most lines).
+    pub(crate) fn int(&mut self, v: impl itoa::Integer) {
+        self.out.push_int(v);
+    }
+
     /// A pointer: `NULL` or `0x...`.
     pub(crate) fn ptr(&mut self, v: u64) {
         if v == 0 {
@@ -353,10 +358,10 @@ fn arg_shown(c: &Ctx, kind: Arg) -> bool {
 pub(crate) fn print_arg(c: &mut Ctx, kind: Arg, i: usize) {
     let v = c.arg(i);
     match kind {
-        Arg::Int => c.w(format_args!("{}", v as u32 as i32)),
-        Arg::Uint => c.w(format_args!("{}", v as u32)),
-        Arg::Long => c.w(format_args!("{}", v as i64)),
-        Arg::Ulong => c.w(format_args!("{}", v)),
+        Arg::Int => c.int(v as u32 as i32),
+        Arg::Uint => c.int(v as u32),
+        Arg::Long => c.int(v as i64),
+        Arg::Ulong => c.int(v),
         Arg::Hex => c.hex(v),
         Arg::Ptr => c.ptr(v),
         Arg::Fd => fd(c, v as u32 as i32, Some(i)),
@@ -417,7 +422,7 @@ pub(crate) fn print_arg(c: &mut Ctx, kind: Arg, i: usize) {
         Arg::SockType => net::sock_type(c, v),
         Arg::SockProto => net::sock_proto(c, v),
         Arg::SockLevel => flags::enum_int(c, sysgate_abi::flags::SOL, v),
-        Arg::SockOptName => c.w(format_args!("{}", v as u32 as i32)),
+        Arg::SockOptName => c.int(v as u32 as i32),
         Arg::Msghdr => net::msghdr(c, v, false),
         Arg::MsghdrOut => net::msghdr(c, v, true),
         Arg::Pollfds { n } => io::pollfds(c, v, c.arg(usize::from(n))),
@@ -440,7 +445,7 @@ pub(crate) fn print_arg(c: &mut Ctx, kind: Arg, i: usize) {
 /// A descriptor: `3`, with `-y` `3</etc/passwd>`. `arg` is the argument index it was passed
 /// in (its target may have been captured on entry), `None` for a returned descriptor.
 pub(crate) fn fd(c: &mut Ctx, fd: i32, arg: Option<usize>) {
-    c.w(format_args!("{}", fd));
+    c.int(fd);
     if c.opts.decode_fds == 0 || fd < 0 {
         return;
     }
@@ -470,10 +475,12 @@ fn format_ret(c: &mut Ctx, kind: Option<Ret>) {
         }
         match name {
             Some(n) => c.s(n),
-            None => c.w(format_args!("{}", e)),
+            None => c.int(e),
         }
         if let Some(m) = errno::message(e) {
-            c.w(format_args!(" ({})", m));
+            c.s(" (");
+            c.s(m);
+            c.s(")");
         }
         return;
     }

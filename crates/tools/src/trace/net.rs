@@ -232,7 +232,7 @@ pub(crate) fn sock_proto(c: &mut Ctx, v: u64) {
     match c.arg(0) as u32 as u16 {
         AF_INET | AF_INET6 => enum_int(c, f::IPPROTO, v),
         AF_NETLINK => enum_int(c, f::NETLINK, v),
-        _ => c.w(format_args!("{}", v as u32 as i32)),
+        _ => c.int(v as u32 as i32),
     }
 }
 
@@ -303,7 +303,7 @@ fn cmsgs(c: &mut Ctx, addr: u64, len: u64) {
                         c.s(", ");
                     }
                     match c.read_u32(data.wrapping_add(4 * i)) {
-                        Some(fd) => c.w(format_args!("{}", fd as i32)),
+                        Some(fd) => c.int(fd as i32),
                         None => c.s("?"),
                     }
                 }
@@ -335,14 +335,15 @@ fn cmsgs(c: &mut Ctx, addr: u64, len: u64) {
 /// `getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4])`.
 pub(crate) fn sockopt(c: &mut Ctx) {
     let set = c.nr == u64::from(sysgate_abi::x86_64::nr::SETSOCKOPT);
-    c.w(format_args!("{}, ", c.arg(0) as u32 as i32));
+    c.int(c.arg(0) as u32 as i32);
+    c.s(", ");
     let level = c.arg(1) as u32;
     enum_int(c, f::SOL, c.arg(1));
     c.s(", ");
     match level {
         1 => enum_int(c, f::SO, c.arg(2)),
         6 => enum_int(c, f::TCP, c.arg(2)),
-        _ => c.w(format_args!("{}", c.arg(2) as u32 as i32)),
+        _ => c.int(c.arg(2) as u32 as i32),
     }
     c.s(", ");
     let val = c.arg(3);

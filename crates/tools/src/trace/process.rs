@@ -242,7 +242,7 @@ fn rlim_value(c: &mut Ctx, v: u64) {
     } else if v > 0 && v & 1023 == 0 {
         c.w(format_args!("{}*1024", v / 1024));
     } else {
-        c.w(format_args!("{}", v));
+        c.int(v);
     }
 }
 
@@ -452,7 +452,7 @@ pub(crate) fn cpu_set_out(c: &mut Ctx, addr: u64) {
                     c.s(" ");
                 }
                 first = false;
-                c.w(format_args!("{}", i * 8 + bit));
+                c.int(i * 8 + bit);
             }
         }
     }

@@ -13,7 +13,7 @@ pub(crate) fn signal(c: &mut Ctx, v: u64) {
     let s = v as u32 as i32;
     match sig::name(s) {
         Some(n) => c.s(n),
-        None => c.w(format_args!("{}", s)),
+        None => c.int(s),
     }
 }
 
@@ -37,7 +37,7 @@ pub(crate) fn sigmask(c: &mut Ctx, mask: u64) {
         let s = bit as i32 + 1;
         match sig::short_name(s) {
             Some(n) => c.s(n),
-            None => c.w(format_args!("{}", s)),
+            None => c.int(s),
         }
     }
     c.s("]");

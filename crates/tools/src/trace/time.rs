@@ -56,7 +56,7 @@ pub(crate) fn clock_id(c: &mut Ctx, v: u64) {
     let id = v as u32 as i32;
     match u64::try_from(id).ok().and_then(|i| f::name_of(f::CLOCK, i)) {
         Some(n) => c.s(n),
-        None => c.w(format_args!("{}", id)),
+        None => c.int(id),
     }
 }
 
