@@ -427,13 +427,14 @@ pub(crate) fn swap_kind(site: u64, len: u64) -> Swap {
 /// what the trap stands for.
 ///
 /// A site may cross a page boundary (glibc's `__open64_nocancel` here ends with a `syscall`
-/// whose `0f` is the last byte of a page): both pages must then belong to the same file
-/// image, with protection `prot`, and are made writable together.
+/// whose `0f` is the last byte of a page): both pages must then be private mappings of
+/// protection `prot` at the same offset from one base (the same image, which earlier
+/// rewrites' `mprotect`s may have split; anonymous code counts from 0), and are made writable
+/// together.
 pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
     let n = new.len();
     let syscall_at = site + n as u64 - 2;
     if site >> 12 != (syscall_at + 1) >> 12 {
-        // The same image: earlier rewrites' `mprotect`s may have split its mapping in two.
         let same = match (prot_and_range(site), prot_and_range(syscall_at + 1)) {
             (Some((p1, true, s1, o1)), Some((p2, true, s2, o2))) => {
                 p1 == prot && p2 == prot && s1.wrapping_sub(o1) == s2.wrapping_sub(o2)
