@@ -75,4 +75,14 @@ fn faults_left_by_siglongjmp_keep_the_whole_alternate_stack() {
     }
     let delivered = outs[2].trace_text().lines().filter(|l| l.contains("--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_ACCERR")).count();
     assert_eq!(delivered, 500, "{}", outs[2]);
+    // SIGUSR1 from raise(): under trace the runtime serves raise's own call, from the
+    // program's stack, and gives the whole alternate stack back there (under run that call
+    // takes the fast path: README, "Not yet").
+    let cmd = Cmd::new(probe("altstack_faults")).arg("kill");
+    let native = t.run(&cmd, Mode::Native);
+    assert_eq!(native.stdout_str(), "signals: 500, handler depths: 1\n", "{native}");
+    let file = t.trace_file("altstack_kill");
+    let f = file.to_string_lossy().into_owned();
+    let o = t.run_sysgate(&["trace", "-o", &f], &cmd, Some(&file));
+    assert_eq!(o.stdout_str(), "signals: 500, handler depths: 1\n", "{o}");
 }

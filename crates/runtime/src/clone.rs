@@ -165,6 +165,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         // The kernel keeps the alternate signal stack for a vfork child (it shares the
         // parent's memory until it execs) and clears it for a new thread.
         (*child).alt_stack = if vfork { call.thread.alt_stack } else { Default::default() };
+        (*child).alt_lent = vfork && call.thread.alt_lent;
         (*child).vfork_shared = vfork;
         (*child).tool_scratch = [0; thread::SCRATCH_WORDS];
         (*child).count_go = 0;

@@ -610,7 +610,8 @@ extern "C" fn sysgate_dispatch_64(regs: &mut Regs) -> u64 {
     };
     // A call from a handler on the program's alternate signal stack: signals that arrive
     // while we are on the entry stack go below the handler's frame there, as natively
-    // (`signals::lend_alt_stack`). Not for rt_sigreturn, which sets the stack itself.
+    // (`signals::lend_alt_stack`); a call from off the stack ends such a loan. Not for
+    // rt_sigreturn, which sets the stack itself.
     if nr != sys::__NR_rt_sigreturn as u64 {
         signals::lend_alt_stack(t, regs.rsp);
     }

@@ -551,6 +551,7 @@ pub(crate) fn sigaltstack(t: &mut crate::thread::Thread, a: [u64; 6], caller_sp:
     // The kernel validates (mode, minimum size) and answers the errors.
     let r = give_kernel(&kernel);
     if r == 0 {
+        t.alt_lent = false;
         t.alt_stack = if mode == sys::SS_DISABLE as i32 {
             StackT { flags: new.flags & sys::SS_AUTODISARM as i32, ..StackT::default() }
         } else {
@@ -562,6 +563,14 @@ pub(crate) fn sigaltstack(t: &mut crate::thread::Thread, a: [u64; 6], caller_sp:
 
 fn on_alt_stack(ss: &StackT, sp: u64) -> bool {
     ss.size != 0 && sp > ss.sp && sp - ss.sp <= ss.size
+}
+
+/// Whether code at `sp` has left the alternate stack for the program's own stacks: neither on
+/// it nor on the runtime's (a handler the kernel delivered on the entry stack, in the middle
+/// of a call made from the alternate stack, still has live frames above it there).
+fn left_alt_stack(t: &crate::thread::Thread, sp: u64) -> bool {
+    let on = |lo: u64, hi: u64| sp > lo && sp <= hi;
+    !on_alt_stack(&t.alt_stack, sp) && !on(t.stack_lo, t.stack_hi) && !on(t.handler_lo, t.handler_hi)
 }
 
 /// How the kernel holds the program's stack `ss` (or a part of it): enabled, `SS_AUTODISARM`.
@@ -591,16 +600,26 @@ const MIN_ALT_STACK: u64 = 2048;
 /// `rt_sigprocmask` after a `siglongjmp` ([`rearm_alt_stack`]). Meanwhile a signal that
 /// arrives while the handler runs above the lent part is delivered below it: still on the
 /// alternate stack, below everything the handler uses.
-pub(crate) fn lend_alt_stack(t: &crate::thread::Thread, caller_sp: u64) {
+///
+/// A call from the program's own stack while a loan is out gives the kernel the whole stack
+/// back (the thread has left the alternate stack: natively a signal would now land at its
+/// top).
+pub(crate) fn lend_alt_stack(t: &mut crate::thread::Thread, caller_sp: u64) {
     let ss = t.alt_stack;
     if !on_alt_stack(&ss, caller_sp) {
+        if t.alt_lent && left_alt_stack(t, caller_sp) {
+            t.alt_lent = false;
+            give_kernel(&armed(&ss));
+        }
         return;
     }
     let top = (caller_sp - 128) & !15;
     if top < ss.sp + MIN_ALT_STACK {
         return;
     }
-    give_kernel(&armed(&StackT { size: top - ss.sp, ..ss }));
+    if give_kernel(&armed(&StackT { size: top - ss.sp, ..ss })) == 0 {
+        t.alt_lent = true;
+    }
 }
 
 /// A fault delivered on a part of the alternate stack still lent (see [`lend_alt_stack`]) when
@@ -620,7 +639,7 @@ fn retake_on_whole_alt_stack(uc: &mut ucontext) -> bool {
     let Some(t) = crate::thread::current() else { return false };
     let ss = t.alt_stack;
     let frame = uc as *const ucontext as u64;
-    if ss.size == 0 || on_alt_stack(&ss, uc.uc_mcontext.gregs[REG_RSP]) || !on_alt_stack(&ss, frame) {
+    if ss.size == 0 || !left_alt_stack(t, uc.uc_mcontext.gregs[REG_RSP]) || !on_alt_stack(&ss, frame) {
         return false;
     }
     if uc.ss_sp != ss.sp || uc.ss_size >= ss.size {
@@ -630,6 +649,7 @@ fn retake_on_whole_alt_stack(uc: &mut ucontext) -> bool {
     uc.ss_sp = whole.sp;
     uc.ss_flags = whole.flags;
     uc.ss_size = whole.size;
+    t.alt_lent = false;
     true
 }
 
@@ -640,11 +660,12 @@ fn retake_on_whole_alt_stack(uc: &mut ucontext) -> bool {
 /// left it.
 pub(crate) fn rearm_alt_stack(t: &mut crate::thread::Thread, caller_sp: u64) {
     let ss = t.alt_stack;
-    if ss.size == 0 || on_alt_stack(&ss, caller_sp) {
+    if ss.size == 0 || !left_alt_stack(t, caller_sp) {
         return;
     }
     let mut k = StackT::default();
     if raw::syscall2(sys::__NR_sigaltstack, 0, &mut k as *mut StackT as u64) == 0 && (k.sp, k.size) != (ss.sp, ss.size) {
         give_kernel(&armed(&ss));
     }
+    t.alt_lent = false;
 }

@@ -86,6 +86,9 @@ pub struct Thread {
     /// The alternate signal stack as the program set it (`size` 0: none); the kernel holds it
     /// with `SS_AUTODISARM` added (see `signals::sigaltstack`).
     pub alt_stack: crate::signals::StackT,
+    /// The kernel holds only a part of the alternate stack, lent by `signals::lend_alt_stack`:
+    /// the next call from off the stack gives it the whole stack back.
+    pub alt_lent: bool,
     /// A vfork child, running in its parent's memory until it execs or exits: the runtime's
     /// tables in that memory (the program's virtual signal actions) are the parent's.
     pub vfork_shared: bool,
@@ -202,6 +205,7 @@ impl Thread {
         self.current_call = core::ptr::null_mut();
         self.call_reported = false;
         self.alt_stack = Default::default();
+        self.alt_lent = false;
         self.vfork_shared = false;
     }
 
