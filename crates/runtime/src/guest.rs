@@ -137,40 +137,48 @@ pub fn read_cstr(addr: u64, buf: &mut [u8]) -> Option<usize> {
 /// Reads fields of a guest buffer `[base, base + len)` (records the kernel wrote, such as
 /// `getdents64`'s) through 4 KiB windows: one guarded copy per window instead of one per field.
 /// Where a window cannot be read whole (the buffer ends in an unmapped page), each field is
-/// read on its own from then on.
-pub struct Window {
+/// read on its own from then on. The copies go through [`read`], or through the reader given
+/// to [`Window::with_reader`] (the trace formatter's, which its unit tests replace).
+pub struct Window<R = fn(u64, &mut [u8]) -> bool> {
+    read: R,
     base: u64,
     len: u64,
     at: u64,
     have: usize,
     whole: bool,
-    buf: [u8; Window::SIZE],
+    buf: [u8; WINDOW],
 }
 
-impl Window {
-    const SIZE: usize = 4096;
+const WINDOW: usize = 4096;
 
+impl Window {
     pub fn new(base: u64, len: u64) -> Window {
-        Window { base, len, at: 0, have: 0, whole: true, buf: [0; Window::SIZE] }
+        Window::with_reader(base, len, read)
+    }
+}
+
+impl<R: FnMut(u64, &mut [u8]) -> bool> Window<R> {
+    pub fn with_reader(base: u64, len: u64, read: R) -> Window<R> {
+        Window { read, base, len, at: 0, have: 0, whole: true, buf: [0; WINDOW] }
     }
 
     /// The `n` bytes at offset `off` of the buffer (`n` at most 4 KiB); `None` past its end or
     /// where they cannot be read.
     pub fn get(&mut self, off: u64, n: usize) -> Option<&[u8]> {
-        if n > Window::SIZE || off.checked_add(n as u64)? > self.len {
+        if n > WINDOW || off.checked_add(n as u64)? > self.len {
             return None;
         }
         if off < self.at || off + n as u64 > self.at + self.have as u64 {
             self.have = 0;
             if self.whole {
-                let want = (Window::SIZE as u64).min(self.len - off) as usize;
-                self.whole = read(self.base.wrapping_add(off), &mut self.buf[..want]);
+                let want = (WINDOW as u64).min(self.len - off) as usize;
+                self.whole = (self.read)(self.base.wrapping_add(off), &mut self.buf[..want]);
                 if self.whole {
                     (self.at, self.have) = (off, want);
                 }
             }
             if self.have == 0 {
-                if !read(self.base.wrapping_add(off), &mut self.buf[..n]) {
+                if !(self.read)(self.base.wrapping_add(off), &mut self.buf[..n]) {
                     return None;
                 }
                 (self.at, self.have) = (off, n);

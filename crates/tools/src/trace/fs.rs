@@ -5,6 +5,7 @@ use super::flags::{flag_names, flags};
 use super::{fmt_str, le_u16, le_u32, le_u64, CHex, Ctx};
 use sysgate_abi::flags as f;
 use sysgate_abi::x86_64::nr;
+use sysgate_runtime as rt;
 
 /// `AT_FDCWD` or the descriptor number.
 pub(crate) fn dirfd(c: &mut Ctx, v: u64) {
@@ -292,30 +293,15 @@ pub(crate) fn dirents(c: &mut Ctx, addr: u64) {
     let total = total as u64;
     let mut off = 0u64;
     let mut count = 0u64;
-    // The records are read a chunk at a time (one guarded copy per 4 KiB, not one per record);
-    // where a chunk cannot be read whole, record by record, so the count stops where it did.
-    const CHUNK: usize = 4096;
-    let mut chunk = [0u8; CHUNK];
-    let (mut chunk_at, mut chunk_len) = (0u64, 0usize);
-    let mut chunked = true; // until a chunk cannot be read: then record by record to the end
+    // The records are read a window at a time (one guarded copy per 4 KiB, not one per
+    // record); where a window cannot be read whole, record by record, so the count stops where
+    // it did.
+    let mem = c.mem;
+    let mut records = rt::guest::Window::with_reader(addr, total, |a, b| mem.read(a, b));
     // Each record is at least 19 bytes; the bound keeps a hostile buffer finite.
     while off < total && count < 1 << 20 {
-        let field = off + 16; // d_reclen
-        if chunked && (field < chunk_at || field + 2 > chunk_at + chunk_len as u64) {
-            let len = (total - off).clamp(18, CHUNK as u64) as usize;
-            chunked = c.mem.read(addr.wrapping_add(off), &mut chunk[..len]);
-            (chunk_at, chunk_len) = if chunked { (off, len) } else { (0, 0) };
-        }
-        let hdr = if chunk_len > 0 && field + 2 <= chunk_at + chunk_len as u64 {
-            let i = (field - chunk_at) as usize;
-            [chunk[i], chunk[i + 1]]
-        } else {
-            match c.read::<2>(addr.wrapping_add(field)) {
-                Some(h) => h,
-                None => break,
-            }
-        };
-        let reclen = u64::from(u16::from_le_bytes(hdr));
+        let Some(hdr) = records.get(off + 16, 2) else { break }; // d_reclen
+        let reclen = u64::from(u16::from_le_bytes([hdr[0], hdr[1]]));
         if reclen == 0 {
             break;
         }
