@@ -126,7 +126,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
                 if sud::arm_current(t).is_err() {
                     raw::fatal("cannot arm syscall user dispatch in a fork child");
                 }
-                crate::fds::open_maps();
+                crate::fds::open_self_files();
             }
         }
         return ret;

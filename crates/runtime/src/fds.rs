@@ -65,7 +65,7 @@ static MAPS: AtomicI32 = AtomicI32::new(-1);
 static MEM: AtomicI32 = AtomicI32::new(-1);
 
 /// Opens (or, in a fork child, reopens) the maps and mem descriptors at high numbers.
-pub(crate) fn open_maps() {
+pub(crate) fn open_self_files() {
     for (slot, path, mode) in [(&MAPS, c"/proc/self/maps", sys::O_RDONLY), (&MEM, c"/proc/self/mem", sys::O_RDWR)] {
         let old = slot.swap(-1, Ordering::Relaxed);
         if old >= 0 {

@@ -69,7 +69,7 @@ pub unsafe fn arm(tool: &'static dyn Tool, auxv: u64) -> Result<(), i64> {
         let t = thread::Thread::alloc().ok_or(-12i64)?;
         thread::install(t)?;
         (*t).traced = config::get().follow_root;
-        fds::open_maps();
+        fds::open_self_files();
         rewrite::init();
         signals::install()?;
         if tool.wants_signals() {

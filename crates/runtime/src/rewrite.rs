@@ -445,16 +445,8 @@ pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
             return false;
         }
     }
-    // The only thread: nothing else can fetch these bytes while they change (the rewriter runs
-    // with signals blocked), so one write through the mem descriptor, without the `mprotect`s.
-    if crate::thread::alone() {
-        let mut old = [0u8; 16];
-        if !guest::read(site, &mut old[..n]) || old[n - 2..n] != [0x0f, 0x05] {
-            return false;
-        }
-        if crate::sites::poke(site, new) {
-            return true;
-        }
+    if let Some(done) = swap_alone(site, new) {
+        return done;
     }
     if how == Swap::Block {
         let block = site & !15;
@@ -502,18 +494,29 @@ pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
     })
 }
 
+/// While this is the only thread, nothing else can fetch a site's bytes while they change
+/// (the rewriter runs with signals blocked): `new` (up to 16 bytes, the last two over the
+/// `syscall`) is written at once through the mem descriptor, without `mprotect`s. `None` when
+/// other threads run or there is no mem descriptor (the caller changes the bytes its own way);
+/// `Some(false)` when the site no longer ends with its `syscall`.
+fn swap_alone(site: u64, new: &[u8]) -> Option<bool> {
+    if !crate::thread::alone() {
+        return None;
+    }
+    let n = new.len();
+    let mut old = [0u8; 16];
+    if !guest::read(site, &mut old[..n]) || old[n - 2..n] != [0x0f, 0x05] {
+        return Some(false);
+    }
+    crate::sites::poke(site, new).then_some(true)
+}
+
 /// Replaces the `syscall` at `site` (in a page of protection `prot`) by the two bytes `new`,
 /// with one locked store (the caller checked that both bytes lie in one cache line), or one
 /// write through the mem descriptor while this is the only thread.
 pub(crate) fn swap_syscall(site: u64, new: [u8; 2], prot: u32) -> bool {
-    if crate::thread::alone() {
-        let mut old = [0u8; 2];
-        if !guest::read(site, &mut old) || old != [0x0f, 0x05] {
-            return false;
-        }
-        if crate::sites::poke(site, &new) {
-            return true;
-        }
+    if let Some(done) = swap_alone(site, &new) {
+        return done;
     }
     // SAFETY: `site` is mapped and writable inside the closure; the two bytes lie inside one
     // cache line (the caller's check), so the locked compare-exchange is atomic for instruction
