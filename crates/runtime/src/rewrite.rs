@@ -118,7 +118,7 @@ pub(crate) fn init() {
     if crate::config::get().get("page0") == Some("0") {
         return;
     }
-    if crate::trampoline::map_fixed(0, PAGE).is_none() {
+    if crate::trampoline::map_fixed(0, PAGE, sys::PROT_READ | sys::PROT_WRITE).is_none() {
         return;
     }
     let mut page = [0x90u8; PAGE as usize];

@@ -1,9 +1,12 @@
 //! Trampolines of one site each, for the rewrites without page 0 (`padding.rs`,
 //! `displaced.rs`): 64-byte slots in 64 KiB regions mapped within a rel32 call of the code.
 //!
-//! A region is filled with `int3` and made executable once; slots are handed out in order and
-//! written in place, through `/proc/self/mem` (else with the page made writable for the write,
-//! and kept executable throughout).
+//! A region is mapped executable; slots are handed out in order and written in place, through
+//! `/proc/self/mem` (else with the page made writable for the write, and kept executable
+//! throughout). Each page of a region is filled with `int3` when its first slot is handed out,
+//! so that bytes between and after trampolines trap, and pages no slot uses are never touched
+//! (a region is 16 pages; a program uses one or two of most). Without the mem descriptor the
+//! whole region is filled once, while it is still writable, and then made executable.
 //! Some sites need their trampoline inside a narrow window of addresses (`displaced.rs`: the
 //! call's displacement doubles as a trapping instruction); [`alloc`] takes that window.
 #![allow(unsafe_code)]
@@ -20,6 +23,10 @@ const MAX_REGIONS: usize = 64;
 /// Regions: base, and slots used so far (under the rewriter's lock).
 static REGIONS: [AtomicU64; MAX_REGIONS] = [const { AtomicU64::new(0) }; MAX_REGIONS];
 static USED: [AtomicU64; MAX_REGIONS] = [const { AtomicU64::new(0) }; MAX_REGIONS];
+/// Pages of each region filled with `int3` so far, a bit each (under the rewriter's lock).
+static FILLED: [AtomicU64; MAX_REGIONS] = [const { AtomicU64::new(0) }; MAX_REGIONS];
+const PAGES: u64 = REGION_LEN / 4096;
+const _: () = assert!(PAGES <= 64);
 
 /// The region holding `addr`, if any.
 pub(crate) fn region_of(addr: u64) -> Option<u64> {
@@ -31,14 +38,17 @@ pub(crate) fn region_of(addr: u64) -> Option<u64> {
 /// allows. The caller holds the rewriter's lock.
 pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>, map: bool) -> Option<u64> {
     let fits = |at: u64| in_range(from, at) && in_range(from, at + n * SLOT) && window.is_none_or(|(lo, hi)| at >= lo && at < hi);
-    for (r, used) in REGIONS.iter().zip(USED.iter()) {
+    if n * SLOT > 4096 {
+        return None; // a trampoline is written within one page
+    }
+    for (i, r) in REGIONS.iter().enumerate() {
         let b = r.load(Ordering::Relaxed);
-        let mut k = used.load(Ordering::Relaxed);
+        let mut k = USED[i].load(Ordering::Relaxed);
         if (k * SLOT) % 4096 + n * SLOT > 4096 {
-            k = (k * SLOT).next_multiple_of(4096) / SLOT; // a trampoline is written within one page
+            k = (k * SLOT).next_multiple_of(4096) / SLOT;
         }
-        if b != 0 && (k + n) * SLOT <= REGION_LEN && fits(b + k * SLOT) {
-            used.store(k + n, Ordering::Relaxed);
+        if b != 0 && (k + n) * SLOT <= REGION_LEN && fits(b + k * SLOT) && filled(i, b, b + k * SLOT) {
+            USED[i].store(k + n, Ordering::Relaxed);
             return Some(b + k * SLOT);
         }
     }
@@ -46,28 +56,53 @@ pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>, map: bool) ->
         return None;
     }
     let i = REGIONS.iter().position(|r| r.load(Ordering::Relaxed) == 0)?;
+    let lazy = crate::fds::mem_fd() >= 0;
+    let prot = if lazy { sys::PROT_READ | sys::PROT_EXEC } else { sys::PROT_READ | sys::PROT_WRITE };
     let b = match window {
-        None => map_near(from, REGION_LEN)?,
-        Some((lo, hi)) => map_in(lo, hi)?,
+        None => map_near(from, REGION_LEN, prot)?,
+        Some((lo, hi)) => map_in(lo, hi, prot)?,
     };
     if !fits(b) {
         raw::munmap(b, REGION_LEN as usize);
         return None;
     }
-    let fill = [0xccu8; 4096];
-    for page in 0..REGION_LEN / 4096 {
-        guest::write(b + page * 4096, &fill);
+    if lazy {
+        FILLED[i].store(0, Ordering::Relaxed);
+        if !filled(i, b, b) {
+            raw::munmap(b, REGION_LEN as usize);
+            return None;
+        }
+    } else {
+        let fill = [0xccu8; 4096];
+        for page in 0..PAGES {
+            guest::write(b + page * 4096, &fill);
+        }
+        raw::syscall3(sys::__NR_mprotect, b, REGION_LEN, (sys::PROT_READ | sys::PROT_EXEC) as u64);
+        FILLED[i].store(u64::MAX, Ordering::Relaxed);
     }
-    raw::syscall3(sys::__NR_mprotect, b, REGION_LEN, (sys::PROT_READ | sys::PROT_EXEC) as u64);
     REGIONS[i].store(b, Ordering::Relaxed);
     USED[i].store(n, Ordering::Relaxed);
     Some(b)
 }
 
-/// Maps a region (readable and writable) starting inside `[lo, hi)`, where nothing is mapped
+/// Whether the page of region `i` (at `base`) that holds `at` is filled with `int3`, filling it now if not
+/// (through the mem descriptor: the region is executable, no thread runs any of the page yet).
+fn filled(i: usize, base: u64, at: u64) -> bool {
+    let bit = 1u64 << ((at - base) / 4096);
+    if FILLED[i].load(Ordering::Relaxed) & bit != 0 {
+        return true;
+    }
+    if !poke(at & !4095, &[0xccu8; 4096]) {
+        return false;
+    }
+    FILLED[i].fetch_or(bit, Ordering::Relaxed);
+    true
+}
+
+/// Maps a region (protection `prot`) starting inside `[lo, hi)`, where nothing is mapped
 /// yet: the first free place, found by asking the kernel which mapping lies ahead and
 /// skipping past it (`PROCMAP_QUERY`), else trying up to eight evenly spaced places.
-fn map_in(lo: u64, hi: u64) -> Option<u64> {
+fn map_in(lo: u64, hi: u64, prot: u32) -> Option<u64> {
     let first = lo.checked_add(4095)? & !4095;
     let usable = |at: u64| (0x10000..0x7fff_0000_0000).contains(&at);
     if let Some(mut ahead) = crate::rewrite::mapping_from(first) {
@@ -78,7 +113,7 @@ fn map_in(lo: u64, hi: u64) -> Option<u64> {
             }
             match ahead {
                 Some((start, end)) if start < at + REGION_LEN => at = end.max(at + 4096),
-                _ => return map_fixed(at, REGION_LEN),
+                _ => return map_fixed(at, REGION_LEN, prot),
             }
             ahead = crate::rewrite::mapping_from(at)?;
         }
@@ -88,7 +123,7 @@ fn map_in(lo: u64, hi: u64) -> Option<u64> {
     let mut at = first;
     while at < hi {
         if usable(at) {
-            if let Some(b) = map_fixed(at, REGION_LEN) {
+            if let Some(b) = map_fixed(at, REGION_LEN, prot) {
                 return Some(b);
             }
         }

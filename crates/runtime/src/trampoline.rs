@@ -82,7 +82,7 @@ fn region_near(site: u64) -> Option<u64> {
         let s = slot_code(nr as u32, entry::table_address() + (nr * 8) as u64);
         code[nr * SLOT..(nr + 1) * SLOT].copy_from_slice(&s);
     }
-    let base = map_near(site, REGION_LEN)?;
+    let base = map_near(site, REGION_LEN, sys::PROT_READ | sys::PROT_WRITE)?;
     if !guest::write(base, &code) {
         raw::munmap(base, REGION_LEN as usize);
         return None;
@@ -92,15 +92,15 @@ fn region_near(site: u64) -> Option<u64> {
     Some(base)
 }
 
-/// Maps `len` bytes (readable and writable) that a rel32 call from `site` can reach, at one of
+/// Maps `len` bytes (protection `prot`) that a rel32 call from `site` can reach, at one of
 /// a few distances that avoid the libraries and heap around it.
-pub(crate) fn map_near(site: u64, len: u64) -> Option<u64> {
+pub(crate) fn map_near(site: u64, len: u64, prot: u32) -> Option<u64> {
     for delta in [-(1i64 << 28), 1 << 28, -(1 << 30), 1 << 30, -(1 << 26), 1 << 26, -(1 << 24), 1 << 24] {
         let hint = ((site as i64 + delta) as u64) & !0xffff;
         if !(0x10000..0x7fff_0000_0000).contains(&hint) {
             continue;
         }
-        if let Some(b) = map_fixed(hint, len) {
+        if let Some(b) = map_fixed(hint, len, prot) {
             if in_range(site, b) && in_range(site, b + len) {
                 return Some(b);
             }
@@ -110,14 +110,14 @@ pub(crate) fn map_near(site: u64, len: u64) -> Option<u64> {
     None
 }
 
-/// Maps `len` bytes (readable and writable) at exactly `at`, where nothing is mapped yet.
-pub(crate) fn map_fixed(at: u64, len: u64) -> Option<u64> {
+/// Maps `len` bytes (protection `prot`) at exactly `at`, where nothing is mapped yet.
+pub(crate) fn map_fixed(at: u64, len: u64, prot: u32) -> Option<u64> {
     let r = raw::syscall6(
         sys::__NR_mmap,
         [
             at,
             len,
-            (sys::PROT_READ | sys::PROT_WRITE) as u64,
+            prot as u64,
             (sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_FIXED_NOREPLACE) as u64,
             u64::MAX,
             0,
