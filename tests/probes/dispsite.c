@@ -6,6 +6,7 @@
  *   disp4  lea 0x0(%rdi),%rax (4 bytes)    one byte of filler first
  *   disp5  mov $0,%edx (5 bytes)           two bytes of filler
  *   disp7  mov $0,%rdx (7 bytes)           four bytes of filler
+ *   riplea lea rip_word(%rip),%rsi         runs as movabs $&rip_word,%rsi in the trampoline
  *   mem    mov (%rsi),%rax                 a load cannot move: stays on the SIGSYS path
  *
  * The old `syscall` is now the top two bytes of the call's displacement: they must trap.
@@ -26,8 +27,12 @@ long disp3(long nr);
 long disp4(long nr);
 long disp5(long nr);
 long disp7(long nr);
+/* The syscall's result, plus 1000000 if rsi after it is not &rip_word. */
+long riplea(long nr);
 long mem(long nr, const long *p);
-extern const unsigned char disp3_syscall[], disp4_syscall[], disp5_syscall[], disp7_syscall[], mem_syscall[];
+extern const unsigned char disp3_syscall[], disp4_syscall[], disp5_syscall[], disp7_syscall[], riplea_syscall[],
+	mem_syscall[];
+long rip_word;
 /* rax = nr, then call `target` (the old `syscall` of one of the functions above). */
 long via_jump(long nr, const void *target);
 /* The same with the flags set to `flags` first; returns the flags after. */
@@ -61,6 +66,15 @@ __asm__(".text\n"
 		  "	.byte 0x48, 0xc7, 0xc2, 0, 0, 0, 0\n" /* mov $0,%rdx */
 		  ".globl disp7_syscall\n"
 		  "disp7_syscall: syscall\n")
+	FN(riplea, "	mov %rdi, %rax\n"
+		   "	lea rip_word(%rip), %rsi\n" /* 48 8d 35 disp32 */
+		   ".globl riplea_syscall\n"
+		   "riplea_syscall: syscall\n"
+		   "	lea rip_word(%rip), %rdx\n"
+		   "	cmp %rdx, %rsi\n"
+		   "	je 1f\n"
+		   "	add $1000000, %rax\n"
+		   "1:\n")
 	FN(mem, "	mov (%rsi), %rax\n"
 		".globl mem_syscall\n"
 		"mem_syscall: syscall\n")
@@ -94,6 +108,7 @@ static void *hammer(void *arg)
 		check(disp4(110) == ppid, "disp4 getppid");
 		check(disp5(110) == ppid, "disp5 getppid");
 		check(disp7(110) == ppid, "disp7 getppid");
+		check(riplea(110) == ppid, "riplea getppid, rsi = &rip_word");
 		check(mem(0, &nr) == ppid, "mem getppid");
 		check(disp3(100000) == -ENOSYS, "disp3: a number past the table is ENOSYS");
 		check(disp4(-1L) == -ENOSYS, "disp4: rax = -1 is ENOSYS");
@@ -101,6 +116,7 @@ static void *hammer(void *arg)
 		check(via_jump(39, disp4_syscall) == pid, "jump straight to disp4's syscall: getpid");
 		check(via_jump(110, disp5_syscall) == ppid, "jump straight to disp5's syscall");
 		check(via_jump(39, disp7_syscall) == pid, "jump straight to disp7's syscall: getpid");
+		check(via_jump(39, riplea_syscall) == pid + 1000000, "jump straight to riplea's syscall: getpid");
 	}
 	return NULL;
 }
@@ -131,8 +147,9 @@ int main(void)
 				}
 			}
 	/* The call ends where the old syscall ended. */
-	printf("rewritten: d3=%d d4=%d d5=%d d7=%d mem=%d\n", disp3_syscall[-3] == 0xe8, disp4_syscall[-3] == 0xe8,
-	       disp5_syscall[-3] == 0xe8, disp7_syscall[-3] == 0xe8, mem_syscall[-3] == 0xe8);
+	printf("rewritten: d3=%d d4=%d d5=%d d7=%d rip=%d mem=%d\n", disp3_syscall[-3] == 0xe8,
+	       disp4_syscall[-3] == 0xe8, disp5_syscall[-3] == 0xe8, disp7_syscall[-3] == 0xe8,
+	       riplea_syscall[-3] == 0xe8, mem_syscall[-3] == 0xe8);
 	if (failures == 0)
 		printf("all displaced checks passed\n");
 	return failures != 0;

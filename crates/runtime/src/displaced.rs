@@ -37,9 +37,12 @@
 //!   an `int3` over its first byte ([`try_rewrite`], [`int3_site`]).
 //! - **What `P` may be.** Registers (32- or 64-bit, never `rsp`) and immediates only, and
 //!   `lea` from registers: no memory access (that could fault at another address) and nothing
-//!   relative to `rip` or `rsp` (the call moved both). `P` runs before the trampoline touches
-//!   `rcx` and `r11`, so it reads the program's values. The filler changes no register and no
-//!   flag.
+//!   relative to `rsp` (the call moved it). `P` runs before the trampoline touches `rcx` and
+//!   `r11`, so it reads the program's values. The filler changes no register and no flag.
+//! - **`lea disp(%rip), %reg`** (64-bit) computes an address from where it stands; the
+//!   trampoline runs `movabs $address, %reg` instead, the address it would have computed at
+//!   the site (no memory access, no flags, either way). glibc's `start_thread` sets up its
+//!   `rt_sigprocmask` so, which every new thread runs once.
 use crate::raw::sys;
 use crate::sites::{self, SLOT};
 use crate::rewrite::Swap;
@@ -124,6 +127,30 @@ fn relocatable(bytes: &[u8; 16], len: usize) -> bool {
     })
 }
 
+/// What runs in the trampoline for the instruction `bytes` (exactly `len` bytes) found at
+/// `at`: the instruction itself if it is [`relocatable`], `movabs $address, %reg` for a
+/// 64-bit `lea disp32(%rip), %reg` (not `rsp`), else nothing.
+fn moved(bytes: &[u8; 16], len: usize, at: u64) -> Option<([u8; 16], usize)> {
+    if relocatable(bytes, len) {
+        return Some((*bytes, len));
+    }
+    // REX.W (with REX.R for r8-r15), 8d, ModRM mod=00 rm=101: rip + disp32.
+    let [rex, 0x8d, modrm, d0, d1, d2, d3, ..] = *bytes else { return None };
+    if len != 7 || rex & 0xfb != 0x48 || modrm & 0xc7 != 0x05 {
+        return None;
+    }
+    let reg = (modrm >> 3) & 7 | if rex & 0x04 != 0 { 8 } else { 0 };
+    if reg == 4 {
+        return None;
+    }
+    let address = (at + 7).wrapping_add(i32::from_le_bytes([d0, d1, d2, d3]) as i64 as u64);
+    let mut out = [0u8; 16];
+    out[0] = 0x48 | (reg >> 3); // REX.W, REX.B for r8-r15
+    out[1] = 0xb8 + (reg & 7);
+    out[2..10].copy_from_slice(&address.to_le_bytes());
+    Some((out, 10))
+}
+
 /// The bytes that fill `[site, site + n)` in front of the call: `mov %rax,%rax` (3 bytes),
 /// after one `nop` or `66 nop` for the remainder. No run of them is 5 bytes of padding, so
 /// `padding.rs` never takes them for alignment.
@@ -182,7 +209,7 @@ fn place(site: u64, l: u64, keep_0f: bool) -> Option<(u64, [u8; 16])> {
     None
 }
 
-/// The trampoline for the instruction `p` moved from the site at `site`; the old `syscall`
+/// The trampoline for `p`, what runs in place of the instruction moved from the site at `site`; the old `syscall`
 /// was at `trap`. `P` then the dispatch; for `mov $nr,%eax` with `nr` in the table,
 /// straight to its entry.
 fn slot_code(site: u64, trap: u64, p: &[u8], table: u64, slow: u64) -> [u8; (SLOTS * SLOT) as usize] {
@@ -236,12 +263,13 @@ pub(crate) fn try_rewrite(base: u64, syscall_at: u64, code_prot: u32) -> bool {
         return false; // too short for a call
     }
     let mut p = [0u8; 16];
-    if !guest::read(site, &mut p) || !relocatable(&p, l as usize) {
+    if !guest::read(site, &mut p) {
         return false;
     }
+    let Some((run, run_len)) = moved(&p, l as usize, site) else { return false };
     let how = crate::rewrite::swap_kind(site, l + 2);
     let Some((slot, new)) = place(site, l, how == (Swap::Steps { keep_0f: true })) else { return false };
-    let code = slot_code(site, syscall_at, &p[..l as usize], entry::table_address(), entry::slow_address());
+    let code = slot_code(site, syscall_at, &run[..run_len], entry::table_address(), entry::slow_address());
     if !sites::write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
         return false;
     }
@@ -287,6 +315,33 @@ mod tests {
         assert!(!relocatable(&bytes(&[0x41, 0x5c]), 2)); // pop %r12
         assert!(!relocatable(&bytes(&[0x66, 0x89, 0xf0]), 3)); // mov %si,%ax
         assert!(!relocatable(&bytes(&[0x48, 0x89, 0xf0]), 4)); // length mismatch
+    }
+
+    #[test]
+    fn rip_relative_lea_becomes_movabs() {
+        // lea 0x1178dd(%rip),%rsi at 0x1000: the address of the next instruction plus disp.
+        let (b, n) = moved(&bytes(&[0x48, 0x8d, 0x35, 0xdd, 0x78, 0x11, 0x00]), 7, 0x1000).unwrap();
+        assert_eq!(n, 10);
+        assert_eq!(b[..2], [0x48, 0xbe]); // movabs $imm64,%rsi
+        assert_eq!(u64::from_le_bytes(b[2..10].try_into().unwrap()), 0x1007 + 0x1178dd);
+        // lea -0x10(%rip),%r9: REX.R becomes REX.B; a negative displacement.
+        let (b, _) = moved(&bytes(&[0x4c, 0x8d, 0x0d, 0xf0, 0xff, 0xff, 0xff]), 7, 0x1000).unwrap();
+        assert_eq!(b[..2], [0x49, 0xb9]); // movabs $imm64,%r9
+        assert_eq!(u64::from_le_bytes(b[2..10].try_into().unwrap()), 0x1007 - 0x10);
+        // The movabs decodes as such, with the same register.
+        use yaxpeax_arch::{Decoder, U8Reader};
+        let mut r = U8Reader::new(&b[..]);
+        use yaxpeax_x86::long_mode::{Opcode, Operand, RegSpec};
+        let i = yaxpeax_x86::long_mode::InstDecoder::default().decode(&mut r).unwrap();
+        assert_eq!(i.opcode(), Opcode::MOV);
+        assert!(matches!(i.operand(0), Operand::Register { reg } if reg == RegSpec::r9()));
+        assert!(matches!(i.operand(1), Operand::ImmediateI64 { imm } if imm == 0x1007 - 0x10));
+        // Not moved: into rsp; a 32-bit lea; a load from rip; a 4-byte lea.
+        assert!(moved(&bytes(&[0x48, 0x8d, 0x25, 0, 0, 0, 0]), 7, 0x1000).is_none());
+        assert!(moved(&bytes(&[0x8d, 0x35, 0, 0, 0, 0]), 6, 0x1000).is_none());
+        assert!(moved(&bytes(&[0x48, 0x8b, 0x35, 0, 0, 0, 0]), 7, 0x1000).is_none());
+        // Relocatable instructions move as they are.
+        assert_eq!(moved(&bytes(&[0x48, 0x89, 0xf0]), 3, 0x1000).map(|(b, n)| (b[..3].to_vec(), n)), Some((vec![0x48, 0x89, 0xf0], 3)));
     }
 
     #[test]
