@@ -36,6 +36,10 @@ pub struct Config {
     pub root_pid: i32,
     /// The vsyscall seccomp filter is in place for this process tree.
     pub seccomp: bool,
+    /// Syscall sites are rewritten (not `rewrite=0`); the instruction before a `syscall` may
+    /// move into a trampoline (not `displace=0`). Read on every first call of a site.
+    pub rewrite: bool,
+    pub displace: bool,
     /// The program's absolute path: what `/proc/self/exe` names natively (it names
     /// `sysgate-loader` here).
     exe: [u8; EXE_CAP],
@@ -77,6 +81,8 @@ static CONFIG: Cell = Cell(UnsafeCell::new(Config {
     execve_envp: None,
     root_pid: 0,
     seccomp: false,
+    rewrite: true,
+    displace: true,
     exe: [0; EXE_CAP],
     exe_len: 0,
 }));
@@ -228,6 +234,8 @@ pub unsafe fn init_from_env(envp: *mut *const u8) -> bool {
         return false;
     }
     c.follow = c.get("follow") == Some("1");
+    c.rewrite = c.get("rewrite") != Some("0");
+    c.displace = c.get("displace") != Some("0");
     if c.root_pid == 0 {
         c.root_pid = crate::raw::getpid();
     }

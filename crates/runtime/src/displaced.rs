@@ -254,7 +254,7 @@ pub fn int3_site(site: u64) -> Option<(u64, u64)> {
 /// protection `code_prot`). Called with the rewriter's lock held. Returns whether the site was
 /// rewritten.
 pub(crate) fn try_rewrite(base: u64, syscall_at: u64, code_prot: u32) -> bool {
-    if crate::config::get().get("displace") == Some("0") {
+    if !crate::config::get().displace {
         return false; // `--no-displace`
     }
     let Some(site) = crate::trampoline::insn_before(base, syscall_at) else { return false };

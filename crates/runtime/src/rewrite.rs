@@ -147,7 +147,7 @@ pub(crate) fn init() {
 }
 
 fn std_env_disabled() -> bool {
-    crate::config::get().get("rewrite") == Some("0")
+    !crate::config::get().rewrite
 }
 
 /// Is the word at `rsp` the return address of a rewritten site (the `call *%rax` just
@@ -569,7 +569,7 @@ static GAVE_UP: [AtomicU64; 1024] = [const { AtomicU64::new(0) }; 1024];
 /// else `call rel32; ud2` for `mov $nr,%eax; syscall` (`trampoline.rs`), else a short jump to
 /// a call in padding nearby (`padding.rs`).
 pub(crate) fn try_rewrite(end: u64, nr: u64) {
-    if crate::config::get().get("rewrite") == Some("0") {
+    if !crate::config::get().rewrite {
         return;
     }
     let site = end.wrapping_sub(2);
