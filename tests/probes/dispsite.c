@@ -7,6 +7,8 @@
  *   disp5  mov $0,%edx (5 bytes)           two bytes of filler
  *   disp7  mov $0,%rdx (7 bytes)           four bytes of filler
  *   riplea lea rip_word(%rip),%rsi         runs as movabs $&rip_word,%rsi in the trampoline
+ *   pair   xor %edx,%edx; mov %edi,%eax    two 2-byte instructions move together
+ *   pairjt the same, but a jump lands on the mov: stays on the SIGSYS path
  *   mem    mov (%rsi),%rax                 a load cannot move: stays on the SIGSYS path
  *
  * The old `syscall` is now the top two bytes of the call's displacement: they must trap.
@@ -29,9 +31,11 @@ long disp5(long nr);
 long disp7(long nr);
 /* The syscall's result, plus 1000000 if rsi after it is not &rip_word. */
 long riplea(long nr);
+long pair(long nr);
+long pairjt(long nr);
 long mem(long nr, const long *p);
 extern const unsigned char disp3_syscall[], disp4_syscall[], disp5_syscall[], disp7_syscall[], riplea_syscall[],
-	mem_syscall[];
+	pair_syscall[], pairjt_syscall[], mem_syscall[];
 long rip_word;
 /* rax = nr, then call `target` (the old `syscall` of one of the functions above). */
 long via_jump(long nr, const void *target);
@@ -75,6 +79,16 @@ __asm__(".text\n"
 		   "	je 1f\n"
 		   "	add $1000000, %rax\n"
 		   "1:\n")
+	FN(pair, "	xor %edx, %edx\n"
+		 "	mov %edi, %eax\n"
+		 ".globl pair_syscall\n"
+		 "pair_syscall: syscall\n")
+	FN(pairjt, "	xor %edx, %edx\n"
+		   "2:	mov %edi, %eax\n"
+		   ".globl pairjt_syscall\n"
+		   "pairjt_syscall: syscall\n"
+		   "	cmp $-1, %rax\n" /* never: a branch back to the mov */
+		   "	je 2b\n")
 	FN(mem, "	mov (%rsi), %rax\n"
 		".globl mem_syscall\n"
 		"mem_syscall: syscall\n")
@@ -109,6 +123,8 @@ static void *hammer(void *arg)
 		check(disp5(110) == ppid, "disp5 getppid");
 		check(disp7(110) == ppid, "disp7 getppid");
 		check(riplea(110) == ppid, "riplea getppid, rsi = &rip_word");
+		check(pair(110) == ppid, "pair getppid");
+		check(pairjt(110) == ppid, "pairjt getppid");
 		check(mem(0, &nr) == ppid, "mem getppid");
 		check(disp3(100000) == -ENOSYS, "disp3: a number past the table is ENOSYS");
 		check(disp4(-1L) == -ENOSYS, "disp4: rax = -1 is ENOSYS");
@@ -117,6 +133,7 @@ static void *hammer(void *arg)
 		check(via_jump(110, disp5_syscall) == ppid, "jump straight to disp5's syscall");
 		check(via_jump(39, disp7_syscall) == pid, "jump straight to disp7's syscall: getpid");
 		check(via_jump(39, riplea_syscall) == pid + 1000000, "jump straight to riplea's syscall: getpid");
+		check(via_jump(39, pair_syscall) == pid, "jump straight to pair's syscall: getpid");
 	}
 	return NULL;
 }
@@ -147,9 +164,10 @@ int main(void)
 				}
 			}
 	/* The call ends where the old syscall ended. */
-	printf("rewritten: d3=%d d4=%d d5=%d d7=%d rip=%d mem=%d\n", disp3_syscall[-3] == 0xe8,
+	printf("rewritten: d3=%d d4=%d d5=%d d7=%d rip=%d pair=%d pairjt=%d mem=%d\n", disp3_syscall[-3] == 0xe8,
 	       disp4_syscall[-3] == 0xe8, disp5_syscall[-3] == 0xe8, disp7_syscall[-3] == 0xe8,
-	       riplea_syscall[-3] == 0xe8, mem_syscall[-3] == 0xe8);
+	       riplea_syscall[-3] == 0xe8, pair_syscall[-3] == 0xe8, pairjt_syscall[-3] == 0xe8,
+	       mem_syscall[-3] == 0xe8);
 	if (failures == 0)
 		printf("all displaced checks passed\n");
 	return failures != 0;

@@ -118,29 +118,30 @@ fn sites_next_to_padding_are_rewritten_without_page0() {
 
 /// Without page 0, `P; syscall` with `P` an instruction of 3 bytes or more that only uses
 /// registers becomes a call to a trampoline that runs `P` (displaced.rs): 3-, 4-, 5- and
-/// 7-byte `P`, and a `lea` relative to `rip` (which runs as a `movabs` of the address it
-/// computed), rewritten while four threads run them. A load stays on the SIGSYS path. Calls
+/// 7-byte `P`, a `lea` relative to `rip` (which runs as a `movabs` of the address it
+/// computed), and two 2-byte instructions together unless a jump lands on the second,
+/// rewritten while four threads run them. A load stays on the SIGSYS path. Calls
 /// keep their results and flags, also when code jumps straight to the old `syscall` (which
 /// must trap: for 3- and 4-byte `P` those bytes are the call's displacement).
 #[test]
 fn sites_with_a_movable_instruction_are_rewritten_without_page0() {
     let t = TestDir::new("dispsite");
     let native = t.run(&Cmd::new(probe("dispsite")), sysgate_tests::Mode::Native);
-    assert_eq!(native.stdout_str(), "rewritten: d3=0 d4=0 d5=0 d7=0 rip=0 mem=0\nall displaced checks passed\n", "{native}");
+    assert_eq!(native.stdout_str(), "rewritten: d3=0 d4=0 d5=0 d7=0 rip=0 pair=0 pairjt=0 mem=0\nall displaced checks passed\n", "{native}");
     let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("dispsite")), None);
-    assert_eq!(o.stdout_str(), "rewritten: d3=1 d4=1 d5=1 d7=1 rip=1 mem=0\nall displaced checks passed\n", "{o}");
+    assert_eq!(o.stdout_str(), "rewritten: d3=1 d4=1 d5=1 d7=1 rip=1 pair=1 pairjt=0 mem=0\nall displaced checks passed\n", "{o}");
     let file = t.trace_file("dispsite");
     let f = file.to_string_lossy().into_owned();
     let o = t.run_sysgate(&["trace", "-f", "--no-page0", "-o", &f], &Cmd::new(probe("dispsite")), Some(&file));
-    assert_eq!(o.stdout_str(), "rewritten: d3=1 d4=1 d5=1 d7=1 rip=1 mem=0\nall displaced checks passed\n", "{o}");
+    assert_eq!(o.stdout_str(), "rewritten: d3=1 d4=1 d5=1 d7=1 rip=1 pair=1 pairjt=0 mem=0\nall displaced checks passed\n", "{o}");
     // Every call is traced, through a trampoline, a trap at the old `syscall` or SIGSYS:
-    // 8 getppid and 3 getpid per round (4 threads x 2000 rounds), 512 getppid from the flag
+    // 10 getppid and 4 getpid per round (4 threads x 2000 rounds), 512 getppid from the flag
     // checks, and the probe's first of each.
     let text = o.trace_text();
     // With -f and -o, each line starts with the thread's id.
     let count = |call: &str| text.lines().filter(|l| l.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start().starts_with(call)).count();
-    assert_eq!(count("getppid()"), 4 * 2000 * 8 + 512 + 1, "{}", text.lines().take(40).collect::<Vec<_>>().join("\n"));
-    assert_eq!(count("getpid()"), 4 * 2000 * 3 + 1);
+    assert_eq!(count("getppid()"), 4 * 2000 * 10 + 512 + 1, "{}", text.lines().take(40).collect::<Vec<_>>().join("\n"));
+    assert_eq!(count("getpid()"), 4 * 2000 * 4 + 1);
     let o = t.run_sysgate(&["run"], &Cmd::new(probe("dispsite")), None);
     assert!(o.stdout_str().ends_with("all displaced checks passed\n"), "{o}");
 }

@@ -39,6 +39,9 @@
 //!   `lea` from registers: no memory access (that could fault at another address) and nothing
 //!   relative to `rsp` (the call moved it). `P` runs before the trampoline touches `rcx` and
 //!   `r11`, so it reads the program's values. The filler changes no register and no flag.
+//! - **Two short instructions.** A `P` of 1 or 2 bytes moves together with the instruction
+//!   before it when both are relocatable, and only when no branch of the function lands
+//!   between them ([`try_rewrite_pair`]).
 //! - **`lea disp(%rip), %reg`** (64-bit) computes an address from where it stands; the
 //!   trampoline runs `movabs $address, %reg` instead, the address it would have computed at
 //!   the site (no memory access, no flags, either way). glibc's `start_thread` sets up its
@@ -267,9 +270,49 @@ pub(crate) fn try_rewrite(base: u64, syscall_at: u64, code_prot: u32) -> bool {
         return false;
     }
     let Some((run, run_len)) = moved(&p, l as usize, site) else { return false };
+    rewrite_as(site, syscall_at, &run[..run_len], code_prot)
+}
+
+/// Rewrites `P1; P2; syscall` where `P2` is shorter than a call needs (1 or 2 bytes: glibc's
+/// thread exit is `xor %edi,%edi; mov %edx,%eax; syscall`) and both are relocatable: the pair
+/// moves into the trampoline. The call then covers `P2`'s address, so this is done only when
+/// no jump can land there: the function decodes cleanly, no direct branch of it targets `P2`
+/// and it has no indirect `jmp` (`padding::no_branch_lands_on`). Tried after the other
+/// rewrites (a jump into padding leaves `P1` and `P2` in place).
+pub(crate) fn try_rewrite_pair(base: u64, syscall_at: u64, code_prot: u32) -> bool {
+    if !crate::config::get().displace {
+        return false;
+    }
+    let Some(p2) = crate::trampoline::insn_before(base, syscall_at) else { return false };
+    let Some(p1) = crate::trampoline::insn_before(base, p2) else { return false };
+    let (l1, l2) = (p2 - p1, syscall_at - p2);
+    if l2 >= 3 || !(3..=14).contains(&(l1 + l2)) {
+        return false;
+    }
+    let (mut b1, mut b2) = ([0u8; 16], [0u8; 16]);
+    if !guest::read(p1, &mut b1) || !guest::read(p2, &mut b2) {
+        return false;
+    }
+    if !relocatable(&b1, l1 as usize) || !relocatable(&b2, l2 as usize) {
+        return false;
+    }
+    if !crate::padding::no_branch_lands_on(base, p2) {
+        return false;
+    }
+    let (l1, l2) = (l1 as usize, l2 as usize);
+    let mut run = [0u8; 16];
+    run[..l1].copy_from_slice(&b1[..l1]);
+    run[l1..l1 + l2].copy_from_slice(&b2[..l2]);
+    rewrite_as(p1, syscall_at, &run[..l1 + l2], code_prot)
+}
+
+/// The rewrite of the site at `site`, whose `syscall` is at `syscall_at`, into a call to a
+/// trampoline that runs `run` (what stood between them, or its equivalent) and the syscall.
+fn rewrite_as(site: u64, syscall_at: u64, run: &[u8], code_prot: u32) -> bool {
+    let l = syscall_at - site;
     let how = crate::rewrite::swap_kind(site, l + 2);
     let Some((slot, new)) = place(site, l, how == (Swap::Steps { keep_0f: true })) else { return false };
-    let code = slot_code(site, syscall_at, &run[..run_len], entry::table_address(), entry::slow_address());
+    let code = slot_code(site, syscall_at, run, entry::table_address(), entry::slow_address());
     if !sites::write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
         return false;
     }

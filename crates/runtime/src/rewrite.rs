@@ -605,10 +605,12 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
         if slot.load(Ordering::Relaxed) != site {
             // The instruction before the `syscall` moved into a trampoline (`displaced.rs`),
             // else `mov $nr,%eax; syscall` straddling a 16-byte block as `call; ud2`
-            // (`trampoline.rs`), else a short jump into padding nearby (`padding.rs`).
+            // (`trampoline.rs`), else a short jump into padding nearby (`padding.rs`), else
+            // the two instructions before it moved (`displaced.rs`).
             let done = matches!(image(), Some((base, prot)) if crate::displaced::try_rewrite(base, site, prot)
                 || try_rewrite_call(base, prot, end, nr)
-                || crate::padding::try_rewrite(base, site, prot));
+                || crate::padding::try_rewrite(base, site, prot)
+                || crate::displaced::try_rewrite_pair(base, site, prot));
             if !done {
                 slot.store(site, Ordering::Relaxed);
             }
