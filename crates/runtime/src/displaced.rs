@@ -212,9 +212,9 @@ fn place(site: u64, l: u64, keep_0f: bool) -> Option<(u64, [u8; 16])> {
     None
 }
 
-/// The trampoline for `p`, what runs in place of the instruction moved from the site at `site`; the old `syscall`
-/// was at `trap`. `P` then the dispatch; for `mov $nr,%eax` with `nr` in the table,
-/// straight to its entry.
+/// The trampoline for the site at `site`, whose old `syscall` was at `trap`: `p` (what runs in
+/// place of the instructions moved from the site) then the dispatch; for `mov $nr,%eax` with
+/// `nr` in the table, straight to its entry.
 fn slot_code(site: u64, trap: u64, p: &[u8], table: u64, slow: u64) -> [u8; (SLOTS * SLOT) as usize] {
     let l = p.len();
     let mut c = [0xccu8; (SLOTS * SLOT) as usize];
