@@ -136,12 +136,12 @@ fn scan(start: u64, end: u64, next: u64, site: u64) -> Option<Scan> {
     let mut pc = start;
     let mut after_stop = false;
     let mut run: Option<u64> = None;
-    let mut buf = [0u8; 16];
     let stop_at = if next != u64::MAX && next > end && next - end < 256 { next } else { end };
+    // The function's bytes a window at a time (one guarded copy per 4 KiB).
+    let mut code = guest::Window::new(start, stop_at - start + 16);
     while pc < stop_at {
-        if !guest::read(pc, &mut buf) {
-            return None;
-        }
+        let mut buf = [0u8; 16];
+        buf.copy_from_slice(code.get(pc - start, 16)?);
         let in_gap = pc >= end;
         let Some((kind, len, target, indirect)) = classify(pc, &buf) else {
             if in_gap {

@@ -30,7 +30,7 @@ const _: () = assert!(PAGES <= 64);
 
 /// The region holding `addr`, if any.
 pub(crate) fn region_of(addr: u64) -> Option<u64> {
-    REGIONS.iter().map(|r| r.load(Ordering::Relaxed)).find(|&b| b != 0 && addr >= b && addr < b + REGION_LEN)
+    REGIONS.iter().map(|r| r.load(Ordering::Relaxed)).take_while(|&b| b != 0).find(|&b| addr >= b && addr < b + REGION_LEN)
 }
 
 /// `n` consecutive free slots whose first is reachable by a rel32 call from `from` (and, with
@@ -41,13 +41,13 @@ pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>, map: bool) ->
     if n * SLOT > 4096 {
         return None; // a trampoline is written within one page
     }
-    for (i, r) in REGIONS.iter().enumerate() {
-        let b = r.load(Ordering::Relaxed);
+    // Regions are taken in order and never given back: the first empty entry ends the list.
+    for (i, b) in REGIONS.iter().map(|r| r.load(Ordering::Relaxed)).take_while(|&b| b != 0).enumerate() {
         let mut k = USED[i].load(Ordering::Relaxed);
         if (k * SLOT) % 4096 + n * SLOT > 4096 {
             k = (k * SLOT).next_multiple_of(4096) / SLOT;
         }
-        if b != 0 && (k + n) * SLOT <= REGION_LEN && fits(b + k * SLOT) && filled(i, b, b + k * SLOT) {
+        if (k + n) * SLOT <= REGION_LEN && fits(b + k * SLOT) && filled(i, b, b + k * SLOT) {
             USED[i].store(k + n, Ordering::Relaxed);
             return Some(b + k * SLOT);
         }

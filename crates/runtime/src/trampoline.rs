@@ -234,12 +234,12 @@ fn decode_up_to(base: u64, at: u64) -> Option<Option<u64>> {
     }
     let mut pc = start;
     let mut prev = None;
-    let mut buf = [0u8; 16];
+    // The function's bytes a window at a time (one guarded copy per 4 KiB, not one per
+    // instruction), 16 at each instruction as before.
+    let mut code = guest::Window::new(start, at - start + 16);
     while pc < at {
-        if !guest::read(pc, &mut buf) {
-            return None;
-        }
-        match insn_len(&buf) {
+        let buf = code.get(pc - start, 16)?;
+        match insn_len(buf) {
             Some(n) if n > 0 => {
                 prev = Some(pc);
                 pc += n as u64;
