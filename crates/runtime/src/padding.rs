@@ -202,35 +202,35 @@ fn scan(start: u64, end: u64, next: u64, site: u64) -> Option<Scan> {
     Some(s)
 }
 
-/// Rewrites the `syscall` at `site` (in the image at `base`) into a jump to padding with a
-/// call to the site's trampoline. Called with the rewriter's lock held. Returns whether the
-/// site was rewritten.
 /// Whether no jump can land on `at`, an instruction of a function described in the unwind
 /// tables of the image at `base`: the function decodes cleanly from its start with `at` one of
 /// its instruction boundaries, none of its direct branches targets `at`, and it has no
 /// indirect `jmp` (a jump table could target anything). The same reading of the function as
 /// for padding, and the same trust: code outside the function does not jump into it.
 pub(crate) fn no_branch_lands_on(base: u64, at: u64) -> bool {
-    let Some((start, end, next)) = function_and_next(base, at) else { return false };
-    if end - start > MAX_FUNCTION {
-        return false;
-    }
-    let Some(s) = scan(start, end, next, at) else { return false };
-    s.site_is_boundary && !s.overflow && !s.has_indirect_jmp && !s.targets[..s.ntargets].contains(&at)
+    scan_function(base, at).is_some_and(|(_, s)| !s.has_indirect_jmp && !s.targets[..s.ntargets].contains(&at))
 }
 
+/// The function holding `at` in the image at `base` (from its unwind tables), scanned around
+/// `at`: its end and the scan, when it decodes cleanly with `at` one of its instruction
+/// boundaries and the branch targets near `at` all fit in the scan.
+fn scan_function(base: u64, at: u64) -> Option<(u64, Scan)> {
+    let (start, end, next) = function_and_next(base, at)?;
+    if end - start > MAX_FUNCTION {
+        return None;
+    }
+    let s = scan(start, end, next, at)?;
+    (s.site_is_boundary && !s.overflow).then_some((end, s))
+}
+
+/// Rewrites the `syscall` at `site` (in the image at `base`) into a jump to padding with a
+/// call to the site's trampoline. Called with the rewriter's lock held. Returns whether the
+/// site was rewritten.
 pub(crate) fn try_rewrite(base: u64, site: u64, code_prot: u32) -> bool {
     if site & 63 == 63 {
         return false; // the 16-bit compare-exchange must stay inside a cache line
     }
-    let Some((start, end, next)) = function_and_next(base, site) else { return false };
-    if end - start > MAX_FUNCTION {
-        return false;
-    }
-    let Some(s) = scan(start, end, next, site) else { return false };
-    if !s.site_is_boundary || s.overflow {
-        return false;
-    }
+    let Some((end, s)) = scan_function(base, site) else { return false };
     let from = site + 2;
     let mut buf = [0u8; 16];
     for &(a, b) in &s.runs[..s.nruns] {

@@ -85,8 +85,9 @@ pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>, map: bool) ->
     Some(b)
 }
 
-/// Whether the page of region `i` (at `base`) that holds `at` is filled with `int3`, filling it now if not
-/// (through the mem descriptor: the region is executable, no thread runs any of the page yet).
+/// Whether the page of region `i` (at `base`) that holds `at` is filled with `int3`, filling it
+/// now if not (through the mem descriptor: the region is executable, no thread runs any of the
+/// page yet).
 fn filled(i: usize, base: u64, at: u64) -> bool {
     let bit = 1u64 << ((at - base) / 4096);
     if FILLED[i].load(Ordering::Relaxed) & bit != 0 {
