@@ -1,7 +1,12 @@
 //! The loader executable is freestanding: no C runtime, no libc, a static PIE that relocates
 //! itself in `_start`.
 fn main() {
-    for arg in ["-nostartfiles", "-nostdlib", "-static-pie", "-Wl,-z,noexecstack"] {
+    for arg in [
+        "-nostartfiles",
+        "-nostdlib",
+        "-static-pie",
+        "-Wl,-z,noexecstack",
+    ] {
         println!("cargo:rustc-link-arg-bin=sysgate-loader={arg}");
     }
 }

@@ -123,7 +123,11 @@ impl Report {
             self.signals,
             self.reordered
         );
-        let _ = writeln!(s, "{:<24} {:>7} {:>7} {:>8}", "syscall", "lines", "same", "share");
+        let _ = writeln!(
+            s,
+            "{:<24} {:>7} {:>7} {:>8}",
+            "syscall", "lines", "same", "share"
+        );
         for (name, v) in &self.per_name {
             let _ = writeln!(
                 s,
@@ -140,7 +144,13 @@ impl Report {
             let _ = writeln!(s, "worst syscalls (most differing lines):");
             for (name, v) in &worst {
                 let _ = writeln!(s, "  {name}: {} of {} differ", v.lines - v.same, v.lines);
-                for (w, a, b) in self.examples.get(name).into_iter().flatten().take(examples_per_name) {
+                for (w, a, b) in self
+                    .examples
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .take(examples_per_name)
+                {
                     let _ = writeln!(s, "    [{w}]\n      strace:  {a}\n      sysgate: {b}");
                 }
             }
@@ -196,7 +206,10 @@ fn tasks(lines: Vec<TraceLine>, signals: &mut usize) -> (Vec<u32>, HashMap<u32, 
         }
         let t = map.entry(pid).or_insert_with(|| {
             order.push(pid);
-            Task { lines: Vec::new(), signal_after: Vec::new() }
+            Task {
+                lines: Vec::new(),
+                signal_after: Vec::new(),
+            }
         });
         t.lines.push(l);
         t.signal_after.push(false);
@@ -207,17 +220,26 @@ fn tasks(lines: Vec<TraceLine>, signals: &mut usize) -> (Vec<u32>, HashMap<u32, 
 /// Puts strace's line of a call that a signal handler followed after the handler's
 /// `rt_sigreturn`, where that is the order sysgate printed them in (see the module
 /// documentation). `idx` are indices into `lines`; returns how many lines moved.
-fn follow_handler_order(idx: &mut [usize], lines: &[TraceLine], marks: &[bool], g: &[String]) -> usize {
+fn follow_handler_order(
+    idx: &mut [usize],
+    lines: &[TraceLine],
+    marks: &[bool],
+    g: &[String],
+) -> usize {
     let mut moved = 0;
     let (mut i, mut j) = (0, 0);
     while i < idx.len() && j < g.len() {
         let here = name_of(&lines[idx[i]]);
         if here != g[j] && marks[idx[i]] {
             // The handler: up to the first rt_sigreturn after the call.
-            if let Some(end) = (i + 1..idx.len()).find(|&k| name_of(&lines[idx[k]]) == "rt_sigreturn") {
+            if let Some(end) =
+                (i + 1..idx.len()).find(|&k| name_of(&lines[idx[k]]) == "rt_sigreturn")
+            {
                 let n = end - i;
-                let handler_matches =
-                    (0..n).all(|d| g.get(j + d).is_some_and(|x| *x == name_of(&lines[idx[i + 1 + d]])));
+                let handler_matches = (0..n).all(|d| {
+                    g.get(j + d)
+                        .is_some_and(|x| *x == name_of(&lines[idx[i + 1 + d]]))
+                });
                 if handler_matches && g.get(j + n) == Some(&here) {
                     idx[i..=end].rotate_left(1);
                     moved += 1;
@@ -240,7 +262,11 @@ fn children(t: &Task) -> Vec<u32> {
     t.lines
         .iter()
         .filter_map(|l| match &l.event {
-            Event::Syscall { name, result: Some(r), .. } if CLONES.contains(&name.as_str()) => {
+            Event::Syscall {
+                name,
+                result: Some(r),
+                ..
+            } if CLONES.contains(&name.as_str()) => {
                 r.split_whitespace().next()?.parse::<u32>().ok()
             }
             _ => None,
@@ -260,7 +286,11 @@ fn name_of(l: &TraceLine) -> String {
 pub fn normalise(l: &TraceLine, tids: &HashMap<u32, String>) -> String {
     let text = match &l.event {
         Event::Syscall { name, args, result } => {
-            let args = if name == "getrandom" { blank_first_string(args) } else { args.clone() };
+            let args = if name == "getrandom" {
+                blank_first_string(args)
+            } else {
+                args.clone()
+            };
             format!("{name}({args}) = {}", result.as_deref().unwrap_or("?"))
         }
         _ => l.text.clone(),
@@ -276,9 +306,12 @@ pub fn normalise(l: &TraceLine, tids: &HashMap<u32, String>) -> String {
     };
     let text = replace_tids(&text, tids);
     match &l.event {
-        Event::Syscall { name, result: Some(r), .. }
-            if ["getppid", "getpgrp", "getpgid", "getsid"].contains(&name.as_str())
-                && r.parse::<u32>().is_ok() =>
+        Event::Syscall {
+            name,
+            result: Some(r),
+            ..
+        } if ["getppid", "getpgrp", "getpgid", "getsid"].contains(&name.as_str())
+            && r.parse::<u32>().is_ok() =>
         {
             format!("{}= <ext>", text.rsplit_once("= ").map_or("", |(a, _)| a))
         }
@@ -288,7 +321,9 @@ pub fn normalise(l: &TraceLine, tids: &HashMap<u32, String>) -> String {
 
 /// Every decimal number after `start` blanked.
 fn blank_numbers(s: &str, starts: &[&str]) -> String {
-    let Some(at) = starts.iter().find_map(|p| s.find(p).map(|i| i + p.len())) else { return s.to_string() };
+    let Some(at) = starts.iter().find_map(|p| s.find(p).map(|i| i + p.len())) else {
+        return s.to_string();
+    };
     let mut out = s[..at].to_string();
     let mut digits = false;
     for c in s[at..].chars() {
@@ -352,7 +387,10 @@ pub fn blank_hex(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'0' && b.get(i + 1) == Some(&b'x') && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit) {
+        if b[i] == b'0'
+            && b.get(i + 1) == Some(&b'x')
+            && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        {
             out.push_str("0x_");
             i += 2;
             while b.get(i).is_some_and(u8::is_ascii_hexdigit) {
@@ -369,7 +407,9 @@ pub fn blank_hex(s: &str) -> String {
 
 /// The first quoted string of an argument list replaced by `"…"` (random bytes).
 fn blank_first_string(args: &str) -> String {
-    let Some(start) = args.find('"') else { return args.to_string() };
+    let Some(start) = args.find('"') else {
+        return args.to_string();
+    };
     let mut end = None;
     let mut esc = false;
     for (i, c) in args[start + 1..].char_indices() {
@@ -393,8 +433,16 @@ fn blank_ephemeral_ports(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     // `htons(45678)` in addresses, `127.0.0.1:45678` in URLs.
-    while let Some(i) = [rest.find("htons("), rest.find("127.0.0.1:")].into_iter().flatten().min() {
-        let skip = if rest[i..].starts_with("htons(") { 6 } else { 10 };
+    while let Some(i) = [rest.find("htons("), rest.find("127.0.0.1:")]
+        .into_iter()
+        .flatten()
+        .min()
+    {
+        let skip = if rest[i..].starts_with("htons(") {
+            6
+        } else {
+            10
+        };
         out.push_str(&rest[..i + skip]);
         rest = &rest[i + skip..];
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
@@ -429,9 +477,12 @@ fn replace_tids(s: &str, tids: &HashMap<u32, String>) -> String {
             }
         } else if c == b'"' {
             in_str = true;
-        } else if c.is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')) {
+        } else if c.is_ascii_digit()
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+        {
             let n = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-            let word_end = !matches!(b.get(i + n), Some(c) if c.is_ascii_alphanumeric() || *c == b'_');
+            let word_end =
+                !matches!(b.get(i + n), Some(c) if c.is_ascii_alphanumeric() || *c == b'_');
             if word_end {
                 if let Some(name) = s[i..i + n].parse::<u32>().ok().and_then(|v| tids.get(&v)) {
                     out.push_str(name);
@@ -454,7 +505,12 @@ fn replace_tids(s: &str, tids: &HashMap<u32, String>) -> String {
 fn images(lines: &[TraceLine]) -> Vec<&[TraceLine]> {
     let mut cuts = vec![0];
     for (i, l) in lines.iter().enumerate() {
-        if let Event::Syscall { name, result: Some(r), .. } = &l.event {
+        if let Event::Syscall {
+            name,
+            result: Some(r),
+            ..
+        } = &l.event
+        {
             if (name == "execve" || name == "execveat") && r == "0" && i > 0 {
                 cuts.push(i);
             }
@@ -504,7 +560,10 @@ fn lcs(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
     }
     if n.saturating_mul(m) > 40_000_000 {
         // Too big for the table: pair equal names position by position.
-        return (0..n.min(m)).filter(|&i| a[i] == b[i]).map(|i| (i, i)).collect();
+        return (0..n.min(m))
+            .filter(|&i| a[i] == b[i])
+            .map(|i| (i, i))
+            .collect();
     }
     let w = m + 1;
     let mut t = vec![0u32; (n + 1) * w];
@@ -535,11 +594,16 @@ fn lcs(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
 
 /// Compares one workload's strace and sysgate traces, adding to `report`.
 pub fn compare(workload: &str, strace_text: &str, sysgate_text: &str, report: &mut Report) {
-    let (s_order, s_tasks) = tasks(trace::join_resumed(trace::parse(strace_text)), &mut report.signals);
+    let (s_order, s_tasks) = tasks(
+        trace::join_resumed(trace::parse(strace_text)),
+        &mut report.signals,
+    );
     let mut ignore = 0;
     let (g_order, g_tasks) = tasks(trace::join_resumed(trace::parse(sysgate_text)), &mut ignore);
     let (Some(&s_root), Some(&g_root)) = (s_order.first(), g_order.first()) else {
-        report.unpaired.push((workload.into(), "a trace is empty".into()));
+        report
+            .unpaired
+            .push((workload.into(), "a trace is empty".into()));
         return;
     };
     // Pair tasks through the process tree.
@@ -552,7 +616,11 @@ pub fn compare(workload: &str, strace_text: &str, sysgate_text: &str, report: &m
         if sc.len() != gc.len() {
             report.unpaired.push((
                 workload.into(),
-                format!("task {s}/{g} created {} tasks under strace, {} under sysgate", sc.len(), gc.len()),
+                format!(
+                    "task {s}/{g} created {} tasks under strace, {} under sysgate",
+                    sc.len(),
+                    gc.len()
+                ),
             ));
         }
         for (a, b) in sc.into_iter().zip(gc) {
@@ -574,9 +642,15 @@ pub fn compare(workload: &str, strace_text: &str, sysgate_text: &str, report: &m
         };
         compare_task(workload, st, gt, &s_names, &g_names, report);
     }
-    for s in s_order.iter().filter(|s| !pairs.iter().any(|(x, _)| x == *s)) {
+    for s in s_order
+        .iter()
+        .filter(|s| !pairs.iter().any(|(x, _)| x == *s))
+    {
         let n = s_tasks.get(s).map_or(0, |t| t.lines.len());
-        report.unpaired.push((workload.into(), format!("strace task {s} ({n} lines) has no partner")));
+        report.unpaired.push((
+            workload.into(),
+            format!("strace task {s} ({n} lines) has no partner"),
+        ));
         for l in &s_tasks[s].lines {
             report.count(&name_of(l), false);
         }
@@ -596,12 +670,17 @@ fn compare_task(
     if si.len() != gi.len() {
         report.order_mismatches.push((
             workload.into(),
-            format!("{} images under strace, {} under sysgate", si.len(), gi.len()),
+            format!(
+                "{} images under strace, {} under sysgate",
+                si.len(),
+                gi.len()
+            ),
         ));
     }
     for (k, (s, g)) in si.iter().zip(gi.iter()).enumerate() {
         // Index of the image's first line in the task's lines.
-        let base = (s.as_ptr() as usize - st.lines.as_ptr() as usize) / std::mem::size_of::<TraceLine>();
+        let base =
+            (s.as_ptr() as usize - st.lines.as_ptr() as usize) / std::mem::size_of::<TraceLine>();
         let mut s_range = base..base + s.len();
         let mut g: &[TraceLine] = g;
         // The image's execve line, compared on its own; then drop the pre-runtime part.
@@ -626,7 +705,9 @@ fn compare_task(
         let s: Vec<&TraceLine> = idx.iter().map(|&i| &st.lines[i]).collect();
         let sn: Vec<String> = s.iter().map(|l| name_of(l)).collect();
         if sn != gn {
-            let i = (0..sn.len().max(gn.len())).find(|&i| sn.get(i) != gn.get(i)).unwrap_or(0);
+            let i = (0..sn.len().max(gn.len()))
+                .find(|&i| sn.get(i) != gn.get(i))
+                .unwrap_or(0);
             let around = |v: &[String]| v[i.saturating_sub(2)..(i + 3).min(v.len())].join(" ");
             report.order_mismatches.push((
                 workload.into(),
@@ -645,11 +726,21 @@ fn compare_task(
         for &(a, b) in pairs.iter().chain(std::iter::once(&(sn.len(), gn.len()))) {
             for &x in &s[i..a] {
                 report.count(&name_of(x), false);
-                report.example(&name_of(x), workload, &normalise(x, s_tids), "(no such line)");
+                report.example(
+                    &name_of(x),
+                    workload,
+                    &normalise(x, s_tids),
+                    "(no such line)",
+                );
             }
             for y in &g[j..b] {
                 report.count(&name_of(y), false);
-                report.example(&name_of(y), workload, "(no such line)", &normalise(y, g_tids));
+                report.example(
+                    &name_of(y),
+                    workload,
+                    "(no such line)",
+                    &normalise(y, g_tids),
+                );
             }
             if a < sn.len() {
                 let x = normalise(s[a], s_tids);
@@ -675,24 +766,46 @@ mod tests {
         let mut tids = HashMap::new();
         tids.insert(4242u32, "<P1>".to_string());
         let l = trace::parse_line("4242  wait4(4242, \"4242\", 0, NULL) = 4242");
-        assert_eq!(normalise(&l, &tids), "wait4(<P1>, \"4242\", 0, NULL) = <P1>");
+        assert_eq!(
+            normalise(&l, &tids),
+            "wait4(<P1>, \"4242\", 0, NULL) = <P1>"
+        );
         let l = trace::parse_line("1 getrandom(\"\\x01\\x02\", 2, GRND_NONBLOCK) = 2");
-        assert_eq!(normalise(&l, &tids), "getrandom(\"…\", 2, GRND_NONBLOCK) = 2");
-        let l = trace::parse_line("1 connect(3, {sa_family=AF_INET, sin_port=htons(45678)}, 16) = 0");
-        assert_eq!(normalise(&l, &tids), "connect(3, {sa_family=AF_INET, sin_port=htons(<eph>)}, 16) = 0");
+        assert_eq!(
+            normalise(&l, &tids),
+            "getrandom(\"…\", 2, GRND_NONBLOCK) = 2"
+        );
+        let l =
+            trace::parse_line("1 connect(3, {sa_family=AF_INET, sin_port=htons(45678)}, 16) = 0");
+        assert_eq!(
+            normalise(&l, &tids),
+            "connect(3, {sa_family=AF_INET, sin_port=htons(<eph>)}, 16) = 0"
+        );
         let l = trace::parse_line("1 mmap(0x7f00, 8192) = 0x7f00");
         assert_eq!(normalise(&l, &tids), "mmap(0x_, 8192) = 0x_");
         let l = trace::parse_line("1 getppid() = 77");
         assert_eq!(normalise(&l, &tids), "getppid() = <ext>");
-        assert!(same_but_temp_names("unlink(\".git/tmp_obj_aB3xQz\") = 0", "unlink(\".git/tmp_obj_Zz9kLm\") = 0"));
-        assert!(!same_but_temp_names("unlink(\"abc\") = 0", "unlink(\"abd\") = 1"));
-        assert!(!same_but_temp_names("write(1, \"1234567\", 7) = 7", "write(1, \"7654321\", 7) = 7"));
+        assert!(same_but_temp_names(
+            "unlink(\".git/tmp_obj_aB3xQz\") = 0",
+            "unlink(\".git/tmp_obj_Zz9kLm\") = 0"
+        ));
+        assert!(!same_but_temp_names(
+            "unlink(\"abc\") = 0",
+            "unlink(\"abd\") = 1"
+        ));
+        assert!(!same_but_temp_names(
+            "write(1, \"1234567\", 7) = 7",
+            "write(1, \"7654321\", 7) = 7"
+        ));
     }
 
     #[test]
     fn alignment_and_lcs() {
         let v = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-        assert_eq!(pre_runtime_len(&v("brk mmap openat a b c d e f g h"), &v("a b c d e f g h")), 3);
+        assert_eq!(
+            pre_runtime_len(&v("brk mmap openat a b c d e f g h"), &v("a b c d e f g h")),
+            3
+        );
         assert_eq!(lcs(&v("a b c"), &v("a c")), vec![(0, 0), (2, 1)]);
     }
 
@@ -711,6 +824,10 @@ mod tests {
         assert_eq!(r.pre_runtime, 1);
         assert_eq!(r.signals, 1);
         assert_eq!(r.reordered, 1);
-        assert!(r.order_mismatches.is_empty() && r.unpaired.is_empty(), "{}", r.render(3));
+        assert!(
+            r.order_mismatches.is_empty() && r.unpaired.is_empty(),
+            "{}",
+            r.render(3)
+        );
     }
 }

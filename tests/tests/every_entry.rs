@@ -41,9 +41,13 @@ fn context<'a>(lines: &'a [TraceLine], ctx: &str) -> Vec<&'a TraceLine> {
 fn assert_in_order(lines: &[&TraceLine], expected: &[String], what: &str, o: &Outcome) {
     let mut at = 0;
     for want in expected {
-        match lines[at..].iter().position(|l| matches!(l.event, Event::Syscall { .. }) && l.text.starts_with(want.as_str())) {
+        match lines[at..].iter().position(|l| {
+            matches!(l.event, Event::Syscall { .. }) && l.text.starts_with(want.as_str())
+        }) {
             Some(i) => at += i + 1,
-            None => panic!("{what}: no line starting with {want:?} after line {at} of the context\n{o}"),
+            None => {
+                panic!("{what}: no line starting with {want:?} after line {at} of the context\n{o}")
+            }
         }
     }
 }
@@ -53,7 +57,11 @@ fn probe_passes_natively_and_under_run() {
     let t = TestDir::new("every-entry");
     assert_passed(&t.run(&Cmd::new(probe("every_entry")), Mode::Native));
     assert_passed(&t.run(&Cmd::new(probe("every_entry")), Mode::Run));
-    for extra in [&["--no-rewrite"][..], &["--vdso=syscall"], &["--vdso=native"]] {
+    for extra in [
+        &["--no-rewrite"][..],
+        &["--vdso=syscall"],
+        &["--vdso=native"],
+    ] {
         let mut args = vec!["run"];
         args.extend_from_slice(extra);
         assert_passed(&t.run_sysgate(&args, &Cmd::new(probe("every_entry")), None));
@@ -68,7 +76,11 @@ fn every_entry_is_in_the_trace() {
     check_trace(&o);
     let file = t.trace_file("dropped");
     let f = file.to_string_lossy().into_owned();
-    let o = t.run_sysgate(&["trace", "--vdso=syscall", "-f", "-o", &f], &Cmd::new(probe("every_entry")), Some(&file));
+    let o = t.run_sysgate(
+        &["trace", "--vdso=syscall", "-f", "-o", &f],
+        &Cmd::new(probe("every_entry")),
+        Some(&file),
+    );
     check_trace(&o);
 }
 
@@ -109,7 +121,11 @@ fn static_variant_passes_and_is_traced() {
         .arg(&src)
         .output()
         .expect("gcc");
-    assert!(st.status.success(), "gcc -static every_entry.c: {}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "gcc -static every_entry.c: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     assert_passed(&t.run(&Cmd::new(&exe), Mode::Native));
     assert_passed(&t.run(&Cmd::new(&exe), Mode::Run));
     check_trace(&t.run(&Cmd::new(&exe), Mode::Trace));
@@ -122,7 +138,9 @@ fn static_variant_passes_and_is_traced() {
 #[test]
 fn the_vsyscall_filter_goes_in_where_the_code_names_the_page() {
     if !has_cap_sys_admin() {
-        eprintln!("skipped: the vsyscall filter needs CAP_SYS_ADMIN (it is never installed without it)");
+        eprintln!(
+            "skipped: the vsyscall filter needs CAP_SYS_ADMIN (it is never installed without it)"
+        );
         return;
     }
     let t = TestDir::new("vsyscall-modes");
@@ -132,7 +150,11 @@ fn the_vsyscall_filter_goes_in_where_the_code_names_the_page() {
         let f = file.to_string_lossy().into_owned();
         let flag = format!("--vsyscall={mode}");
         let o = t.run_sysgate(&["trace", &flag, "-o", &f], &grep, Some(&file));
-        assert_eq!(o.stdout_str().trim(), format!("Seccomp:\t{want}"), "grep under trace {flag}\n{o}");
+        assert_eq!(
+            o.stdout_str().trim(),
+            format!("Seccomp:\t{want}"),
+            "grep under trace {flag}\n{o}"
+        );
     }
     // A vsyscall `time(&t)` passes a pointer (`time(0x…)`); the vDSO's in this probe passes NULL.
     // One per context (main, thread, fork, signal) when the filter is in.
@@ -140,9 +162,17 @@ fn the_vsyscall_filter_goes_in_where_the_code_names_the_page() {
         let file = t.trace_file(mode);
         let f = file.to_string_lossy().into_owned();
         let flag = format!("--vsyscall={mode}");
-        let o = t.run_sysgate(&["trace", &flag, "-f", "-o", &f], &Cmd::new(probe("every_entry")), Some(&file));
+        let o = t.run_sysgate(
+            &["trace", &flag, "-f", "-o", &f],
+            &Cmd::new(probe("every_entry")),
+            Some(&file),
+        );
         assert_passed(&o);
-        let n = o.trace_lines().iter().filter(|l| l.text.starts_with("time(0x")).count();
+        let n = o
+            .trace_lines()
+            .iter()
+            .filter(|l| l.text.starts_with("time(0x"))
+            .count();
         assert_eq!(n, want, "vsyscall time() lines under trace {flag}\n{o}");
     }
 }

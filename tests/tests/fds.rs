@@ -111,15 +111,23 @@ fn trace_survives_to_the_end() {
 /// The hard descriptor limit this test runs with (from /proc/self/limits).
 fn hard_nofile_limit() -> u64 {
     let limits = std::fs::read_to_string("/proc/self/limits").expect("/proc/self/limits");
-    let line = limits.lines().find(|l| l.starts_with("Max open files")).expect("Max open files line");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("Max open files line");
     let hard = line.split_whitespace().nth(4).expect("hard limit column");
-    hard.parse().unwrap_or_else(|_| panic!("hard limit {hard:?}"))
+    hard.parse()
+        .unwrap_or_else(|_| panic!("hard limit {hard:?}"))
 }
 
 fn field(o: &Outcome, key: &str) -> String {
     o.stdout_str()
         .lines()
-        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(' ')).map(str::to_owned))
+        .find_map(|l| {
+            l.strip_prefix(key)
+                .and_then(|r| r.strip_prefix(' '))
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| panic!("{}: no `{key}` line\n{o}", o.label))
 }
 
@@ -137,23 +145,53 @@ fn descriptor_probes_find_only_the_programs_own() {
     let sg = sysgate_tests::sysgate_bin();
     for soft in [hard.min(1024), hard] {
         let limit = format!("--nofile={soft}:{hard}");
-        let native = t.run_plain("native", &Cmd::new("prlimit").args([limit.as_str(), "--"]).arg(&probe), None);
+        let native = t.run_plain(
+            "native",
+            &Cmd::new("prlimit").args([limit.as_str(), "--"]).arg(&probe),
+            None,
+        );
         assert_eq!(native.code(), Some(0), "{native}");
-        assert_eq!(field(&native, "limit"), format!("{soft} {hard}"), "{native}");
+        assert_eq!(
+            field(&native, "limit"),
+            format!("{soft} {hard}"),
+            "{native}"
+        );
         assert_eq!(field(&native, "rewritten"), "0", "{native}");
         for tool in ["run", "trace"] {
-            let mut cmd = Cmd::new("prlimit").args([limit.as_str(), "--"]).arg(&sg).arg(tool);
+            let mut cmd = Cmd::new("prlimit")
+                .args([limit.as_str(), "--"])
+                .arg(&sg)
+                .arg(tool);
             if tool == "trace" {
-                cmd = cmd.args(["-f", "-o", t.trace_file("fd-limits").to_str().expect("utf-8 path")]);
+                cmd = cmd.args([
+                    "-f",
+                    "-o",
+                    t.trace_file("fd-limits").to_str().expect("utf-8 path"),
+                ]);
             }
-            let o = t.run_plain(&format!("sysgate {tool}, soft {soft}"), &cmd.arg("--").arg(&probe), None);
+            let o = t.run_plain(
+                &format!("sysgate {tool}, soft {soft}"),
+                &cmd.arg("--").arg(&probe),
+                None,
+            );
             assert_eq!(o.code(), Some(0), "{o}");
-            assert_eq!(field(&o, "fds"), field(&native, "fds"), "{}: descriptors found\n{o}", o.label);
-            assert_eq!(field(&o, "rewritten"), "1", "{}: site not rewritten\n{o}", o.label);
+            assert_eq!(
+                field(&o, "fds"),
+                field(&native, "fds"),
+                "{}: descriptors found\n{o}",
+                o.label
+            );
+            assert_eq!(
+                field(&o, "rewritten"),
+                "1",
+                "{}: site not rewritten\n{o}",
+                o.label
+            );
             let seen = field(&o, "limit");
             let lowered = format!("{} {hard}", hard - 64);
             assert!(
-                seen == format!("{soft} {hard}") || (soft == hard && hard >= 8000 && seen == lowered),
+                seen == format!("{soft} {hard}")
+                    || (soft == hard && hard >= 8000 && seen == lowered),
                 "{}: limits {seen:?}, natively {soft} {hard}\n{o}",
                 o.label
             );
@@ -171,16 +209,33 @@ fn descriptors_moved_under_the_tracer_keep_every_line() {
     let t = TestDir::new("fds-closeall");
     let native = t.run(&Cmd::new(probe("closeall")), Mode::Native);
     assert_eq!(native.code(), Some(0), "{native}");
-    assert!(native.stdout_str().ends_with(", dup2 failures 0\n"), "{native}");
+    assert!(
+        native.stdout_str().ends_with(", dup2 failures 0\n"),
+        "{native}"
+    );
     for args in [&["run"][..], &["count", "-o", "/dev/null"]] {
         let o = t.run_sysgate(args, &Cmd::new(probe("closeall")), None);
         assert_eq!(o.code(), Some(0), "{o}");
-        assert_eq!(o.stdout_str(), native.stdout_str(), "sysgate {}\n{o}", args.join(" "));
+        assert_eq!(
+            o.stdout_str(),
+            native.stdout_str(),
+            "sysgate {}\n{o}",
+            args.join(" ")
+        );
     }
-    let markers = ["closeall-thread", "closeall-start", "closeall-after-close", "closeall-after-dup2"];
+    let markers = [
+        "closeall-thread",
+        "closeall-start",
+        "closeall-after-close",
+        "closeall-after-dup2",
+    ];
     for filter in [None, Some("trace=openat")] {
         for per_process in [false, true] {
-            let tag = format!("{}-{}", if per_process { "ff" } else { "f" }, filter.map_or("all", |_| "openat"));
+            let tag = format!(
+                "{}-{}",
+                if per_process { "ff" } else { "f" },
+                filter.map_or("all", |_| "openat")
+            );
             let dir = t.subdir(&tag);
             let file = dir.join("trace");
             let f = file.to_string_lossy().into_owned();
@@ -192,13 +247,23 @@ fn descriptors_moved_under_the_tracer_keep_every_line() {
             assert_eq!(o.code(), Some(0), "{o}");
             let mut text = String::new();
             for entry in std::fs::read_dir(&dir).expect("trace dir") {
-                text.push_str(&std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default());
+                text.push_str(
+                    &std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default(),
+                );
             }
             for m in markers {
                 let line = format!("openat(AT_FDCWD, \"/nonexistent/sysgate-marker-{m}\", O_RDONLY) = -1 ENOENT (No such file or directory)");
-                assert_eq!(text.matches(&line).count(), 1, "sysgate {}: marker {m}\n{text}", args.join(" "));
+                assert_eq!(
+                    text.matches(&line).count(),
+                    1,
+                    "sysgate {}: marker {m}\n{text}",
+                    args.join(" ")
+                );
             }
-            assert!(!o.stdout_str().contains("openat("), "no trace line reaches the program's stdout\n{o}");
+            assert!(
+                !o.stdout_str().contains("openat("),
+                "no trace line reaches the program's stdout\n{o}"
+            );
         }
     }
 }

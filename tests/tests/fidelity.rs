@@ -128,14 +128,28 @@ fn no_setup(_: &Path) {}
 fn files_setup(d: &Path) {
     fs::create_dir_all(d.join("src/sub")).unwrap();
     for i in 0..5 {
-        fs::write(d.join(format!("src/file{i}.txt")), format!("line {i}\n").repeat(50 * (i + 1))).unwrap();
+        fs::write(
+            d.join(format!("src/file{i}.txt")),
+            format!("line {i}\n").repeat(50 * (i + 1)),
+        )
+        .unwrap();
     }
     fs::write(d.join("src/sub/deep.txt"), "deep\n").unwrap();
     let lines: Vec<String> = (0..500).map(|i| format!("{}", (i * 7919) % 1009)).collect();
     fs::write(d.join("numbers.txt"), lines.join("\n") + "\n").unwrap();
     // Fixed times, so that tar and the like see the same files in both runs.
     let when = std::time::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
-    for entry in ["src/sub/deep.txt", "numbers.txt", "src/file0.txt", "src/file1.txt", "src/file2.txt", "src/file3.txt", "src/file4.txt", "src/sub", "src"] {
+    for entry in [
+        "src/sub/deep.txt",
+        "numbers.txt",
+        "src/file0.txt",
+        "src/file1.txt",
+        "src/file2.txt",
+        "src/file3.txt",
+        "src/file4.txt",
+        "src/sub",
+        "src",
+    ] {
         let f = fs::File::options().read(true).open(d.join(entry)).unwrap();
         f.set_modified(when).unwrap();
     }
@@ -143,29 +157,98 @@ fn files_setup(d: &Path) {
 
 fn workloads() -> Vec<Workload> {
     vec![
-        Workload { name: "ls-la", tools: &["ls"], setup: files_setup, argv: |_| v(&["ls", "-la", "src", "/etc/ssl"]) },
-        Workload { name: "cat", tools: &["cat"], setup: files_setup, argv: |_| v(&["cat", "src/file1.txt", "/etc/os-release", "missing"]) },
-        Workload { name: "cp-r", tools: &["cp"], setup: files_setup, argv: |_| v(&["cp", "-r", "src", "dst"]) },
-        Workload { name: "stat", tools: &["stat"], setup: files_setup, argv: |_| v(&["stat", "/etc/passwd", "/etc", "/dev/null"]) },
-        Workload { name: "date", tools: &["date"], setup: no_setup, argv: |_| v(&["date", "-u", "-d", "@1700000000", "+%F %T %Z"]) },
-        Workload { name: "sort", tools: &["sort"], setup: files_setup, argv: |_| v(&["sort", "-n", "-u", "numbers.txt", "-o", "sorted.txt"]) },
-        Workload { name: "coreutils-misc", tools: &["mkdir", "ln", "touch", "chmod", "rm", "du", "sha256sum", "find"], setup: files_setup, argv: |_| {
-            sh("mkdir -p a/b/c && ln -s ../src a/link && touch -d @1000000000 a/b/t && chmod 600 a/b/t \
+        Workload {
+            name: "ls-la",
+            tools: &["ls"],
+            setup: files_setup,
+            argv: |_| v(&["ls", "-la", "src", "/etc/ssl"]),
+        },
+        Workload {
+            name: "cat",
+            tools: &["cat"],
+            setup: files_setup,
+            argv: |_| v(&["cat", "src/file1.txt", "/etc/os-release", "missing"]),
+        },
+        Workload {
+            name: "cp-r",
+            tools: &["cp"],
+            setup: files_setup,
+            argv: |_| v(&["cp", "-r", "src", "dst"]),
+        },
+        Workload {
+            name: "stat",
+            tools: &["stat"],
+            setup: files_setup,
+            argv: |_| v(&["stat", "/etc/passwd", "/etc", "/dev/null"]),
+        },
+        Workload {
+            name: "date",
+            tools: &["date"],
+            setup: no_setup,
+            argv: |_| v(&["date", "-u", "-d", "@1700000000", "+%F %T %Z"]),
+        },
+        Workload {
+            name: "sort",
+            tools: &["sort"],
+            setup: files_setup,
+            argv: |_| v(&["sort", "-n", "-u", "numbers.txt", "-o", "sorted.txt"]),
+        },
+        Workload {
+            name: "coreutils-misc",
+            tools: &[
+                "mkdir",
+                "ln",
+                "touch",
+                "chmod",
+                "rm",
+                "du",
+                "sha256sum",
+                "find",
+            ],
+            setup: files_setup,
+            argv: |_| {
+                sh("mkdir -p a/b/c && ln -s ../src a/link && touch -d @1000000000 a/b/t && chmod 600 a/b/t \
                      && du -s src && sha256sum src/file2.txt && find src -name '*.txt' -size -2k && rm -r a")
-        } },
-        Workload { name: "python-files-sockets", tools: &["python3"], setup: no_setup, argv: |py| v(&[py, "-c", PY_FILES_SOCKETS]) },
-        Workload { name: "bash-pipeline", tools: &["bash", "grep", "wc", "sort", "head", "tr"], setup: files_setup, argv: |_| {
-            v(&["bash", "-c", "cat numbers.txt | sort -n | uniq | tr 0-9 a-j | head -3; grep -c 1 numbers.txt > count.txt; \
+            },
+        },
+        Workload {
+            name: "python-files-sockets",
+            tools: &["python3"],
+            setup: no_setup,
+            argv: |py| v(&[py, "-c", PY_FILES_SOCKETS]),
+        },
+        Workload {
+            name: "bash-pipeline",
+            tools: &["bash", "grep", "wc", "sort", "head", "tr"],
+            setup: files_setup,
+            argv: |_| {
+                v(&["bash", "-c", "cat numbers.txt | sort -n | uniq | tr 0-9 a-j | head -3; grep -c 1 numbers.txt > count.txt; \
                                         while read l; do echo \"<$l>\"; done < count.txt; echo $((6*7)) | wc -c; ls src | sort -r | head -2"])
-        } },
-        Workload { name: "git", tools: &["git"], setup: files_setup, argv: |_| {
-            sh("git init -q repo && cd repo && cp ../src/file*.txt . && git add . && git commit -q -m first \
+            },
+        },
+        Workload {
+            name: "git",
+            tools: &["git"],
+            setup: files_setup,
+            argv: |_| {
+                sh("git init -q repo && cd repo && cp ../src/file*.txt . && git add . && git commit -q -m first \
                      && echo change >> file1.txt && git status --short && git diff --stat && git log --format=%s")
-        } },
-        Workload { name: "tar-gzip", tools: &["tar", "gzip"], setup: files_setup, argv: |_| {
-            sh("tar czf src.tgz src && mkdir out && tar xzf src.tgz -C out && tar tzf src.tgz | sort")
-        } },
-        Workload { name: "http-curl", tools: &["python3", "curl"], setup: no_setup, argv: |py| v(&[py, "-c", PY_HTTP_CURL]) },
+            },
+        },
+        Workload {
+            name: "tar-gzip",
+            tools: &["tar", "gzip"],
+            setup: files_setup,
+            argv: |_| {
+                sh("tar czf src.tgz src && mkdir out && tar xzf src.tgz -C out && tar tzf src.tgz | sort")
+            },
+        },
+        Workload {
+            name: "http-curl",
+            tools: &["python3", "curl"],
+            setup: no_setup,
+            argv: |py| v(&[py, "-c", PY_HTTP_CURL]),
+        },
     ]
 }
 
@@ -187,11 +270,15 @@ fn environment(cmd: Cmd, home: &Path) -> Cmd {
 
 #[test]
 fn real_programs_match_strace_line_by_line() {
-    if !require_tools("real_programs_match_strace_line_by_line", &["strace", "python3"]) {
+    if !require_tools(
+        "real_programs_match_strace_line_by_line",
+        &["strace", "python3"],
+    ) {
         return;
     }
-    let only: Option<Vec<String>> =
-        std::env::var("FIDELITY_ONLY").ok().map(|v| v.split(',').map(str::to_string).collect());
+    let only: Option<Vec<String>> = std::env::var("FIDELITY_ONLY")
+        .ok()
+        .map(|v| v.split(',').map(str::to_string).collect());
     let t = TestDir::new("fidelity");
     let py = python();
     let work = t.join("work");
@@ -199,7 +286,10 @@ fn real_programs_match_strace_line_by_line() {
     let mut report = Report::default();
     let mut ran = Vec::new();
     for w in workloads() {
-        if only.as_ref().is_some_and(|o| !o.iter().any(|n| n == w.name)) {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.iter().any(|n| n == w.name))
+        {
             continue;
         }
         if !require_tools(w.name, w.tools) {
@@ -214,17 +304,38 @@ fn real_programs_match_strace_line_by_line() {
         let cmd = environment(Cmd::new(&argv[0]).args(&argv[1..]), &home).cwd(&work);
         fresh();
         let a = t.join(format!("{}.strace", w.name));
-        let strace_cmd = Cmd::new("strace").args(["-f", "-o"]).arg(&a).arg("--").args(&argv);
-        let strace = t.run_plain("strace", &environment(strace_cmd, &home).cwd(&work), Some(&a));
+        let strace_cmd = Cmd::new("strace")
+            .args(["-f", "-o"])
+            .arg(&a)
+            .arg("--")
+            .args(&argv);
+        let strace = t.run_plain(
+            "strace",
+            &environment(strace_cmd, &home).cwd(&work),
+            Some(&a),
+        );
         fresh();
         let b = t.join(format!("{}.sysgate", w.name));
         let bs = b.display().to_string();
         // strace does not see the vDSO's functions (clock_gettime, gettimeofday, time): sysgate
         // leaves them native too, so that both see the same calls.
         let sysgate = t.run_sysgate(&["trace", "--vdso=native", "-f", "-o", &bs], &cmd, Some(&b));
-        assert_eq!(sysgate.status, strace.status, "[{}] exit status differs\n{sysgate}\n{strace}", w.name);
-        assert_eq!(sysgate.stdout, strace.stdout, "[{}] stdout differs\n{sysgate}\n{strace}", w.name);
-        compare(w.name, strace.trace_text(), sysgate.trace_text(), &mut report);
+        assert_eq!(
+            sysgate.status, strace.status,
+            "[{}] exit status differs\n{sysgate}\n{strace}",
+            w.name
+        );
+        assert_eq!(
+            sysgate.stdout, strace.stdout,
+            "[{}] stdout differs\n{sysgate}\n{strace}",
+            w.name
+        );
+        compare(
+            w.name,
+            strace.trace_text(),
+            sysgate.trace_text(),
+            &mut report,
+        );
         ran.push(w.name);
     }
     let _ = fs::remove_dir_all(&work);
@@ -237,8 +348,15 @@ fn real_programs_match_strace_line_by_line() {
     if let Some(p) = std::env::var_os("FIDELITY_REPORT") {
         fs::write(p, &text).unwrap();
     }
-    assert!(report.share() >= BAR, "below the bar of {:.0}%:\n{text}", 100.0 * BAR);
-    assert!(report.unpaired.is_empty(), "tasks could not be paired:\n{text}");
+    assert!(
+        report.share() >= BAR,
+        "below the bar of {:.0}%:\n{text}",
+        100.0 * BAR
+    );
+    assert!(
+        report.unpaired.is_empty(),
+        "tasks could not be paired:\n{text}"
+    );
     assert!(
         report.order_mismatches.len() <= MAX_ORDER_MISMATCHES,
         "syscall names not in the same order in more than {MAX_ORDER_MISMATCHES} tasks:\n{text}"

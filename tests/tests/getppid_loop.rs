@@ -81,6 +81,12 @@ fn trace_to_a_file_is_written_in_chunks() {
     assert!(trace.ends_with("+++ exited with 0 +++\n"), "{o}");
     let writes = std::fs::read_to_string(&strace_out).expect("strace output");
     // Writes of the traced process other than its own stdout line.
-    let trace_writes = writes.lines().filter(|l| l.contains(" write(") && !l.contains(" write(1, ")).count();
-    assert!(trace_writes * 100 < lines, "{trace_writes} writes for {lines} lines\n{o}");
+    let trace_writes = writes
+        .lines()
+        .filter(|l| l.contains(" write(") && !l.contains(" write(1, "))
+        .count();
+    assert!(
+        trace_writes * 100 < lines,
+        "{trace_writes} writes for {lines} lines\n{o}"
+    );
 }

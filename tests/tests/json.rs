@@ -26,7 +26,9 @@ fn json_lines_parse_for_a_whole_real_run() {
             continue;
         }
         calls += 1;
-        for k in ["pid", "tid", "time", "name", "args", "result", "errno", "duration"] {
+        for k in [
+            "pid", "tid", "time", "name", "args", "result", "errno", "duration",
+        ] {
             assert!(v.get(k).is_some(), "{k} missing: {line}");
         }
         assert!(v["args"].is_array());
@@ -35,13 +37,18 @@ fn json_lines_parse_for_a_whole_real_run() {
             assert_eq!(v["result"], -1);
         }
         // Calls that do not return to their caller have no duration.
-        if !["execve", "exit_group", "exit", "rt_sigreturn"].contains(&v["name"].as_str().unwrap()) {
+        if !["execve", "exit_group", "exit", "rt_sigreturn"].contains(&v["name"].as_str().unwrap())
+        {
             assert!(v["duration"].as_f64().is_some(), "{line}");
         }
     }
     assert!(calls > 100, "{calls} calls");
     assert!(pids.len() >= 4, "children are in it: {pids:?}");
-    assert!(saw_enoent, "a failed call carries its errno\n{}", o.trace_text());
+    assert!(
+        saw_enoent,
+        "a failed call carries its errno\n{}",
+        o.trace_text()
+    );
     assert!(exits >= 4);
 }
 
@@ -65,14 +72,29 @@ fn perfetto_file_is_valid_trace_event_json() {
     for e in events {
         let ph = e["ph"].as_str().unwrap();
         assert!(["X", "i", "M"].contains(&ph), "{e}");
-        assert!(e["pid"].is_i64() && e["tid"].is_i64() && e["name"].is_string(), "{e}");
+        assert!(
+            e["pid"].is_i64() && e["tid"].is_i64() && e["name"].is_string(),
+            "{e}"
+        );
         if ph == "X" {
-            assert!(e["ts"].as_f64().unwrap() > 0.0 && e["dur"].as_f64().unwrap() >= 0.0, "{e}");
-            assert!(e["args"]["call"].as_str().unwrap().starts_with(e["name"].as_str().unwrap()), "{e}");
+            assert!(
+                e["ts"].as_f64().unwrap() > 0.0 && e["dur"].as_f64().unwrap() >= 0.0,
+                "{e}"
+            );
+            assert!(
+                e["args"]["call"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(e["name"].as_str().unwrap()),
+                "{e}"
+            );
             tids.insert(e["tid"].as_i64().unwrap());
         }
     }
-    assert!(tids.len() >= 3, "main thread, python's thread and the child: {tids:?}");
+    assert!(
+        tids.len() >= 3,
+        "main thread, python's thread and the child: {tids:?}"
+    );
 }
 
 #[test]
@@ -80,7 +102,16 @@ fn json_marks_injected_calls_and_killed_processes() {
     let t = TestDir::new("json-inject");
     let out = t.trace_file("json");
     let o = t.run_sysgate(
-        &["trace", "--json", "-e", "trace=getppid", "-e", "inject=getppid:error=EPERM", "-o", out.to_str().unwrap()],
+        &[
+            "trace",
+            "--json",
+            "-e",
+            "trace=getppid",
+            "-e",
+            "inject=getppid:error=EPERM",
+            "-o",
+            out.to_str().unwrap(),
+        ],
         &Cmd::sh("kill -SEGV $$"),
         Some(&out),
     );
@@ -88,7 +119,16 @@ fn json_marks_injected_calls_and_killed_processes() {
     let last: Value = serde_json::from_str(o.trace_text().lines().last().unwrap()).unwrap();
     assert_eq!(last["killed"], "SIGSEGV");
     let o = t.run_sysgate(
-        &["trace", "--json", "-e", "trace=getppid", "-e", "inject=getppid:error=EPERM", "-o", out.to_str().unwrap()],
+        &[
+            "trace",
+            "--json",
+            "-e",
+            "trace=getppid",
+            "-e",
+            "inject=getppid:error=EPERM",
+            "-o",
+            out.to_str().unwrap(),
+        ],
         &Cmd::new("python3").args(["-c", "import os\ntry: os.getppid()\nexcept OSError: pass"]),
         Some(&out),
     );

@@ -23,7 +23,12 @@ fn names_after_execve(lines: &[TraceLine]) -> Vec<String> {
 /// Runs `prog args` under `strace -f -o` and `sysgate trace -f -o` and returns both outcomes.
 fn strace_and_sysgate(t: &TestDir, prog: &Path, args: &[&str]) -> (Outcome, Outcome) {
     let f = t.trace_file("strace");
-    let sc = Cmd::new("strace").arg("-f").arg("-o").arg(&f).arg(prog).args(args);
+    let sc = Cmd::new("strace")
+        .arg("-f")
+        .arg("-o")
+        .arg(&f)
+        .arg(prog)
+        .args(args);
     let s = t.run_plain("strace", &sc, Some(&f));
     let g = t.run(&Cmd::new(prog).args(args), Mode::Trace);
     (s, g)
@@ -31,8 +36,15 @@ fn strace_and_sysgate(t: &TestDir, prog: &Path, args: &[&str]) -> (Outcome, Outc
 
 fn gcc(t: &TestDir, name: &str, flags: &[&str]) -> PathBuf {
     let out = t.join(name);
-    let src = sysgate_tests::probe::probes_dir().join(format!("{}.c", name.split('.').next().unwrap()));
-    let st = Command::new("gcc").args(["-O1", "-o"]).arg(&out).arg(&src).args(flags).status().expect("gcc");
+    let src =
+        sysgate_tests::probe::probes_dir().join(format!("{}.c", name.split('.').next().unwrap()));
+    let st = Command::new("gcc")
+        .args(["-O1", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .args(flags)
+        .status()
+        .expect("gcc");
     assert!(st.success(), "gcc {name} {flags:?} failed");
     out
 }
@@ -41,12 +53,18 @@ fn assert_same_names(s: &Outcome, g: &Outcome, what: &str) {
     let sn = names_after_execve(&s.trace_lines());
     let gn = names_after_execve(&g.trace_lines());
     assert!(!gn.is_empty(), "{what}: no syscalls traced\n{g}");
-    assert_eq!(sn, gn, "{what}: syscall sequence differs from strace's from the first syscall on\n{g}");
+    assert_eq!(
+        sn, gn,
+        "{what}: syscall sequence differs from strace's from the first syscall on\n{g}"
+    );
 }
 
 #[test]
 fn static_busybox_is_traced_from_its_first_syscall() {
-    if !require_tools("static_busybox_is_traced_from_its_first_syscall", &["strace", "busybox"]) {
+    if !require_tools(
+        "static_busybox_is_traced_from_its_first_syscall",
+        &["strace", "busybox"],
+    ) {
         return;
     }
     let t = TestDir::new("loader-busybox");
@@ -59,11 +77,17 @@ fn static_busybox_is_traced_from_its_first_syscall() {
 
 #[test]
 fn static_and_static_pie_programs_are_traced() {
-    if !require_tools("static_and_static_pie_programs_are_traced", &["strace", "gcc"]) {
+    if !require_tools(
+        "static_and_static_pie_programs_are_traced",
+        &["strace", "gcc"],
+    ) {
         return;
     }
     let t = TestDir::new("loader-static");
-    for (name, flags) in [("clock_loop.static", &["-static"][..]), ("clock_loop.static-pie", &["-static-pie"])] {
+    for (name, flags) in [
+        ("clock_loop.static", &["-static"][..]),
+        ("clock_loop.static-pie", &["-static-pie"]),
+    ] {
         let exe = gcc(&t, name, flags);
         let (s, g) = strace_and_sysgate(&t, &exe, &["3"]);
         assert_eq!(g.code(), Some(0), "{name}\n{g}");
@@ -73,12 +97,23 @@ fn static_and_static_pie_programs_are_traced() {
         // the syscalls: compare the rest, and count the time calls.
         let time_calls = ["clock_gettime", "gettimeofday", "time"];
         let strip = |o: &Outcome| -> Vec<String> {
-            names_after_execve(&o.trace_lines()).into_iter().filter(|n| !time_calls.contains(&n.as_str())).collect()
+            names_after_execve(&o.trace_lines())
+                .into_iter()
+                .filter(|n| !time_calls.contains(&n.as_str()))
+                .collect()
         };
-        assert_eq!(strip(&s), strip(&g), "{name}: syscall sequence differs from strace's\n{g}");
+        assert_eq!(
+            strip(&s),
+            strip(&g),
+            "{name}: syscall sequence differs from strace's\n{g}"
+        );
         let gn = names_after_execve(&g.trace_lines());
         for c in time_calls {
-            assert_eq!(gn.iter().filter(|n| *n == c).count(), 3, "{name}: {c} calls\n{g}");
+            assert_eq!(
+                gn.iter().filter(|n| *n == c).count(),
+                3,
+                "{name}: {c} calls\n{g}"
+            );
         }
     }
 }
@@ -107,15 +142,33 @@ fn go_programs_run_and_are_traced() {
         let outs = t.assert_same_everywhere(&Cmd::new(&exe));
         if prog == "gowork" {
             let lines = outs[2].trace_lines();
-            assert!(lines.iter().any(|l| l.syscall_name() == Some("clone")), "Go's threads are traced\n{}", outs[2]);
             assert!(
-                lines.iter().any(|l| l.text.starts_with("execve(\"/usr/bin/echo\"") || l.text.starts_with("execve(\"/bin/echo\"")),
+                lines.iter().any(|l| l.syscall_name() == Some("clone")),
+                "Go's threads are traced\n{}",
+                outs[2]
+            );
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.text.starts_with("execve(\"/usr/bin/echo\"")
+                        || l.text.starts_with("execve(\"/bin/echo\"")),
                 "Go's child exec is traced\n{}",
                 outs[2]
             );
-            assert!(outs[0].stdout_str().contains(&format!("exe: {}", exe.display())), "os.Executable names the program");
+            assert!(
+                outs[0]
+                    .stdout_str()
+                    .contains(&format!("exe: {}", exe.display())),
+                "os.Executable names the program"
+            );
         } else {
-            assert!(outs[1].stdout_str().starts_with("recovered: runtime error: invalid memory address"), "{}", outs[1]);
+            assert!(
+                outs[1]
+                    .stdout_str()
+                    .starts_with("recovered: runtime error: invalid memory address"),
+                "{}",
+                outs[1]
+            );
         }
     }
 }
@@ -125,8 +178,15 @@ fn time_calls_become_syscalls() {
     // The program finds a vDSO by default, as natively (AT_SYSINFO_EHDR in its aux vector),
     // and none with `--vdso=syscall`.
     let t0 = TestDir::new("loader-auxv");
-    let show = Cmd::new("python3").args(["-c", "import ctypes; print(ctypes.CDLL(None).getauxval(33) != 0)"]);
-    for (args, present) in [(&["run"][..], "True\n"), (&["run", "--vdso=syscall"], "False\n"), (&["run", "--vdso=native"], "True\n")] {
+    let show = Cmd::new("python3").args([
+        "-c",
+        "import ctypes; print(ctypes.CDLL(None).getauxval(33) != 0)",
+    ]);
+    for (args, present) in [
+        (&["run"][..], "True\n"),
+        (&["run", "--vdso=syscall"], "False\n"),
+        (&["run", "--vdso=native"], "True\n"),
+    ] {
         let o = t0.run_sysgate(args, &show, None);
         assert_eq!(o.stdout_str(), present, "{args:?}\n{o}");
     }
@@ -139,25 +199,50 @@ fn time_calls_become_syscalls() {
         assert_eq!(names.iter().filter(|n| *n == c).count(), 5, "{c}\n{o}");
     }
     let o = t.run(&Cmd::new("date").arg("+%s"), Mode::Trace);
-    assert!(o.trace_text().contains("clock_gettime(CLOCK_REALTIME, {tv_sec="), "date reads the clock\n{o}");
+    assert!(
+        o.trace_text()
+            .contains("clock_gettime(CLOCK_REALTIME, {tv_sec="),
+        "date reads the clock\n{o}"
+    );
     if which("python3").is_some() {
-        let o = t.run(&Cmd::new("python3").args(["-c", "import time; print(time.time() > 0)"]), Mode::Trace);
+        let o = t.run(
+            &Cmd::new("python3").args(["-c", "import time; print(time.time() > 0)"]),
+            Mode::Trace,
+        );
         assert_eq!(o.stdout_str(), "True\n");
-        assert!(o.trace_text().contains("clock_gettime(CLOCK_REALTIME"), "python's time.time()\n{o}");
+        assert!(
+            o.trace_text().contains("clock_gettime(CLOCK_REALTIME"),
+            "python's time.time()\n{o}"
+        );
     }
     // Without a vDSO at all (`--vdso=syscall`), libc makes the same calls itself.
     let f = t.trace_file("no-vdso");
     let fs = f.display().to_string();
-    let o = t.run_sysgate(&["trace", "--vdso=syscall", "-o", &fs], &Cmd::new(probe("clock_loop")).arg("5"), Some(&f));
+    let o = t.run_sysgate(
+        &["trace", "--vdso=syscall", "-o", &fs],
+        &Cmd::new(probe("clock_loop")).arg("5"),
+        Some(&f),
+    );
     let names = names_after_execve(&o.trace_lines());
     for c in ["clock_gettime", "gettimeofday", "time"] {
-        assert_eq!(names.iter().filter(|n| *n == c).count(), 5, "--vdso=syscall: {c}\n{o}");
+        assert_eq!(
+            names.iter().filter(|n| *n == c).count(),
+            5,
+            "--vdso=syscall: {c}\n{o}"
+        );
     }
     // With the kernel's vDSO kept, the same calls never enter the kernel.
     let f = t.trace_file("native-vdso");
     let fs = f.display().to_string();
-    let o = t.run_sysgate(&["trace", "--vdso=native", "-o", &fs], &Cmd::new(probe("clock_loop")).arg("5"), Some(&f));
-    assert!(!o.trace_text().contains("gettimeofday("), "--vdso=native keeps the vDSO\n{o}");
+    let o = t.run_sysgate(
+        &["trace", "--vdso=native", "-o", &fs],
+        &Cmd::new(probe("clock_loop")).arg("5"),
+        Some(&f),
+    );
+    assert!(
+        !o.trace_text().contains("gettimeofday("),
+        "--vdso=native keeps the vDSO\n{o}"
+    );
 }
 
 fn execve_lines(o: &Outcome) -> Vec<String> {
@@ -174,8 +259,16 @@ fn every_exec_is_traced() {
     // exec from a shell
     let o = t.run(&Cmd::sh("exec ls /"), Mode::Trace);
     let ex = execve_lines(&o);
-    assert!(ex.len() == 2 && ex[1].starts_with("execve(\"/usr/bin/ls\", [\"ls\", \"/\"]"), "{ex:?}\n{o}");
-    assert!(o.trace_lines().iter().any(|l| l.syscall_name() == Some("getdents64")), "ls itself is traced\n{o}");
+    assert!(
+        ex.len() == 2 && ex[1].starts_with("execve(\"/usr/bin/ls\", [\"ls\", \"/\"]"),
+        "{ex:?}\n{o}"
+    );
+    assert!(
+        o.trace_lines()
+            .iter()
+            .any(|l| l.syscall_name() == Some("getdents64")),
+        "ls itself is traced\n{o}"
+    );
     // a #! script, started directly and from a shell
     let script = t.write("script.sh", "#!/bin/sh\necho script-ran \"$@\"\n");
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -183,8 +276,18 @@ fn every_exec_is_traced() {
     assert_eq!(outs[0].stdout_str(), "script-ran x\n");
     let ex = execve_lines(&outs[2]);
     // (argv strings are cut at -s 32, as strace cuts them)
-    assert!(ex[0].starts_with(&format!("execve(\"{}\", [\"", script.display())) && ex[0].contains(", \"x\"], "), "{ex:?}");
-    assert!(outs[2].trace_text().contains("write(1, \"script-ran x\\n\", 13)"), "{}", outs[2]);
+    assert!(
+        ex[0].starts_with(&format!("execve(\"{}\", [\"", script.display()))
+            && ex[0].contains(", \"x\"], "),
+        "{ex:?}"
+    );
+    assert!(
+        outs[2]
+            .trace_text()
+            .contains("write(1, \"script-ran x\\n\", 13)"),
+        "{}",
+        outs[2]
+    );
     // env chains
     let o = t.run(&Cmd::new("env").args(["env", "true"]), Mode::Trace);
     assert_eq!(o.code(), Some(0));
@@ -197,9 +300,17 @@ fn exec_errors_reach_the_program_as_natively() {
     let plain = t.write("plain.txt", "not a program\n");
     std::fs::set_permissions(&plain, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let noshebang = t.write("noshebang", "echo ran-by-sh\n");
-    std::fs::set_permissions(&noshebang, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        &noshebang,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let badinterp = t.write("badinterp", "#!/nonexistent/interpreter\n");
-    std::fs::set_permissions(&badinterp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        &badinterp,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let script = format!(
         "/nonexistent/prog; echo $?; {p}; echo $?; {n}; echo $?; {b}; echo $?; {d}; echo $?",
         p = plain.display(),
@@ -208,10 +319,23 @@ fn exec_errors_reach_the_program_as_natively() {
         d = t.path().display()
     );
     let outs = t.assert_same_everywhere(&Cmd::new("bash").args(["-c", &script]));
-    assert_eq!(outs[0].stdout_str(), "127\n126\nran-by-sh\n0\n127\n126\n", "native shell results");
+    assert_eq!(
+        outs[0].stdout_str(),
+        "127\n126\nran-by-sh\n0\n127\n126\n",
+        "native shell results"
+    );
     let trace = outs[2].trace_text();
-    assert!(trace.contains("execve(\"/nonexistent/prog\", [\"/nonexistent/prog\"], ") && trace.contains("= -1 ENOENT"), "{}", outs[2]);
-    assert!(trace.contains("= -1 ENOEXEC (Exec format error)"), "{}", outs[2]);
+    assert!(
+        trace.contains("execve(\"/nonexistent/prog\", [\"/nonexistent/prog\"], ")
+            && trace.contains("= -1 ENOENT"),
+        "{}",
+        outs[2]
+    );
+    assert!(
+        trace.contains("= -1 ENOEXEC (Exec format error)"),
+        "{}",
+        outs[2]
+    );
 }
 
 /// A copy of a real program, changed by `edit`.
@@ -229,7 +353,10 @@ fn assert_refused(t: &TestDir, prog: &Path, code: i32, says: &str) {
         let err = o.stderr_str();
         let lines: Vec<&str> = err.lines().collect();
         assert!(
-            o.code() == Some(code) && lines.len() == 1 && lines[0].starts_with("sysgate: ") && lines[0].contains(says),
+            o.code() == Some(code)
+                && lines.len() == 1
+                && lines[0].starts_with("sysgate: ")
+                && lines[0].contains(says),
             "{}: expected exit {code} and one `sysgate:` line mentioning {says:?}\n{o}",
             prog.display()
         );
@@ -246,7 +373,10 @@ fn bad_programs_get_one_clear_line() {
     let i386 = doctored(&t, "i386", |d| d[18] = 3);
     assert_refused(&t, &i386, 126, "i386");
     let nointerp = doctored(&t, "nointerp", |d| {
-        let at = d.windows(4).position(|w| w == b"/lib").expect("PT_INTERP string");
+        let at = d
+            .windows(4)
+            .position(|w| w == b"/lib")
+            .expect("PT_INTERP string");
         d[at..at + 4].copy_from_slice(b"/no/");
     });
     assert_refused(&t, &nointerp, 127, "interpreter");

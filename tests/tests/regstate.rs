@@ -12,7 +12,12 @@ fn registers_and_flags_survive_every_path() {
     let native = t.run(&Cmd::new(probe("regstate")), Mode::Native);
     assert_eq!(native.code(), Some(0), "{native}");
     // Natively r11 holds the flags the call was made with (sysgate clobbers it: DESIGN.md).
-    assert!(native.stdout_str().starts_with("r11 held the flags after 384 of 384 calls\n"), "{native}");
+    assert!(
+        native
+            .stdout_str()
+            .starts_with("r11 held the flags after 384 of 384 calls\n"),
+        "{native}"
+    );
     let out = t.path().join("trace.out").to_string_lossy().into_owned();
     let configs: [&[&str]; 10] = [
         &["run"],

@@ -16,8 +16,15 @@ fn hostile_probe_cannot_create_a_socket_escape_count_zero() {
     let native = t.run_plain("native", &Cmd::new(probe("escape")), None);
     native.assert_exit_code(0);
     let n = native.stdout_str();
-    assert!(n.contains("attempt raw-syscall: ESCAPED") && n.contains("attempt jit-page: ESCAPED"), "{native}");
-    let o = t.run_sysgate(&["sandbox", "--deny", "%network"], &Cmd::new(probe("escape")), None);
+    assert!(
+        n.contains("attempt raw-syscall: ESCAPED") && n.contains("attempt jit-page: ESCAPED"),
+        "{native}"
+    );
+    let o = t.run_sysgate(
+        &["sandbox", "--deny", "%network"],
+        &Cmd::new(probe("escape")),
+        None,
+    );
     o.assert_exit_code(0);
     let out = o.stdout_str();
     assert!(out.contains("\nescapes: 0 of "), "{o}");
@@ -34,13 +41,27 @@ fn hostile_probe_cannot_create_a_socket_escape_count_zero() {
         "io_uring",
         "selector-allow-io_uring",
     ] {
-        assert!(out.contains(&format!("attempt {way}: denied\n")), "{way} was not attempted or not denied\n{o}");
+        assert!(
+            out.contains(&format!("attempt {way}: denied\n")),
+            "{way} was not attempted or not denied\n{o}"
+        );
     }
     // Every `syscall; ret` in readable executable mappings, sysgate's own among them.
     let gadgets = out.lines().find(|l| l.starts_with("gadgets: ")).unwrap();
-    let ours: u32 = gadgets.split('(').nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    let ours: u32 = gadgets
+        .split('(')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(ours >= 1, "sysgate's own syscall; ret was tried: {gadgets}");
-    assert!(out.lines().filter(|l| l.starts_with("attempt gadget-") && l.contains("sysgate")).all(|l| l.ends_with(": denied")));
+    assert!(out
+        .lines()
+        .filter(|l| l.starts_with("attempt gadget-") && l.contains("sysgate"))
+        .all(|l| l.ends_with(": denied")));
 }
 
 #[test]
@@ -55,8 +76,15 @@ fn deny_network_real_programs() {
         None,
     );
     o.assert_exit_code(0);
-    assert_eq!(o.stdout_str(), "1\nTrue\n", "EPERM, and files still work\n{o}");
-    assert!(o.stderr_str().contains("sysgate: sandbox: [pid "), "denials are reported\n{o}");
+    assert_eq!(
+        o.stdout_str(),
+        "1\nTrue\n",
+        "EPERM, and files still work\n{o}"
+    );
+    assert!(
+        o.stderr_str().contains("sysgate: sandbox: [pid "),
+        "denials are reported\n{o}"
+    );
 }
 
 #[test]
@@ -65,7 +93,10 @@ fn example_policies_work() {
     let ro = examples().join("readonly-fs.toml");
     // Outside /tmp (where the policy allows writes): /var/tmp, whatever the checkout's place
     // (the build directory itself may be under /tmp).
-    let dir = std::path::PathBuf::from(format!("/var/tmp/sysgate-sandbox-ro-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(format!(
+        "/var/tmp/sysgate-sandbox-ro-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let ok = dir.join("ok.txt");
     let o = t.run_sysgate(
@@ -81,45 +112,90 @@ fn example_policies_work() {
     assert!(o.stderr_str().contains("Read-only file system"), "{o}");
 
     let nn = examples().join("no-network.toml");
-    let o = t.run_sysgate(&["sandbox", "--policy", nn.to_str().unwrap()], &Cmd::new(probe("escape")), None);
+    let o = t.run_sysgate(
+        &["sandbox", "--policy", nn.to_str().unwrap()],
+        &Cmd::new(probe("escape")),
+        None,
+    );
     assert!(o.stdout_str().contains("\nescapes: 0 of "), "{o}");
 
     let nx = examples().join("no-exec-no-debug.toml");
-    let o = t.run_sysgate(&["sandbox", "--policy", nx.to_str().unwrap()], &Cmd::sh("/bin/true; echo $?"), None);
+    let o = t.run_sysgate(
+        &["sandbox", "--policy", nx.to_str().unwrap()],
+        &Cmd::sh("/bin/true; echo $?"),
+        None,
+    );
     assert_eq!(o.stdout_str(), "126\n", "exec refused with EPERM\n{o}");
 }
 
 #[test]
 fn kill_action_kills_from_the_kernel_filter_too() {
     let t = TestDir::new("sandbox-kill");
-    let p = t.write("p.toml", "[[rule]]\nsyscalls = [\"socket\"]\naction = \"kill\"\n");
-    let o = t.run_sysgate(&["sandbox", "--policy", p.to_str().unwrap()], &Cmd::new(probe("escape")), None);
+    let p = t.write(
+        "p.toml",
+        "[[rule]]\nsyscalls = [\"socket\"]\naction = \"kill\"\n",
+    );
+    let o = t.run_sysgate(
+        &["sandbox", "--policy", p.to_str().unwrap()],
+        &Cmd::new(probe("escape")),
+        None,
+    );
     o.assert_exit_code(0);
     // Every attempt's child died; none got a socket.
     assert!(o.stdout_str().contains("\nescapes: 0 of "), "{o}");
-    assert!(o.stdout_str().contains("attempt selector-allow: denied (killed)"), "the kernel filter killed it\n{o}");
+    assert!(
+        o.stdout_str()
+            .contains("attempt selector-allow: denied (killed)"),
+        "the kernel filter killed it\n{o}"
+    );
 }
 
 #[test]
 fn policy_errors_name_line_and_column() {
     let t = TestDir::new("sandbox-errors");
     for (text, want) in [
-        ("default = \"allow\"\n[[rule]]\nsyscalls = [\"openat\", \"opn\"]\naction = \"kill\"\n", ":3:23: "),
-        ("[[rule]]\nsyscalls = [\"read\"]\naction = \"deny\"\n", ":3:10: unknown action 'deny'"),
-        ("[[rule]]\nsyscalls = [\"read\"]\naction = \"kill\"\nbogus = 1\n", ":4:1: "),
+        (
+            "default = \"allow\"\n[[rule]]\nsyscalls = [\"openat\", \"opn\"]\naction = \"kill\"\n",
+            ":3:23: ",
+        ),
+        (
+            "[[rule]]\nsyscalls = [\"read\"]\naction = \"deny\"\n",
+            ":3:10: unknown action 'deny'",
+        ),
+        (
+            "[[rule]]\nsyscalls = [\"read\"]\naction = \"kill\"\nbogus = 1\n",
+            ":4:1: ",
+        ),
         ("[[rule]\n", ":1:"),
-        ("[[rule]]\nsyscalls = [\"openat\"]\npaths = [\"tmp\"]\naction = \"log\"\n", ":3:10: path prefix 'tmp' must be absolute"),
-        ("[[rule]]\nsyscalls = [\"read\"]\naction = \"errno:ENOPE\"\n", ":3:10: unknown errno 'ENOPE'"),
+        (
+            "[[rule]]\nsyscalls = [\"openat\"]\npaths = [\"tmp\"]\naction = \"log\"\n",
+            ":3:10: path prefix 'tmp' must be absolute",
+        ),
+        (
+            "[[rule]]\nsyscalls = [\"read\"]\naction = \"errno:ENOPE\"\n",
+            ":3:10: unknown errno 'ENOPE'",
+        ),
     ] {
         let p = t.write("bad.toml", text);
-        let o = t.run_sysgate(&["sandbox", "--policy", p.to_str().unwrap()], &Cmd::new("true"), None);
+        let o = t.run_sysgate(
+            &["sandbox", "--policy", p.to_str().unwrap()],
+            &Cmd::new("true"),
+            None,
+        );
         o.assert_exit_code(1);
         let e = o.stderr_str();
-        assert!(e.starts_with(&format!("sysgate: {}{want}", p.display())), "{text:?}: {e}");
+        assert!(
+            e.starts_with(&format!("sysgate: {}{want}", p.display())),
+            "{text:?}: {e}"
+        );
     }
     let o = t.run_sysgate(&["sandbox"], &Cmd::new("true"), None);
     o.assert_exit_code(1);
     let o = t.run_sysgate(&["sandbox", "--deny", "%nosuch"], &Cmd::new("true"), None);
     o.assert_exit_code(1);
-    assert!(o.stderr_str().starts_with("sysgate: --deny %nosuch: "), "{}", o.stderr_str());
+    assert!(
+        o.stderr_str().starts_with("sysgate: --deny %nosuch: "),
+        "{}",
+        o.stderr_str()
+    );
 }

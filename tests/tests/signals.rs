@@ -48,16 +48,31 @@ fn alternate_stack_handlers_under_signal_storms() {
     let t = TestDir::new("altstack");
     let outs = t.assert_same_everywhere(&Cmd::new(probe("altstack")));
     for o in &outs {
-        assert_eq!(o.stdout_str(), "storm: ok\nqueries: ok\nsiglongjmp: ok\n", "{o}");
+        assert_eq!(
+            o.stdout_str(),
+            "storm: ok\nqueries: ok\nsiglongjmp: ok\n",
+            "{o}"
+        );
         // A nested signal that arrives in the few instructions between the entry's switch to
         // its own stack and the loan of the alternate stack runs on the entry stack: rare.
         let err = o.stderr_str();
-        let counts = err.lines().find_map(|l| l.strip_prefix("storm counts: ")).unwrap_or_else(|| panic!("no counts\n{o}"));
+        let counts = err
+            .lines()
+            .find_map(|l| l.strip_prefix("storm counts: "))
+            .unwrap_or_else(|| panic!("no counts\n{o}"));
         let num = |key: &str| -> u64 {
-            counts.split_whitespace().find_map(|f| f.strip_prefix(key)).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{key}\n{o}"))
+            counts
+                .split_whitespace()
+                .find_map(|f| f.strip_prefix(key))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{key}\n{o}"))
         };
         let (total, off) = (num("deliveries="), num("off="));
-        assert!(off * 100 <= total, "{}: {off} of {total} handlers ran off the alternate stack\n{o}", o.label);
+        assert!(
+            off * 100 <= total,
+            "{}: {off} of {total} handlers ran off the alternate stack\n{o}",
+            o.label
+        );
     }
 }
 
@@ -73,14 +88,22 @@ fn faults_left_by_siglongjmp_keep_the_whole_alternate_stack() {
     for o in &outs {
         assert_eq!(o.stdout_str(), "faults: 500, handler depths: 1\n", "{o}");
     }
-    let delivered = outs[2].trace_text().lines().filter(|l| l.contains("--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_ACCERR")).count();
+    let delivered = outs[2]
+        .trace_text()
+        .lines()
+        .filter(|l| l.contains("--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_ACCERR"))
+        .count();
     assert_eq!(delivered, 500, "{}", outs[2]);
     // SIGUSR1 from raise(): under trace the runtime serves raise's own call, from the
     // program's stack, and gives the whole alternate stack back there (under run that call
     // takes the fast path: README, "Not yet").
     let cmd = Cmd::new(probe("altstack_faults")).arg("kill");
     let native = t.run(&cmd, Mode::Native);
-    assert_eq!(native.stdout_str(), "signals: 500, handler depths: 1\n", "{native}");
+    assert_eq!(
+        native.stdout_str(),
+        "signals: 500, handler depths: 1\n",
+        "{native}"
+    );
     let file = t.trace_file("altstack_kill");
     let f = file.to_string_lossy().into_owned();
     let o = t.run_sysgate(&["trace", "-o", &f], &cmd, Some(&file));

@@ -124,7 +124,10 @@ fn ls_syscall_sequence_matches_strace() {
     let start = align(&p, &s, &g);
     // sysgate's loader arms the runtime before the dynamic loader's first instruction: the
     // trace starts with the same syscall as strace's, right after execve.
-    assert_eq!(start, 0, "sysgate's trace should start where strace's does (the first brk)");
+    assert_eq!(
+        start, 0,
+        "sysgate's trace should start where strace's does (the first brk)"
+    );
     let s = &s[start..];
     if let Some(i) = first_difference(s, &g) {
         panic!(

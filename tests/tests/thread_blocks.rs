@@ -13,7 +13,10 @@ print(open('/proc/self/maps').read().count('\n'))
 fn maps_after(t: &TestDir, mode: Mode) -> usize {
     let o = t.run(&Cmd::new("python3").arg("-c").arg(SCRIPT), mode);
     assert_eq!(o.code(), Some(0), "{o}");
-    o.stdout_str().trim().parse().unwrap_or_else(|_| panic!("no count in output\n{o}"))
+    o.stdout_str()
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no count in output\n{o}"))
 }
 
 #[test]
@@ -26,6 +29,10 @@ fn thread_blocks_are_reused() {
     for mode in [Mode::Run, Mode::Trace] {
         let under = maps_after(&t, mode);
         // Without reuse every thread would leave two mappings behind (4000 here).
-        assert!(under < native + 200, "{}: {under} mappings after 2000 threads (native {native})", mode.name());
+        assert!(
+            under < native + 200,
+            "{}: {under} mappings after 2000 threads (native {native})",
+            mode.name()
+        );
     }
 }

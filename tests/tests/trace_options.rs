@@ -112,7 +112,13 @@ fn both(t: &TestDir, flags: &[&str], cmd: &Cmd) -> (Outcome, Outcome) {
     let b = t.trace_file("sysgate");
     let strace = t.run_plain(
         "strace",
-        &Cmd::new("strace").args(flags).arg("-o").arg(&a).arg("--").arg("/bin/cat").arg("/etc/hostname"),
+        &Cmd::new("strace")
+            .args(flags)
+            .arg("-o")
+            .arg(&a)
+            .arg("--")
+            .arg("/bin/cat")
+            .arg("/etc/hostname"),
         Some(&a),
     );
     let bs = b.display().to_string();
@@ -133,14 +139,21 @@ fn cat_hostname() -> Cmd {
 fn lines_named(o: &Outcome, name: &str) -> Vec<String> {
     o.trace_text()
         .lines()
-        .filter(|l| l.split_whitespace().any(|w| w.starts_with(&format!("{name}("))))
+        .filter(|l| {
+            l.split_whitespace()
+                .any(|w| w.starts_with(&format!("{name}(")))
+        })
         .map(str::to_string)
         .collect()
 }
 
 /// Drops a leading timestamp column of the given form.
 fn strip_prefix_words(l: &str, n: usize) -> String {
-    l.splitn(n + 1, ' ').last().unwrap_or("").trim_start().to_string()
+    l.splitn(n + 1, ' ')
+        .last()
+        .unwrap_or("")
+        .trim_start()
+        .to_string()
 }
 
 #[test]
@@ -152,16 +165,26 @@ fn fd_paths_like_strace() {
     let (s, g) = both(&t, &["-y"], &cat_hostname());
     for name in ["read", "close", "write"] {
         // Pipes get new inode numbers every run: the file's lines are compared.
-        let want: Vec<String> = lines_named(&s, name).into_iter().filter(|l| l.contains("</etc/hostname>")).collect();
+        let want: Vec<String> = lines_named(&s, name)
+            .into_iter()
+            .filter(|l| l.contains("</etc/hostname>"))
+            .collect();
         let got = lines_named(&g, name);
-        assert!(!want.is_empty() || name == "write", "strace -y shows no {name} of /etc/hostname\n{s}");
+        assert!(
+            !want.is_empty() || name == "write",
+            "strace -y shows no {name} of /etc/hostname\n{s}"
+        );
         for w in want.iter().rev().take(2) {
-            assert!(got.contains(w), "-y: missing {w:?} in sysgate's {name} lines {got:?}\n{g}");
+            assert!(
+                got.contains(w),
+                "-y: missing {w:?} in sysgate's {name} lines {got:?}\n{g}"
+            );
         }
     }
     let open = lines_named(&g, "openat");
     assert!(
-        open.iter().any(|l| l.contains("\"/etc/hostname\", O_RDONLY) = 3</etc/hostname>")),
+        open.iter()
+            .any(|l| l.contains("\"/etc/hostname\", O_RDONLY) = 3</etc/hostname>")),
         "-y: openat's result has no path: {open:?}"
     );
 }
@@ -174,15 +197,26 @@ fn socket_endpoints_with_yy() {
     let t = TestDir::new("opt-yy");
     let f = t.trace_file("yy");
     let fs = f.display().to_string();
-    let py = sysgate_tests::run::native_stdout(&Cmd::new("python3").args(["-c", "import sys; print(sys.executable)"]));
+    let py = sysgate_tests::run::native_stdout(
+        &Cmd::new("python3").args(["-c", "import sys; print(sys.executable)"]),
+    );
     let script = "import socket\ns=socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
                   c=socket.create_connection(s.getsockname()); a,_=s.accept(); c.send(b'x'); print(a.recv(1))";
-    let o = t.run_sysgate(&["trace", "-yy", "-e", "trace=listen,sendto", "-o", &fs], &Cmd::new(py.trim()).args(["-c", script]), Some(&f));
+    let o = t.run_sysgate(
+        &["trace", "-yy", "-e", "trace=listen,sendto", "-o", &fs],
+        &Cmd::new(py.trim()).args(["-c", script]),
+        Some(&f),
+    );
     o.assert_exit_code(0);
     let text = o.trace_text();
-    assert!(text.lines().any(|l| l.starts_with("listen(3<TCP:[127.0.0.1:")), "{o}");
     assert!(
-        text.lines().any(|l| l.starts_with("sendto(4<TCP:[127.0.0.1:") && l.contains("->127.0.0.1:")),
+        text.lines()
+            .any(|l| l.starts_with("listen(3<TCP:[127.0.0.1:")),
+        "{o}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("sendto(4<TCP:[127.0.0.1:") && l.contains("->127.0.0.1:")),
         "-yy: no connected endpoint pair\n{o}"
     );
 }
@@ -207,12 +241,17 @@ fn time_flags_have_strace_shapes() {
         let p: Vec<&str> = w.split(':').collect();
         p.len() == 3 && p.iter().all(|x| x.len() == 2 && digits(x))
     };
-    shape(&["-t"], &|l| hms(l.split(' ').next().unwrap_or("")), "HH:MM:SS first");
+    shape(
+        &["-t"],
+        &|l| hms(l.split(' ').next().unwrap_or("")),
+        "HH:MM:SS first",
+    );
     shape(
         &["-tt"],
         &|l| {
             let w = l.split(' ').next().unwrap_or("");
-            w.split_once('.').is_some_and(|(a, b)| hms(a) && b.len() == 6 && digits(b))
+            w.split_once('.')
+                .is_some_and(|(a, b)| hms(a) && b.len() == 6 && digits(b))
         },
         "HH:MM:SS.uuuuuu first",
     );
@@ -220,7 +259,8 @@ fn time_flags_have_strace_shapes() {
         &["-ttt"],
         &|l| {
             let w = l.split(' ').next().unwrap_or("");
-            w.split_once('.').is_some_and(|(a, b)| a.len() >= 10 && digits(a) && b.len() == 6 && digits(b))
+            w.split_once('.')
+                .is_some_and(|(a, b)| a.len() >= 10 && digits(a) && b.len() == 6 && digits(b))
         },
         "seconds.uuuuuu first",
     );
@@ -228,7 +268,11 @@ fn time_flags_have_strace_shapes() {
         &["-r"],
         &|l| {
             // `%6ld.%06ld `: right-aligned seconds.
-            l.len() > 14 && l.as_bytes()[6] == b'.' && digits(l[..6].trim_start()) && digits(&l[7..13]) && &l[13..14] == " "
+            l.len() > 14
+                && l.as_bytes()[6] == b'.'
+                && digits(l[..6].trim_start())
+                && digits(&l[7..13])
+                && &l[13..14] == " "
         },
         "relative time first",
     );
@@ -239,7 +283,9 @@ fn time_flags_have_strace_shapes() {
                 || l.starts_with("execve(")
                 || l.ends_with("= ?")
                 || l.rsplit_once(" <").is_some_and(|(_, t)| {
-                    t.strip_suffix('>').and_then(|t| t.split_once('.')).is_some_and(|(a, b)| digits(a) && b.len() == 6 && digits(b))
+                    t.strip_suffix('>')
+                        .and_then(|t| t.split_once('.'))
+                        .is_some_and(|(a, b)| digits(a) && b.len() == 6 && digits(b))
                 })
         },
         "<s.uuuuuu> last",
@@ -248,20 +294,32 @@ fn time_flags_have_strace_shapes() {
 
 #[test]
 fn time_in_call_matches_strace_apart_from_the_times() {
-    if !require_tools("time_in_call_matches_strace_apart_from_the_times", &["strace"]) {
+    if !require_tools(
+        "time_in_call_matches_strace_apart_from_the_times",
+        &["strace"],
+    ) {
         return;
     }
     let t = TestDir::new("opt-T");
     let (s, g) = both(&t, &["-T"], &cat_hostname());
-    let cut = |l: &str| l.rsplit_once(" <").map_or(l.to_string(), |(a, _)| a.to_string());
+    let cut = |l: &str| {
+        l.rsplit_once(" <")
+            .map_or(l.to_string(), |(a, _)| a.to_string())
+    };
     let sr: Vec<String> = lines_named(&s, "read").iter().map(|l| cut(l)).collect();
     let gr: Vec<String> = lines_named(&g, "read").iter().map(|l| cut(l)).collect();
     assert_eq!(sr.last(), gr.last(), "{g}");
     assert!(lines_named(&g, "read").iter().all(|l| l.ends_with('>')));
     // Timestamps sit before the call: same line after the first word.
     let (s, g) = both(&t, &["-tt"], &cat_hostname());
-    let sw: Vec<String> = lines_named(&s, "write").iter().map(|l| strip_prefix_words(l, 1)).collect();
-    let gw: Vec<String> = lines_named(&g, "write").iter().map(|l| strip_prefix_words(l, 1)).collect();
+    let sw: Vec<String> = lines_named(&s, "write")
+        .iter()
+        .map(|l| strip_prefix_words(l, 1))
+        .collect();
+    let gw: Vec<String> = lines_named(&g, "write")
+        .iter()
+        .map(|l| strip_prefix_words(l, 1))
+        .collect();
     assert_eq!(sw, gw, "{g}");
 }
 
@@ -272,11 +330,19 @@ fn status_filters_like_strace() {
     }
     let t = TestDir::new("opt-status");
     let cmd = Cmd::new("/bin/cat").arg("/etc/hostname");
-    for flags in [&["-Z"][..], &["-e", "status=failed"][..], &["-z"][..], &["-e", "status=successful"][..]] {
+    for flags in [
+        &["-Z"][..],
+        &["-e", "status=failed"][..],
+        &["-z"][..],
+        &["-e", "status=successful"][..],
+    ] {
         let (s, g) = both(&t, flags, &cmd);
         let failed = flags.contains(&"-Z") || flags.contains(&"status=failed");
         for l in g.trace_lines() {
-            if let Event::Syscall { result: Some(r), .. } = &l.event {
+            if let Event::Syscall {
+                result: Some(r), ..
+            } = &l.event
+            {
                 assert_eq!(r.starts_with("-1 "), failed, "{flags:?}: {}\n{g}", l.text);
             }
         }
@@ -284,7 +350,11 @@ fn status_filters_like_strace() {
         let names = |o: &Outcome| sysgate_tests::trace::syscall_names(&o.trace_lines());
         let (sn, gn) = (names(&s), names(&g));
         let n = gn.len().min(sn.len()).min(6);
-        assert_eq!(sn[sn.len() - n..], gn[gn.len() - n..], "{flags:?}\n{g}\n{s}");
+        assert_eq!(
+            sn[sn.len() - n..],
+            gn[gn.len() - n..],
+            "{flags:?}\n{g}\n{s}"
+        );
     }
 }
 
@@ -297,7 +367,11 @@ fn regex_selects_like_strace() {
     let (s, g) = both(&t, &["-e", "trace=/^(read|write|close)$"], &cat_hostname());
     let names = |o: &Outcome| sysgate_tests::trace::syscall_names(&o.trace_lines());
     let gn = names(&g);
-    assert!(gn.iter().all(|n| ["read", "write", "close", "execve"].contains(&n.as_str())), "{gn:?}");
+    assert!(
+        gn.iter()
+            .all(|n| ["read", "write", "close", "execve"].contains(&n.as_str())),
+        "{gn:?}"
+    );
     let sn = names(&s);
     let n = gn.len().min(4);
     assert_eq!(sn[sn.len() - n..], gn[gn.len() - n..], "{g}\n{s}");
@@ -315,14 +389,27 @@ fn hex_strings_like_strace() {
     let f = t.write("bytes", b"a\xffb\n");
     for flags in [&["-x"][..], &["-xx"][..]] {
         let a = t.trace_file("s");
-        let strace = t.run_plain("strace", &Cmd::new("strace").args(flags).arg("-o").arg(&a).arg("/bin/cat").arg(&f), Some(&a));
+        let strace = t.run_plain(
+            "strace",
+            &Cmd::new("strace")
+                .args(flags)
+                .arg("-o")
+                .arg(&a)
+                .arg("/bin/cat")
+                .arg(&f),
+            Some(&a),
+        );
         let b = t.trace_file("g");
         let bs = b.display().to_string();
         let mut args = vec!["trace"];
         args.extend_from_slice(flags);
         args.extend_from_slice(&["-o", &bs]);
         let g = t.run_sysgate(&args, &Cmd::new("/bin/cat").arg(&f), Some(&b));
-        assert_eq!(lines_named(&strace, "write"), lines_named(&g, "write"), "{flags:?}\n{g}");
+        assert_eq!(
+            lines_named(&strace, "write"),
+            lines_named(&g, "write"),
+            "{flags:?}\n{g}"
+        );
     }
 }
 
@@ -335,7 +422,9 @@ fn verbose_structs_like_strace() {
     let (s, g) = both(&t, &["-v"], &cat_hostname());
     // The descriptor's stat in full; times may move between the runs, the rest may not.
     let until_times = |v: Vec<String>| -> Vec<String> {
-        v.into_iter().map(|l| l.split(", st_atime").next().unwrap_or("").to_string()).collect()
+        v.into_iter()
+            .map(|l| l.split(", st_atime").next().unwrap_or("").to_string())
+            .collect()
     };
     let sf = until_times(lines_named(&s, "newfstatat"));
     let gf = until_times(lines_named(&g, "newfstatat"));
@@ -361,7 +450,17 @@ fn one_file_per_process_like_strace() {
     };
     let sd = t.subdir("strace");
     let sp = sd.join("tr");
-    let s = t.run_plain("strace", &Cmd::new("strace").arg("-ff").arg("-o").arg(&sp).arg("/bin/sh").arg("-c").arg("/bin/cat /etc/hostname; /bin/true"), None);
+    let s = t.run_plain(
+        "strace",
+        &Cmd::new("strace")
+            .arg("-ff")
+            .arg("-o")
+            .arg(&sp)
+            .arg("/bin/sh")
+            .arg("-c")
+            .arg("/bin/cat /etc/hostname; /bin/true"),
+        None,
+    );
     let gd = t.subdir("sysgate");
     let gp = gd.join("tr").display().to_string();
     let g = t.run_sysgate(&["trace", "-ff", "-o", &gp], &cmd, None);
@@ -370,11 +469,22 @@ fn one_file_per_process_like_strace() {
     assert_eq!(gf.len(), sf.len(), "one file per process: {gf:?}");
     for text in &gf {
         let first = text.lines().next().unwrap_or("");
-        assert!(first.starts_with("execve(") || text.contains("+++ exited with"), "{text}");
+        assert!(
+            first.starts_with("execve(") || text.contains("+++ exited with"),
+            "{text}"
+        );
         // No pid prefixes inside a per-process file.
-        assert!(text.lines().all(|l| !l.starts_with(|c: char| c.is_ascii_digit())), "{text}");
+        assert!(
+            text.lines()
+                .all(|l| !l.starts_with(|c: char| c.is_ascii_digit())),
+            "{text}"
+        );
     }
-    assert!(gf.iter().any(|t| t.contains("write(1, \"") && t.contains("+++ exited with 0 +++")), "{gf:?}");
+    assert!(
+        gf.iter()
+            .any(|t| t.contains("write(1, \"") && t.contains("+++ exited with 0 +++")),
+        "{gf:?}"
+    );
 }
 
 #[test]
@@ -393,7 +503,10 @@ fn output_into_a_pipe() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(text.starts_with("execve(\"/bin/cat\"") && text.contains("+++ exited with 0 +++"), "{text}\n{o}");
+    assert!(
+        text.starts_with("execve(\"/bin/cat\"") && text.contains("+++ exited with 0 +++"),
+        "{text}\n{o}"
+    );
 }
 
 #[test]
@@ -401,7 +514,20 @@ fn quiet_and_signal_set_accepted() {
     let t = TestDir::new("opt-quiet");
     let f = t.trace_file("q");
     let fs = f.display().to_string();
-    let o = t.run_sysgate(&["trace", "-q", "-e", "signal=SIGCHLD,PIPE,9", "-e", "signal=!SIGPIPE", "-o", &fs], &cat_hostname(), Some(&f));
+    let o = t.run_sysgate(
+        &[
+            "trace",
+            "-q",
+            "-e",
+            "signal=SIGCHLD,PIPE,9",
+            "-e",
+            "signal=!SIGPIPE",
+            "-o",
+            &fs,
+        ],
+        &cat_hostname(),
+        Some(&f),
+    );
     o.assert_exit_code(0);
     assert!(o.trace_text().contains("+++ exited with 0 +++"));
     let f = t.trace_file("qq");
@@ -418,7 +544,10 @@ fn unsupported_flags_are_refused() {
     let t = TestDir::new("opt-refused");
     // -c, -C, -S, -w and inject= are supported now (tests/tests/count.rs, inject.rs); -k and
     // inject's syscall= are not.
-    for flags in [&["-k"][..], &["-e", "inject=getpid:syscall=getppid:error=ENOENT"][..]] {
+    for flags in [
+        &["-k"][..],
+        &["-e", "inject=getpid:syscall=getppid:error=ENOENT"][..],
+    ] {
         let mut args = vec!["trace"];
         args.extend_from_slice(flags);
         let o = t.run_sysgate(&args, &cat_hostname(), None);
@@ -436,9 +565,19 @@ fn exit_group_from_a_thread_is_reported_under_the_leader() {
     let o = t.run(&Cmd::new(probe("thread_exit")), sysgate_tests::Mode::Trace);
     o.assert_exit_code(3);
     let lines = o.trace_lines();
-    let leader = lines.first().and_then(|l| l.pid).expect("first line has a pid");
-    let call = lines.iter().find(|l| l.text.starts_with("exit_group(3)")).expect("exit_group line");
-    assert_ne!(call.pid, Some(leader), "exit_group is called by the second thread\n{o}");
+    let leader = lines
+        .first()
+        .and_then(|l| l.pid)
+        .expect("first line has a pid");
+    let call = lines
+        .iter()
+        .find(|l| l.text.starts_with("exit_group(3)"))
+        .expect("exit_group line");
+    assert_ne!(
+        call.pid,
+        Some(leader),
+        "exit_group is called by the second thread\n{o}"
+    );
     let exit = lines.last().expect("a last line");
     assert_eq!(exit.text, "+++ exited with 3 +++", "{o}");
     assert_eq!(exit.pid, Some(leader), "the exit line is the leader's\n{o}");

@@ -27,7 +27,11 @@ fn probes_pass_on_the_trap_path() {
         assert_probe_ok(&o, last);
         let file = t.trace_file(name);
         let f = file.to_string_lossy().into_owned();
-        let o = t.run_sysgate(&["trace", "--no-rewrite", "-f", "-o", &f], &Cmd::new(probe(name)), Some(&file));
+        let o = t.run_sysgate(
+            &["trace", "--no-rewrite", "-f", "-o", &f],
+            &Cmd::new(probe(name)),
+            Some(&file),
+        );
         assert_probe_ok(&o, last);
         o.assert_trace_shape();
     }
@@ -39,14 +43,32 @@ fn every_entry_is_seen_on_the_trap_path() {
     let file = t.trace_file("entries");
     let f = file.to_string_lossy().into_owned();
     let cmd = Cmd::new(probe("entries")).arg(probe_lib("dlib"));
-    let o = t.run_sysgate(&["trace", "--no-rewrite", "-f", "-o", &f], &cmd, Some(&file));
+    let o = t.run_sysgate(
+        &["trace", "--no-rewrite", "-f", "-o", &f],
+        &cmd,
+        Some(&file),
+    );
     assert_eq!(o.code(), Some(0), "{o}");
     let text = o.trace_text();
-    for origin in ["main-asm", "libc", "thread", "fork", "vfork", "jit", "dlopen-asm", "signal", "sigaltstack", "after-exec"] {
+    for origin in [
+        "main-asm",
+        "libc",
+        "thread",
+        "fork",
+        "vfork",
+        "jit",
+        "dlopen-asm",
+        "signal",
+        "sigaltstack",
+        "after-exec",
+    ] {
         let line = format!(
             "openat(AT_FDCWD, \"/nonexistent/sysgate-marker-{origin}\", O_RDONLY) = -1 ENOENT (No such file or directory)"
         );
-        assert!(text.contains(&line), "missing marker {origin} on the trap path\n{o}");
+        assert!(
+            text.contains(&line),
+            "missing marker {origin} on the trap path\n{o}"
+        );
     }
 }
 
@@ -64,9 +86,20 @@ fn probes_pass_without_page0() {
         let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe(name)), None);
         assert_probe_ok(&o, last);
     }
-    for flags in [&["run", "--no-page0"][..], &["run", "--no-page0", "--no-displace"]] {
-        let o = t.run_sysgate(flags, &Cmd::new(probe("rewrite_race")).arg("16").arg("3000"), None);
-        assert_eq!(o.stdout_str(), "16 threads, 15000 calls each: 0 wrong results\n", "{flags:?}\n{o}");
+    for flags in [
+        &["run", "--no-page0"][..],
+        &["run", "--no-page0", "--no-displace"],
+    ] {
+        let o = t.run_sysgate(
+            flags,
+            &Cmd::new(probe("rewrite_race")).arg("16").arg("3000"),
+            None,
+        );
+        assert_eq!(
+            o.stdout_str(),
+            "16 threads, 15000 calls each: 0 wrong results\n",
+            "{flags:?}\n{o}"
+        );
     }
     let cmd = Cmd::new(probe("entries")).arg(probe_lib("dlib"));
     let o = t.run_sysgate(&["run", "--no-page0"], &cmd, None);
@@ -81,12 +114,35 @@ fn probes_pass_without_page0() {
 #[test]
 fn jumping_into_a_rewritten_site_still_makes_the_call() {
     let t = TestDir::new("jump-into-site");
-    let native = t.run(&Cmd::new(probe("jump_into_site")), sysgate_tests::Mode::Native);
-    assert_eq!(native.stdout_str(), "rewritten=none,none wrong=0\n", "{native}");
-    let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("jump_into_site")), None);
-    assert_eq!(o.stdout_str(), "rewritten=displaced,displaced wrong=0\n", "every entry works\n{o}");
-    let o = t.run_sysgate(&["run", "--no-page0", "--no-displace"], &Cmd::new(probe("jump_into_site")), None);
-    assert_eq!(o.stdout_str(), "rewritten=ud2,ud2 wrong=0\n", "every entry works\n{o}");
+    let native = t.run(
+        &Cmd::new(probe("jump_into_site")),
+        sysgate_tests::Mode::Native,
+    );
+    assert_eq!(
+        native.stdout_str(),
+        "rewritten=none,none wrong=0\n",
+        "{native}"
+    );
+    let o = t.run_sysgate(
+        &["run", "--no-page0"],
+        &Cmd::new(probe("jump_into_site")),
+        None,
+    );
+    assert_eq!(
+        o.stdout_str(),
+        "rewritten=displaced,displaced wrong=0\n",
+        "every entry works\n{o}"
+    );
+    let o = t.run_sysgate(
+        &["run", "--no-page0", "--no-displace"],
+        &Cmd::new(probe("jump_into_site")),
+        None,
+    );
+    assert_eq!(
+        o.stdout_str(),
+        "rewritten=ud2,ud2 wrong=0\n",
+        "every entry works\n{o}"
+    );
     let o = t.run(&Cmd::new(probe("jump_into_site")), sysgate_tests::Mode::Run);
     assert_eq!(o.code(), Some(0), "{o}");
     assert!(o.stdout_str().ends_with("wrong=0\n"), "{o}");
@@ -101,19 +157,51 @@ fn jumping_into_a_rewritten_site_still_makes_the_call() {
 fn sites_next_to_padding_are_rewritten_without_page0() {
     let t = TestDir::new("padsite");
     let native = t.run(&Cmd::new(probe("padsite")), sysgate_tests::Mode::Native);
-    assert_eq!(native.stdout_str(), "rewritten: inner=0 gap=0 live=0\nall padding checks passed\n", "{native}");
+    assert_eq!(
+        native.stdout_str(),
+        "rewritten: inner=0 gap=0 live=0\nall padding checks passed\n",
+        "{native}"
+    );
     let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("padsite")), None);
-    assert_eq!(o.stdout_str(), "rewritten: inner=1 gap=1 live=0\nall padding checks passed\n", "{o}");
+    assert_eq!(
+        o.stdout_str(),
+        "rewritten: inner=1 gap=1 live=0\nall padding checks passed\n",
+        "{o}"
+    );
     let file = t.trace_file("padsite");
     let f = file.to_string_lossy().into_owned();
-    let o = t.run_sysgate(&["trace", "--no-page0", "-o", &f], &Cmd::new(probe("padsite")), Some(&file));
-    assert_eq!(o.stdout_str(), "rewritten: inner=1 gap=1 live=0\nall padding checks passed\n", "{o}");
+    let o = t.run_sysgate(
+        &["trace", "--no-page0", "-o", &f],
+        &Cmd::new(probe("padsite")),
+        Some(&file),
+    );
+    assert_eq!(
+        o.stdout_str(),
+        "rewritten: inner=1 gap=1 live=0\nall padding checks passed\n",
+        "{o}"
+    );
     // Every call is traced, through the padding or not: 5 getppid per round (2000 rounds),
     // 128 from the flag checks and the probe's first.
-    let getppid = o.trace_text().lines().filter(|l| l.starts_with("getppid()")).count();
-    assert_eq!(getppid, 2000 * 5 + 128 + 1, "{}", o.trace_text().lines().take(40).collect::<Vec<_>>().join("\n"));
+    let getppid = o
+        .trace_text()
+        .lines()
+        .filter(|l| l.starts_with("getppid()"))
+        .count();
+    assert_eq!(
+        getppid,
+        2000 * 5 + 128 + 1,
+        "{}",
+        o.trace_text()
+            .lines()
+            .take(40)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     let o = t.run_sysgate(&["run"], &Cmd::new(probe("padsite")), None);
-    assert!(o.stdout_str().ends_with("all padding checks passed\n"), "{o}");
+    assert!(
+        o.stdout_str().ends_with("all padding checks passed\n"),
+        "{o}"
+    );
 }
 
 /// Without page 0, `P; syscall` with `P` an instruction of 3 bytes or more that only uses
@@ -127,23 +215,55 @@ fn sites_next_to_padding_are_rewritten_without_page0() {
 fn sites_with_a_movable_instruction_are_rewritten_without_page0() {
     let t = TestDir::new("dispsite");
     let native = t.run(&Cmd::new(probe("dispsite")), sysgate_tests::Mode::Native);
-    assert_eq!(native.stdout_str(), "rewritten: d3=0 d4=0 d5=0 d7=0 rip=0 pair=0 pairjt=0 mem=0\nall displaced checks passed\n", "{native}");
+    assert_eq!(
+        native.stdout_str(),
+        "rewritten: d3=0 d4=0 d5=0 d7=0 rip=0 pair=0 pairjt=0 mem=0\nall displaced checks passed\n",
+        "{native}"
+    );
     let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("dispsite")), None);
-    assert_eq!(o.stdout_str(), "rewritten: d3=1 d4=1 d5=1 d7=1 rip=1 pair=1 pairjt=0 mem=0\nall displaced checks passed\n", "{o}");
+    assert_eq!(
+        o.stdout_str(),
+        "rewritten: d3=1 d4=1 d5=1 d7=1 rip=1 pair=1 pairjt=0 mem=0\nall displaced checks passed\n",
+        "{o}"
+    );
     let file = t.trace_file("dispsite");
     let f = file.to_string_lossy().into_owned();
-    let o = t.run_sysgate(&["trace", "-f", "--no-page0", "-o", &f], &Cmd::new(probe("dispsite")), Some(&file));
-    assert_eq!(o.stdout_str(), "rewritten: d3=1 d4=1 d5=1 d7=1 rip=1 pair=1 pairjt=0 mem=0\nall displaced checks passed\n", "{o}");
+    let o = t.run_sysgate(
+        &["trace", "-f", "--no-page0", "-o", &f],
+        &Cmd::new(probe("dispsite")),
+        Some(&file),
+    );
+    assert_eq!(
+        o.stdout_str(),
+        "rewritten: d3=1 d4=1 d5=1 d7=1 rip=1 pair=1 pairjt=0 mem=0\nall displaced checks passed\n",
+        "{o}"
+    );
     // Every call is traced, through a trampoline, a trap at the old `syscall` or SIGSYS:
     // 10 getppid and 4 getpid per round (4 threads x 2000 rounds), 512 getppid from the flag
     // checks, and the probe's first of each.
     let text = o.trace_text();
     // With -f and -o, each line starts with the thread's id.
-    let count = |call: &str| text.lines().filter(|l| l.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start().starts_with(call)).count();
-    assert_eq!(count("getppid()"), 4 * 2000 * 10 + 512 + 1, "{}", text.lines().take(40).collect::<Vec<_>>().join("\n"));
+    let count = |call: &str| {
+        text.lines()
+            .filter(|l| {
+                l.trim_start_matches(|c: char| c.is_ascii_digit())
+                    .trim_start()
+                    .starts_with(call)
+            })
+            .count()
+    };
+    assert_eq!(
+        count("getppid()"),
+        4 * 2000 * 10 + 512 + 1,
+        "{}",
+        text.lines().take(40).collect::<Vec<_>>().join("\n")
+    );
     assert_eq!(count("getpid()"), 4 * 2000 * 4 + 1);
     let o = t.run_sysgate(&["run"], &Cmd::new(probe("dispsite")), None);
-    assert!(o.stdout_str().ends_with("all displaced checks passed\n"), "{o}");
+    assert!(
+        o.stdout_str().ends_with("all displaced checks passed\n"),
+        "{o}"
+    );
 }
 
 /// A `syscall` whose two bytes straddle a cache line or a page (glibc's `__open64_nocancel`,
@@ -157,19 +277,43 @@ fn sites_whose_syscall_straddles_a_cache_line_or_a_page_are_rewritten() {
     let t = TestDir::new("straddle");
     let cmd = Cmd::new(probe("straddle"));
     let native = t.run(&cmd, sysgate_tests::Mode::Native);
-    assert_eq!(native.stdout_str(), "rewritten: page=0 line=0 imm=0\nall straddle checks passed\n", "{native}");
+    assert_eq!(
+        native.stdout_str(),
+        "rewritten: page=0 line=0 imm=0\nall straddle checks passed\n",
+        "{native}"
+    );
     let o = t.run_sysgate(&["run", "--no-page0"], &cmd, None);
-    assert_eq!(o.stdout_str(), "rewritten: page=1 line=1 imm=1\nall straddle checks passed\n", "{o}");
+    assert_eq!(
+        o.stdout_str(),
+        "rewritten: page=1 line=1 imm=1\nall straddle checks passed\n",
+        "{o}"
+    );
     // Without the displaced rewrite only `mov $nr,%eax; syscall` has a rewrite (`call; ud2`).
     let o = t.run_sysgate(&["run", "--no-page0", "--no-displace"], &cmd, None);
-    assert_eq!(o.stdout_str(), "rewritten: page=0 line=0 imm=1\nall straddle checks passed\n", "{o}");
+    assert_eq!(
+        o.stdout_str(),
+        "rewritten: page=0 line=0 imm=1\nall straddle checks passed\n",
+        "{o}"
+    );
     let file = t.trace_file("straddle");
     let f = file.to_string_lossy().into_owned();
     let o = t.run_sysgate(&["trace", "-f", "--no-page0", "-o", &f], &cmd, Some(&file));
-    assert_eq!(o.stdout_str(), "rewritten: page=1 line=1 imm=1\nall straddle checks passed\n", "{o}");
+    assert_eq!(
+        o.stdout_str(),
+        "rewritten: page=1 line=1 imm=1\nall straddle checks passed\n",
+        "{o}"
+    );
     // 5 getppid and 1 getpid per round (4 threads x 2000 rounds), and the probe's first of each.
     let text = o.trace_text();
-    let count = |call: &str| text.lines().filter(|l| l.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start().starts_with(call)).count();
+    let count = |call: &str| {
+        text.lines()
+            .filter(|l| {
+                l.trim_start_matches(|c: char| c.is_ascii_digit())
+                    .trim_start()
+                    .starts_with(call)
+            })
+            .count()
+    };
     assert_eq!(count("getppid()"), 4 * 2000 * 5 + 1);
     assert_eq!(count("getpid()"), 4 * 2000 + 1);
 }
@@ -190,7 +334,10 @@ fn handlers_on_the_entry_stack_make_trapped_calls_at_any_depth() {
     let o = t.run_sysgate(&["trace", "--no-rewrite", "-o", &f], &cmd, Some(&file));
     assert_probe_ok(&o, "handlers: ok\n");
     let trace = o.trace_text();
-    let signals = trace.lines().filter(|l| l.starts_with("--- SIGALRM")).count();
+    let signals = trace
+        .lines()
+        .filter(|l| l.starts_with("--- SIGALRM"))
+        .count();
     assert!(signals > 256, "{signals} SIGALRM lines\n{o}");
 }
 
@@ -202,8 +349,16 @@ fn handlers_on_the_entry_stack_make_trapped_calls_at_any_depth() {
 fn first_calls_on_small_stacks() {
     let t = TestDir::new("trap-path-small-stacks");
     let cmd = Cmd::new(probe("smallstack"));
-    assert_probe_ok(&t.run(&cmd, sysgate_tests::Mode::Native), "small stacks: ok\n");
-    for args in [&["run"][..], &["run", "--no-page0"], &["run", "--no-rewrite"], &["count", "-o", "/dev/null"]] {
+    assert_probe_ok(
+        &t.run(&cmd, sysgate_tests::Mode::Native),
+        "small stacks: ok\n",
+    );
+    for args in [
+        &["run"][..],
+        &["run", "--no-page0"],
+        &["run", "--no-rewrite"],
+        &["count", "-o", "/dev/null"],
+    ] {
         assert_probe_ok(&t.run_sysgate(args, &cmd, None), "small stacks: ok\n");
     }
 }
@@ -231,24 +386,37 @@ fn go_sites_are_rewritten_without_page0() {
         .status()
         .expect("go build");
     assert!(st.success(), "go build gosites");
-    let nm = std::process::Command::new("go").args(["tool", "nm"]).arg(&exe).output().expect("go tool nm");
+    let nm = std::process::Command::new("go")
+        .args(["tool", "nm"])
+        .arg(&exe)
+        .output()
+        .expect("go tool nm");
     let nm = String::from_utf8_lossy(&nm.stdout).into_owned();
     let image = std::fs::read(&exe).expect("read gosites");
-    let sites: Vec<String> = ["runtime/internal/syscall.Syscall6", "runtime.rtsigprocmask.abi0"]
-        .iter()
-        .map(|sym| {
-            let addr = nm
-                .lines()
-                .find_map(|l| {
-                    let f: Vec<&str> = l.split_whitespace().collect();
-                    (f.len() == 3 && f[2] == *sym).then(|| u64::from_str_radix(f[0], 16).ok()).flatten()
-                })
-                .unwrap_or_else(|| panic!("{sym} not in go tool nm\n{nm}"));
-            let off = file_offset(&image, addr).unwrap_or_else(|| panic!("{sym} at {addr:#x} not in a segment"));
-            let at = image[off..off + 64].windows(2).position(|w| w == [0x0f, 0x05]).unwrap_or_else(|| panic!("no syscall in {sym}"));
-            format!("{:x}", addr + at as u64)
-        })
-        .collect();
+    let sites: Vec<String> = [
+        "runtime/internal/syscall.Syscall6",
+        "runtime.rtsigprocmask.abi0",
+    ]
+    .iter()
+    .map(|sym| {
+        let addr = nm
+            .lines()
+            .find_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() == 3 && f[2] == *sym)
+                    .then(|| u64::from_str_radix(f[0], 16).ok())
+                    .flatten()
+            })
+            .unwrap_or_else(|| panic!("{sym} not in go tool nm\n{nm}"));
+        let off = file_offset(&image, addr)
+            .unwrap_or_else(|| panic!("{sym} at {addr:#x} not in a segment"));
+        let at = image[off..off + 64]
+            .windows(2)
+            .position(|w| w == [0x0f, 0x05])
+            .unwrap_or_else(|| panic!("no syscall in {sym}"));
+        format!("{:x}", addr + at as u64)
+    })
+    .collect();
     let cmd = Cmd::new(&exe).args(&sites);
     let native = t.run(&cmd, sysgate_tests::Mode::Native);
     assert_eq!(native.stdout_str(), "syscall\nsyscall\n", "{native}");
@@ -266,7 +434,13 @@ fn file_offset(image: &[u8], addr: u64) -> Option<usize> {
     let phnum = u16::from_le_bytes([image[0x38], image[0x39]]) as usize;
     (0..phnum).find_map(|i| {
         let ph = phoff + i * 56;
-        let (kind, offset, vaddr, filesz) = (u32::from_le_bytes(image[ph..ph + 4].try_into().unwrap()), u64_at(ph + 8), u64_at(ph + 16), u64_at(ph + 32));
-        (kind == 1 && (vaddr..vaddr + filesz).contains(&addr)).then(|| (addr - vaddr + offset) as usize)
+        let (kind, offset, vaddr, filesz) = (
+            u32::from_le_bytes(image[ph..ph + 4].try_into().unwrap()),
+            u64_at(ph + 8),
+            u64_at(ph + 16),
+            u64_at(ph + 32),
+        );
+        (kind == 1 && (vaddr..vaddr + filesz).contains(&addr))
+            .then(|| (addr - vaddr + offset) as usize)
     })
 }

@@ -3,7 +3,10 @@
 //! interpreter. Pure and safe: every malformed input is an [`ElfError`], never a panic (the
 //! property tests in `tests` feed it truncated and mutated headers).
 
-use object::elf::{FileHeader64, ProgramHeader64, ELFCLASS64, EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_PHDR};
+use object::elf::{
+    FileHeader64, ProgramHeader64, ELFCLASS64, EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_W, PF_X,
+    PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_PHDR,
+};
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::LittleEndian as LE;
 
@@ -71,11 +74,18 @@ impl core::fmt::Display for ElfError {
         match self {
             ElfError::Truncated => f.write_str("truncated ELF image"),
             ElfError::NotElf => f.write_str("not an ELF image"),
-            ElfError::NotX86_64(0) => f.write_str("not a 64-bit little-endian ELF image (not supported yet)"),
+            ElfError::NotX86_64(0) => {
+                f.write_str("not a 64-bit little-endian ELF image (not supported yet)")
+            }
             ElfError::NotX86_64(3) => f.write_str("an i386 program (not supported yet)"),
             ElfError::NotX86_64(183) => f.write_str("an aarch64 program (not supported yet)"),
-            ElfError::NotX86_64(m) => write!(f, "an ELF image for machine {m}, not x86-64 (not supported yet)"),
-            ElfError::BadType => f.write_str("ELF image is neither an executable nor a shared object"),
+            ElfError::NotX86_64(m) => write!(
+                f,
+                "an ELF image for machine {m}, not x86-64 (not supported yet)"
+            ),
+            ElfError::BadType => {
+                f.write_str("ELF image is neither an executable nor a shared object")
+            }
             ElfError::BadSegments => f.write_str("corrupt ELF program headers"),
         }
     }
@@ -114,7 +124,9 @@ pub fn plan(head: &[u8]) -> Result<Plan, ElfError> {
     if h.e_phentsize(LE) as usize != core::mem::size_of::<ProgramHeader64<LE>>() {
         return Err(ElfError::BadSegments);
     }
-    let phdrs = h.program_headers(LE, head).map_err(|_| ElfError::Truncated)?;
+    let phdrs = h
+        .program_headers(LE, head)
+        .map_err(|_| ElfError::Truncated)?;
     let mut p = Plan {
         kind,
         entry: h.e_entry(LE),
@@ -303,7 +315,10 @@ mod tests {
     #[test]
     fn shebang_lines() {
         assert_eq!(shebang(b"#!/bin/sh\n"), Some((&b"/bin/sh"[..], None)));
-        assert_eq!(shebang(b"#! /usr/bin/env  python3 -u \nprint()"), Some((&b"/usr/bin/env"[..], Some(&b"python3 -u"[..]))));
+        assert_eq!(
+            shebang(b"#! /usr/bin/env  python3 -u \nprint()"),
+            Some((&b"/usr/bin/env"[..], Some(&b"python3 -u"[..])))
+        );
         assert_eq!(shebang(b"#!\n"), None);
         assert_eq!(shebang(b"\x7fELF"), None);
     }

@@ -201,7 +201,11 @@ pub const SA: Table = &[
 /// `rt_sigprocmask` `how`.
 pub const SIG_HOW: Table = &[(0, "SIG_BLOCK"), (1, "SIG_UNBLOCK"), (2, "SIG_SETMASK")];
 /// `stack_t.ss_flags`.
-pub const SS_FLAGS: Table = &[(1, "SS_ONSTACK"), (2, "SS_DISABLE"), (0x8000_0000, "SS_AUTODISARM")];
+pub const SS_FLAGS: Table = &[
+    (1, "SS_ONSTACK"),
+    (2, "SS_DISABLE"),
+    (0x8000_0000, "SS_AUTODISARM"),
+];
 /// Special `sa_handler` values.
 pub const SIG_HANDLER: Table = &[(0, "SIG_DFL"), (1, "SIG_IGN")];
 /// File type bits of `mode_t` (`mode & S_IFMT`).

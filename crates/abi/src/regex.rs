@@ -190,7 +190,10 @@ fn split_quantifier(re: &[u8]) -> Result<((usize, usize), &[u8]), RegexError> {
         Some(b'+') => ((1, usize::MAX), &re[1..]),
         Some(b'?') => ((0, 1), &re[1..]),
         Some(b'{') => {
-            let end = re.iter().position(|&b| b == b'}').ok_or(RegexError::Repeat)?;
+            let end = re
+                .iter()
+                .position(|&b| b == b'}')
+                .ok_or(RegexError::Repeat)?;
             let body = core::str::from_utf8(&re[1..end]).map_err(|_| RegexError::Repeat)?;
             let num = |s: &str| s.parse::<usize>().map_err(|_| RegexError::Repeat);
             let (min, max) = match body.split_once(',') {
@@ -222,8 +225,12 @@ fn seq(re: &[u8], t: &[u8], pos: usize, k: Cont<'_>) -> bool {
     if re.is_empty() {
         return k(pos);
     }
-    let Ok((atom, after)) = split_atom(re) else { return false };
-    let Ok(((min, max), rest)) = split_quantifier(after) else { return false };
+    let Ok((atom, after)) = split_atom(re) else {
+        return false;
+    };
+    let Ok(((min, max), rest)) = split_quantifier(after) else {
+        return false;
+    };
     repeat(atom, min, max, t, pos, &|p| seq(rest, t, p, k))
 }
 

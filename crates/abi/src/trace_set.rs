@@ -336,12 +336,20 @@ mod tests {
             "invalid regular expression '/open('"
         );
         assert_eq!(
-            parse_trace_set("/^nothing_like_this$").unwrap_err().to_string(),
+            parse_trace_set("/^nothing_like_this$")
+                .unwrap_err()
+                .to_string(),
             "invalid system call '/^nothing_like_this$'"
         );
         assert!(parse_trace_set("?/^nothing_like_this$,read").is_ok());
         let s = parse_trace_set("/^(open|close)").unwrap();
-        for n in [nr::OPENAT, nr::OPEN, nr::CLOSE, nr::CLOSE_RANGE, nr::OPEN_TREE] {
+        for n in [
+            nr::OPENAT,
+            nr::OPEN,
+            nr::CLOSE,
+            nr::CLOSE_RANGE,
+            nr::OPEN_TREE,
+        ] {
             assert!(s.contains(n.into()));
         }
         assert!(!s.contains(nr::MQ_OPEN.into()));

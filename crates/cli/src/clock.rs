@@ -29,17 +29,24 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         let (int, frac) = epoch.split_once('.').unwrap_or((epoch, ""));
         let secs: i64 = int.parse().map_err(|_| bad())?;
         let ns = parse_frac(frac).ok_or_else(bad)?;
-        return secs.checked_mul(1_000_000_000).and_then(|v| v.checked_add(ns)).ok_or_else(bad);
+        return secs
+            .checked_mul(1_000_000_000)
+            .and_then(|v| v.checked_add(ns))
+            .ok_or_else(bad);
     }
     let (date, rest) = match s.find(['T', 't', ' ']) {
         Some(i) => (&s[..i], &s[i + 1..]),
         None => (s, ""),
     };
     let mut d = date.split('-');
-    let (Some(y), Some(m), Some(dd), None) = (d.next(), d.next(), d.next(), d.next()) else { return Err(bad()) };
+    let (Some(y), Some(m), Some(dd), None) = (d.next(), d.next(), d.next(), d.next()) else {
+        return Err(bad());
+    };
     let y: i64 = num(y, 4).ok_or_else(bad)?;
     let m: u32 = num(m, 2).filter(|m| (1..=12).contains(m)).ok_or_else(bad)?;
-    let dd: u32 = num(dd, 2).filter(|d| (1..=31).contains(d)).ok_or_else(bad)?;
+    let dd: u32 = num(dd, 2)
+        .filter(|d| (1..=31).contains(d))
+        .ok_or_else(bad)?;
     // The zone: Z, +HH:MM or -HH:MM at the end.
     let (clock, offset_s) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
         (c, 0)
@@ -56,8 +63,16 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     let (mut h, mut mi, mut sec, mut ns) = (0i64, 0i64, 0i64, 0i64);
     if !clock.is_empty() {
         let mut t = clock.split(':');
-        h = t.next().and_then(|v| num::<i64>(v, 2)).filter(|v| *v < 24).ok_or_else(bad)?;
-        mi = t.next().and_then(|v| num::<i64>(v, 2)).filter(|v| *v < 60).ok_or_else(bad)?;
+        h = t
+            .next()
+            .and_then(|v| num::<i64>(v, 2))
+            .filter(|v| *v < 24)
+            .ok_or_else(bad)?;
+        mi = t
+            .next()
+            .and_then(|v| num::<i64>(v, 2))
+            .filter(|v| *v < 60)
+            .ok_or_else(bad)?;
         if let Some(sf) = t.next() {
             let (si, frac) = sf.split_once('.').unwrap_or((sf, ""));
             sec = num::<i64>(si, 2).filter(|v| *v <= 60).ok_or_else(bad)?;
@@ -86,16 +101,23 @@ fn parse_frac(f: &str) -> Option<i64> {
 
 /// Parses `--clock-rate` (a positive number, `2` = twice as fast) into millionths.
 pub fn parse_rate(s: &str) -> Result<i64, String> {
-    let r: f64 = s.parse().map_err(|_| format!("invalid --clock-rate '{s}' (a positive number such as 1, 0.5 or 60)"))?;
+    let r: f64 = s.parse().map_err(|_| {
+        format!("invalid --clock-rate '{s}' (a positive number such as 1, 0.5 or 60)")
+    })?;
     if !(r.is_finite() && (1e-6..=1e6).contains(&r)) {
-        return Err(format!("invalid --clock-rate '{s}' (between 0.000001 and 1000000)"));
+        return Err(format!(
+            "invalid --clock-rate '{s}' (between 0.000001 and 1000000)"
+        ));
     }
     Ok((r * 1e6).round() as i64)
 }
 
 /// The wire form for a clock starting at `virt_ns` now: `VIRT,REAL,MONO,PPM`.
 pub fn wire(virt_ns: i64, ppm: i64) -> String {
-    let real = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0);
+    let real = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0);
     format!("{virt_ns},{real},{},{ppm}", monotonic_ns())
 }
 
@@ -118,7 +140,15 @@ mod tests {
         assert_eq!(parse_time("1970-01-01T00:00:00.5Z"), Ok(S / 2));
         assert_eq!(parse_time("@978307200"), Ok(978_307_200 * S));
         assert_eq!(parse_time("2024-02-29T12:34:56Z"), Ok(1_709_210_096 * S));
-        for bad in ["", "2001", "2001-13-01", "2001-01-01T25:00:00Z", "yesterday", "@x", "2001-01-01T00:00:00Q"] {
+        for bad in [
+            "",
+            "2001",
+            "2001-13-01",
+            "2001-01-01T25:00:00Z",
+            "yesterday",
+            "@x",
+            "2001-01-01T00:00:00Q",
+        ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_rate("1"), Ok(1_000_000));

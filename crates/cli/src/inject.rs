@@ -59,20 +59,37 @@ pub fn parse_duration(s: &str, default_unit_ns: u64) -> Option<u64> {
 
 /// `first[..last][+[step]]` → (first, last (0: none), step (0: first only)).
 pub fn parse_when(s: &str) -> Result<(u32, u32, u32), String> {
-    let bad = || format!("invalid when= expression '{s}' (expected N, N+, N+STEP, N..M or N..M+STEP)");
+    let bad =
+        || format!("invalid when= expression '{s}' (expected N, N+, N+STEP, N..M or N..M+STEP)");
     let (range, step) = match s.split_once('+') {
         Some((r, "")) => (r, Some(1)),
-        Some((r, st)) => (r, Some(st.parse::<u32>().ok().filter(|v| (1..=65535).contains(v)).ok_or_else(bad)?)),
+        Some((r, st)) => (
+            r,
+            Some(
+                st.parse::<u32>()
+                    .ok()
+                    .filter(|v| (1..=65535).contains(v))
+                    .ok_or_else(bad)?,
+            ),
+        ),
         None => (s, None),
     };
     let (first, last) = match range.split_once("..") {
         Some((f, l)) => (f, Some(l)),
         None => (range, None),
     };
-    let first = first.parse::<u32>().ok().filter(|v| (1..=65535).contains(v)).ok_or_else(bad)?;
+    let first = first
+        .parse::<u32>()
+        .ok()
+        .filter(|v| (1..=65535).contains(v))
+        .ok_or_else(bad)?;
     let last = match last {
         Some(l) => {
-            let l = l.parse::<u32>().ok().filter(|v| (1..=65534).contains(v)).ok_or_else(bad)?;
+            let l = l
+                .parse::<u32>()
+                .ok()
+                .filter(|v| (1..=65534).contains(v))
+                .ok_or_else(bad)?;
             if l < first {
                 return Err(bad());
             }
@@ -89,7 +106,8 @@ fn parse_signal(s: &str) -> Option<u8> {
     if let Ok(n) = s.parse::<u8>() {
         return (1..=64).contains(&n).then_some(n);
     }
-    let n = sysgate_abi::signal::number(s).or_else(|| sysgate_abi::signal::number(&format!("SIG{s}")))?;
+    let n = sysgate_abi::signal::number(s)
+        .or_else(|| sysgate_abi::signal::number(&format!("SIG{s}")))?;
     u8::try_from(n).ok()
 }
 
@@ -109,7 +127,8 @@ pub fn parse(value: &str, fault: bool) -> Result<Inject, String> {
     if set_text.is_empty() {
         return Err(format!("-e {what}={value}: no syscall set"));
     }
-    let set = sysgate_abi::parse_trace_set(set_text).map_err(|e| format!("-e {what}={value}: {e}"))?;
+    let set =
+        sysgate_abi::parse_trace_set(set_text).map_err(|e| format!("-e {what}={value}: {e}"))?;
     let mut r = Inject {
         set,
         error: None,
@@ -123,20 +142,29 @@ pub fn parse(value: &str, fault: bool) -> Result<Inject, String> {
     };
     let mut delay = false;
     for opt in parts {
-        let (k, v) = opt.split_once('=').ok_or_else(|| format!("-e {what}={value}: '{opt}' is not KEY=VALUE"))?;
+        let (k, v) = opt
+            .split_once('=')
+            .ok_or_else(|| format!("-e {what}={value}: '{opt}' is not KEY=VALUE"))?;
         let bad = |why: &str| format!("-e {what}={value}: {why}");
         match k {
             "error" => {
                 if r.error.is_some() || r.retval.is_some() {
                     return Err(bad("only one error= or retval= is allowed"));
                 }
-                r.error = Some(parse_errno(v).ok_or_else(|| bad(&format!("invalid error '{v}' (an errno name like ENOENT, or 1..4095)")))?);
+                r.error = Some(parse_errno(v).ok_or_else(|| {
+                    bad(&format!(
+                        "invalid error '{v}' (an errno name like ENOENT, or 1..4095)"
+                    ))
+                })?);
             }
             "retval" if !fault => {
                 if r.error.is_some() || r.retval.is_some() {
                     return Err(bad("only one error= or retval= is allowed"));
                 }
-                r.retval = Some(v.parse().map_err(|_| bad(&format!("invalid retval '{v}'")))?);
+                r.retval = Some(
+                    v.parse()
+                        .map_err(|_| bad(&format!("invalid retval '{v}'")))?,
+                );
             }
             "signal" if !fault => {
                 if r.signal != 0 {
@@ -157,7 +185,9 @@ pub fn parse(value: &str, fault: bool) -> Result<Inject, String> {
                 let (f, l, s) = parse_when(v).map_err(|e| bad(&e))?;
                 (r.first, r.last, r.step) = (f, l, s);
             }
-            "syscall" | "poke_enter" | "poke_exit" if !fault => return Err(bad(&format!("{k}= is not supported yet"))),
+            "syscall" | "poke_enter" | "poke_exit" if !fault => {
+                return Err(bad(&format!("{k}= is not supported yet")))
+            }
             _ => return Err(bad(&format!("unknown option '{k}'"))),
         }
     }

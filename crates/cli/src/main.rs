@@ -18,7 +18,11 @@ mod policy;
 mod summary;
 
 #[derive(Parser)]
-#[command(name = "sysgate", version, about = "Run, trace and shape every syscall a program makes, in-process.")]
+#[command(
+    name = "sysgate",
+    version,
+    about = "Run, trace and shape every syscall a program makes, in-process."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -44,7 +48,12 @@ enum Cmd {
 #[derive(Args)]
 struct Program {
     /// The program and its arguments.
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROG [ARGS]")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PROG [ARGS]"
+    )]
     argv: Vec<OsString>,
 }
 
@@ -267,15 +276,26 @@ impl Unsupported {
             (self.stack_trace, "-k", "not supported yet"),
             (self.syscall_numbers, "-n", "not supported yet"),
             (self.xlat_style.is_some(), "-X", "not supported yet"),
-            (self.attach.is_some(), "-p", "not supported (sysgate runs inside the program it starts; it cannot attach)"),
+            (
+                self.attach.is_some(),
+                "-p",
+                "not supported (sysgate runs inside the program it starts; it cannot attach)",
+            ),
             (self.user.is_some(), "-u", "not supported yet"),
             (self.path.is_some(), "-P", "not supported yet"),
             (self.align.is_some(), "-a", "not supported yet"),
             (self.detach_on.is_some(), "-b", "not supported yet"),
             (self.env.is_some(), "-E", "not supported yet"),
-            (self.daemon, "-D", "not supported (there is no tracer process to detach)"),
+            (
+                self.daemon,
+                "-D",
+                "not supported (there is no tracer process to detach)",
+            ),
         ];
-        flags.iter().find(|(on, _, _)| *on).map(|(_, flag, why)| format!("trace {flag}: {why}"))
+        flags
+            .iter()
+            .find(|(on, _, _)| *on)
+            .map(|(_, flag, why)| format!("trace {flag}: {why}"))
     }
 }
 
@@ -286,7 +306,8 @@ fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
 
 /// `sysgate-loader`, which sits beside `sysgate`.
 fn loader_path() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find sysgate's own path: {e}"))?;
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find sysgate's own path: {e}"))?;
     let loader = exe.with_file_name("sysgate-loader");
     if loader.is_file() {
         Ok(loader)
@@ -309,8 +330,13 @@ struct Qualifiers {
     signals: u64,
 }
 
-const STATUS_NAMES: [(&str, u8); 5] =
-    [("successful", 1), ("failed", 2), ("unfinished", 4), ("unavailable", 8), ("detached", 16)];
+const STATUS_NAMES: [(&str, u8); 5] = [
+    ("successful", 1),
+    ("failed", 2),
+    ("unfinished", 4),
+    ("unavailable", 8),
+    ("detached", 16),
+];
 const STATUS_ALL: u8 = 31;
 
 fn parse_status(v: &str) -> Result<u8, String> {
@@ -361,7 +387,12 @@ fn parse_signal_set(v: &str) -> Result<u64, String> {
 }
 
 fn qualifiers(exprs: &[String], successful: bool, failed: bool) -> Result<Qualifiers, String> {
-    let mut q = Qualifiers { injects: Vec::new(), set: sysgate_abi::SyscallSet::all(), status: STATUS_ALL, signals: !0 };
+    let mut q = Qualifiers {
+        injects: Vec::new(),
+        set: sysgate_abi::SyscallSet::all(),
+        status: STATUS_ALL,
+        signals: !0,
+    };
     // -z and -Z are shorthands for status=; together they select both.
     if successful || failed {
         q.status = if successful { 1 } else { 0 } | if failed { 2 } else { 0 };
@@ -372,7 +403,9 @@ fn qualifiers(exprs: &[String], successful: bool, failed: bool) -> Result<Qualif
             None => ("trace", e.as_str()),
         };
         match name {
-            "trace" | "t" => q.set = sysgate_abi::parse_trace_set(v).map_err(|err| err.to_string())?,
+            "trace" | "t" => {
+                q.set = sysgate_abi::parse_trace_set(v).map_err(|err| err.to_string())?
+            }
             "status" => q.status = parse_status(v)?,
             "signal" | "signals" | "s" => q.signals = parse_signal_set(v)?,
             "inject" | "fault" => q.injects.push(inject::parse(v, name == "fault")?.wire()),
@@ -459,17 +492,25 @@ fn main() -> ExitCode {
                 Some(path) => {
                     let text = match std::fs::read_to_string(path) {
                         Ok(t) => t,
-                        Err(e) => return fail(format!("cannot read policy {}: {e}", path.display()), 1),
+                        Err(e) => {
+                            return fail(format!("cannot read policy {}: {e}", path.display()), 1)
+                        }
                     };
                     match policy::parse(&path.display().to_string(), &text) {
                         Ok(p) => p,
                         Err(e) => return fail(e, 1),
                     }
                 }
-                None => policy::Policy { default: policy::Act::Allow, rules: Vec::new() },
+                None => policy::Policy {
+                    default: policy::Act::Allow,
+                    rules: Vec::new(),
+                },
             };
             if sb.policy.is_none() && sb.deny.is_empty() {
-                return fail("sandbox: give a policy (--policy FILE) or something to deny (--deny SET)", 1);
+                return fail(
+                    "sandbox: give a policy (--policy FILE) or something to deny (--deny SET)",
+                    1,
+                );
             }
             let mut denies = Vec::new();
             for d in &sb.deny {
@@ -484,7 +525,14 @@ fn main() -> ExitCode {
                 Ok(w) => w,
                 Err(e) => return fail(e, 1),
             };
-            (&sb.prog, format!("tool=run;follow=1;{wire}{}", sb.common.config()), -1, false, Sink::Stderr, false)
+            (
+                &sb.prog,
+                format!("tool=run;follow=1;{wire}{}", sb.common.config()),
+                -1,
+                false,
+                Sink::Stderr,
+                false,
+            )
         }
         Cmd::Trace(t) => {
             if let Some(msg) = t.unsupported.refusal() {
@@ -575,7 +623,11 @@ fn main() -> ExitCode {
                     Ok(s) => s,
                     Err(e) => return fail(e, 1),
                 };
-                config.push_str(&format!(";count={};cset={}", if t.wall_clock { "wall" } else { "cpu" }, words));
+                config.push_str(&format!(
+                    ";count={};cset={}",
+                    if t.wall_clock { "wall" } else { "cpu" },
+                    words
+                ));
                 extra.summary = Some(sort);
                 extra.shared_words = summary::WORDS;
             } else if t.sort_by.is_some() || t.wall_clock {
@@ -588,7 +640,8 @@ fn main() -> ExitCode {
             if let Some(path) = &t.perfetto {
                 config.push_str(";fmt=perfetto");
                 if let Sink::File(f) = &mut sink {
-                    if let Err(e) = f.write_all(b"{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n") {
+                    if let Err(e) = f.write_all(b"{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n")
+                    {
                         return fail(format!("{}: {e}", path.display()), 1);
                     }
                 }
@@ -632,7 +685,11 @@ fn main() -> ExitCode {
         show_execve,
     };
     let start_error = |e: std::io::Error| {
-        let code = if e.kind() == std::io::ErrorKind::PermissionDenied { 126 } else { 127 };
+        let code = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            126
+        } else {
+            127
+        };
         fail(format!("{}: {e}", argv0.to_string_lossy()), code)
     };
     // `run` has nothing to do once the program has ended (its output, its exit status and its
@@ -648,18 +705,35 @@ fn main() -> ExitCode {
     if let (Some(sig), true, false) = (status.signal(), tracing, extra.perfetto) {
         let name = sysgate_abi::signal::name(sig).unwrap_or("SIG?");
         let line = if extra.json {
-            format!("{{\"pid\":{pid},\"killed\":\"{name}\",\"core\":{}}}\n", status.core_dumped())
+            format!(
+                "{{\"pid\":{pid},\"killed\":\"{name}\",\"core\":{}}}\n",
+                status.core_dumped()
+            )
         } else {
-            let core = if status.core_dumped() { " (core dumped)" } else { "" };
-            let prefix = if prefix_pid { format!("{pid:<5} ") } else { String::new() };
+            let core = if status.core_dumped() {
+                " (core dumped)"
+            } else {
+                ""
+            };
+            let prefix = if prefix_pid {
+                format!("{pid:<5} ")
+            } else {
+                String::new()
+            };
             format!("{prefix}+++ killed by {name}{core} +++\n")
         };
         let _ = out_file.write(line.as_bytes(), pid);
     }
     if extra.perfetto {
         // Close the event array: a last metadata event naming the first process.
-        let name = std::path::Path::new(argv0).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let name: String = name.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').collect();
+        let name = std::path::Path::new(argv0)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name: String = name
+            .chars()
+            .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+            .collect();
         let end = format!(
             "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":{pid},\"tid\":{pid},\"args\":{{\"name\":\"{name}\"}}}}\n]}}\n"
         );
@@ -698,7 +772,9 @@ fn run_qualifiers(exprs: &[String]) -> Result<Vec<String>, String> {
     for e in exprs {
         match e.split_once('=') {
             Some((k @ ("inject" | "fault"), v)) => out.push(inject::parse(v, k == "fault")?.wire()),
-            _ => return Err(format!("run -e {e}: only inject=… and fault=… apply to run (use `sysgate trace` to trace)")),
+            _ => return Err(format!(
+                "run -e {e}: only inject=… and fault=… apply to run (use `sysgate trace` to trace)"
+            )),
         }
     }
     Ok(out)
@@ -727,7 +803,11 @@ impl Sink {
             Sink::PerProcess(p) => {
                 let mut name = p.clone().into_os_string();
                 name.push(format!(".{pid}"));
-                std::fs::OpenOptions::new().append(true).create(true).open(name)?.write_all(bytes)
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(name)?
+                    .write_all(bytes)
             }
             Sink::Pipe(c) => match c.stdin.as_mut() {
                 Some(s) => s.write_all(bytes),

@@ -65,7 +65,11 @@ impl Act {
                         .ok_or_else(|| format!("unknown errno '{e}'"))?;
                     Act::Errno(n as u16)
                 }
-                None => return Err(format!("unknown action '{s}' (allow, log, kill or errno:NAME)")),
+                None => {
+                    return Err(format!(
+                        "unknown action '{s}' (allow, log, kill or errno:NAME)"
+                    ))
+                }
             },
         })
     }
@@ -104,7 +108,10 @@ pub struct Policy {
 fn position(text: &str, at: usize) -> (usize, usize) {
     let before = &text[..at.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, col)
 }
 
@@ -127,10 +134,16 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, String> {
     for r in &f.rules {
         let mut set = SyscallSet::empty();
         if r.syscalls.get_ref().is_empty() {
-            return Err(at(name, text, r.syscalls.span(), "a rule needs at least one syscall or class"));
+            return Err(at(
+                name,
+                text,
+                r.syscalls.span(),
+                "a rule needs at least one syscall or class",
+            ));
         }
         for s in r.syscalls.get_ref() {
-            let one = sysgate_abi::parse_trace_set(s.get_ref()).map_err(|e| at(name, text, s.span(), e))?;
+            let one = sysgate_abi::parse_trace_set(s.get_ref())
+                .map_err(|e| at(name, text, s.span(), e))?;
             set = set.union(&one);
         }
         let act = Act::parse(r.action.get_ref()).map_err(|m| at(name, text, r.action.span(), m))?;
@@ -138,22 +151,43 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, String> {
         for p in &r.paths {
             let v = p.get_ref();
             if !v.starts_with('/') {
-                return Err(at(name, text, p.span(), format!("path prefix '{v}' must be absolute")));
+                return Err(at(
+                    name,
+                    text,
+                    p.span(),
+                    format!("path prefix '{v}' must be absolute"),
+                ));
             }
             if v.len() > 255 || v.contains('\0') {
-                return Err(at(name, text, p.span(), "path prefix too long or not a path"));
+                return Err(at(
+                    name,
+                    text,
+                    p.span(),
+                    "path prefix too long or not a path",
+                ));
             }
             paths.push(v.clone());
         }
         if !paths.is_empty() {
             let takes_path = |n: u64| {
-                sysgate_abi::x86_64::desc(n).is_some_and(|d| d.args.contains(&sysgate_abi::Arg::Path))
+                sysgate_abi::x86_64::desc(n)
+                    .is_some_and(|d| d.args.contains(&sysgate_abi::Arg::Path))
             };
             if !(0..512u64).any(|n| set.contains(n) && takes_path(n)) {
-                return Err(at(name, text, r.syscalls.span(), "paths = … only applies to calls that take a path, and none of these does"));
+                return Err(at(
+                    name,
+                    text,
+                    r.syscalls.span(),
+                    "paths = … only applies to calls that take a path, and none of these does",
+                ));
             }
         }
-        rules.push(Rule { set, paths, write: r.write, act });
+        rules.push(Rule {
+            set,
+            paths,
+            write: r.write,
+            act,
+        });
     }
     Ok(Policy { default, rules })
 }
@@ -161,7 +195,12 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, String> {
 /// The rule of `--deny SET`.
 pub fn deny_rule(set: &str) -> Result<Rule, String> {
     let set = sysgate_abi::parse_trace_set(set).map_err(|e| format!("--deny {set}: {e}"))?;
-    Ok(Rule { set, paths: Vec::new(), write: false, act: Act::Errno(1) })
+    Ok(Rule {
+        set,
+        paths: Vec::new(),
+        write: false,
+        act: Act::Errno(1),
+    })
 }
 
 impl Policy {
@@ -174,10 +213,18 @@ impl Policy {
         if self.default.denies() || rules.iter().any(|r| r.act.denies()) {
             let mut set = SyscallSet::empty();
             set.insert(sysgate_abi::x86_64::nr::IO_URING_SETUP);
-            rules.push(Rule { set, paths: Vec::new(), write: false, act: Act::Errno(1) });
+            rules.push(Rule {
+                set,
+                paths: Vec::new(),
+                write: false,
+                act: Act::Errno(1),
+            });
         }
         if rules.len() > 48 {
-            return Err(format!("the policy has {} rules; sysgate handles at most 47", rules.len()));
+            return Err(format!(
+                "the policy has {} rules; sysgate handles at most 47",
+                rules.len()
+            ));
         }
         if rules.iter().map(|r| r.paths.len()).sum::<usize>() > 64 {
             return Err("the policy has more than 64 path prefixes".into());
@@ -186,11 +233,24 @@ impl Policy {
         for r in &rules {
             let mut words = String::new();
             let _ = r.set.write_words(&mut words);
-            let paths: Vec<String> =
-                r.paths.iter().map(|p| p.bytes().map(|b| format!("{b:02x}")).collect()).collect();
-            out.push(format!("{}@{}@{}@{}", r.act.wire(), words, r.write as u8, paths.join(",")));
+            let paths: Vec<String> = r
+                .paths
+                .iter()
+                .map(|p| p.bytes().map(|b| format!("{b:02x}")).collect())
+                .collect();
+            out.push(format!(
+                "{}@{}@{}@{}",
+                r.act.wire(),
+                words,
+                r.write as u8,
+                paths.join(",")
+            ));
         }
-        Ok(format!("sbd={};sbr={};sbk=0", self.default.wire(), out.join("/")))
+        Ok(format!(
+            "sbd={};sbr={};sbk=0",
+            self.default.wire(),
+            out.join("/")
+        ))
     }
 }
 
@@ -200,18 +260,41 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_column() {
-        let e = parse("p.toml", "default = \"allow\"\n[[rule]]\nsyscalls = [\"openat\", \"opn\"]\naction = \"kill\"\n").unwrap_err();
+        let e = parse(
+            "p.toml",
+            "default = \"allow\"\n[[rule]]\nsyscalls = [\"openat\", \"opn\"]\naction = \"kill\"\n",
+        )
+        .unwrap_err();
         assert!(e.starts_with("p.toml:3:23: "), "{e}");
-        let e = parse("p.toml", "[[rule]]\nsyscalls = [\"read\"]\naction = \"deny\"\n").unwrap_err();
+        let e = parse(
+            "p.toml",
+            "[[rule]]\nsyscalls = [\"read\"]\naction = \"deny\"\n",
+        )
+        .unwrap_err();
         assert!(e.starts_with("p.toml:3:10: unknown action 'deny'"), "{e}");
-        let e = parse("p.toml", "[[rule]]\nsyscalls = [\"read\"]\naction = \"kill\"\nbogus = 1\n").unwrap_err();
+        let e = parse(
+            "p.toml",
+            "[[rule]]\nsyscalls = [\"read\"]\naction = \"kill\"\nbogus = 1\n",
+        )
+        .unwrap_err();
         assert!(e.starts_with("p.toml:4:1: "), "{e}");
         let e = parse("p.toml", "default = \"allow\n").unwrap_err();
         assert!(e.starts_with("p.toml:1:"), "{e}");
-        let e = parse("p.toml", "[[rule]]\nsyscalls = [\"read\"]\npaths = [\"/tmp\"]\naction = \"kill\"\n").unwrap_err();
+        let e = parse(
+            "p.toml",
+            "[[rule]]\nsyscalls = [\"read\"]\npaths = [\"/tmp\"]\naction = \"kill\"\n",
+        )
+        .unwrap_err();
         assert!(e.contains("take a path"), "{e}");
-        let e = parse("p.toml", "[[rule]]\nsyscalls = [\"openat\"]\npaths = [\"tmp\"]\naction = \"kill\"\n").unwrap_err();
-        assert!(e.starts_with("p.toml:3:10: path prefix 'tmp' must be absolute"), "{e}");
+        let e = parse(
+            "p.toml",
+            "[[rule]]\nsyscalls = [\"openat\"]\npaths = [\"tmp\"]\naction = \"kill\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("p.toml:3:10: path prefix 'tmp' must be absolute"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -223,7 +306,9 @@ mod tests {
         .unwrap();
         assert_eq!(p.rules.len(), 2);
         assert_eq!(p.rules[0].act, Act::Errno(13));
-        assert!(p.rules[0].set.contains(u64::from(sysgate_abi::x86_64::nr::CONNECT)));
+        assert!(p.rules[0]
+            .set
+            .contains(u64::from(sysgate_abi::x86_64::nr::CONNECT)));
         assert_eq!(p.rules[1].paths, ["/etc"]);
         let w = p.wire().unwrap();
         assert!(w.starts_with("sbd=a;sbr=e13@"), "{w}");

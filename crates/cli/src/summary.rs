@@ -42,7 +42,10 @@ pub struct Counts {
 fn words(file: &File, at: usize, n: usize) -> std::io::Result<Vec<u64>> {
     let mut bytes = vec![0u8; n * 8];
     file.read_exact_at(&mut bytes, (at * 8) as u64)?;
-    Ok(bytes.chunks_exact(8).map(|w| u64::from_ne_bytes(w.try_into().unwrap_or([0; 8]))).collect())
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|w| u64::from_ne_bytes(w.try_into().unwrap_or([0; 8])))
+        .collect())
 }
 
 /// Reads table `table` (0: x86-64, 1: i386) from the region: the shared table, with the
@@ -67,7 +70,11 @@ pub fn read(file: &File, table: usize) -> std::io::Result<Vec<Counts>> {
     }
     let owners = words(file, SLOTS_BASE, SLOTS)?;
     for (slot, _) in owners.iter().enumerate().filter(|(_, o)| **o != 0) {
-        let own = words(file, SLOT_AREA + slot * SLOT_WORDS + table * NR_MAX * 2, NR_MAX * 2)?;
+        let own = words(
+            file,
+            SLOT_AREA + slot * SLOT_WORDS + table * NR_MAX * 2,
+            NR_MAX * 2,
+        )?;
         for (c, w) in counts.iter_mut().zip(own.chunks_exact(2)) {
             c.calls += w[0];
             c.errors += w[1];
@@ -93,9 +100,8 @@ impl SortBy {
     /// strace's names for them (and its aliases).
     pub fn parse(s: &str) -> Result<SortBy, String> {
         Ok(match s {
-            "time" | "time_percent" | "time-percent" | "time_total" | "time-total" | "total_time" | "total-time" => {
-                SortBy::Time
-            }
+            "time" | "time_percent" | "time-percent" | "time_total" | "time-total"
+            | "total_time" | "total-time" => SortBy::Time,
             "min_time" | "min-time" | "shortest" | "time_min" | "time-min" => SortBy::MinTime,
             "longest" | "max_time" | "max-time" | "time_max" | "time-max" => SortBy::MaxTime,
             "avg_time" | "avg-time" | "time_avg" | "time-avg" => SortBy::AvgTime,
@@ -120,14 +126,25 @@ fn secs(ns: u64) -> f64 {
 
 /// The summary table of one personality, exactly as `strace -c` prints it. `names[nr]` is
 /// the syscall's name (rows without a name are left out).
-pub fn format(counts: &[Counts], names: &dyn Fn(usize) -> Option<&'static str>, sort: SortBy) -> String {
-    let used: Vec<usize> = (0..counts.len()).filter(|&i| counts[i].calls > 0 && names(i).is_some()).collect();
+pub fn format(
+    counts: &[Counts],
+    names: &dyn Fn(usize) -> Option<&'static str>,
+    sort: SortBy,
+) -> String {
+    let used: Vec<usize> = (0..counts.len())
+        .filter(|&i| counts[i].calls > 0 && names(i).is_some())
+        .collect();
     let total_ns: u64 = used.iter().map(|&i| counts[i].time_ns).sum();
     let total_calls: u64 = used.iter().map(|&i| counts[i].calls).sum();
     let total_errors: u64 = used.iter().map(|&i| counts[i].errors).sum();
     let avg = |c: &Counts| c.time_ns / c.calls.max(1);
     let avg_max = used.iter().map(|&i| avg(&counts[i])).max().unwrap_or(0);
-    let name_max = used.iter().filter_map(|&i| names(i)).map(str::len).max().unwrap_or(0);
+    let name_max = used
+        .iter()
+        .filter_map(|&i| names(i))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
 
     let w_secs = 11.max(format!("{:.6}", secs(total_ns)).len());
     let w_usecs = 11.max(usecs(avg_max).to_string().len());
@@ -181,7 +198,11 @@ pub fn format(counts: &[Counts], names: &dyn Fn(usize) -> Option<&'static str>, 
         ));
     }
     s.push_str(&rule);
-    let total_avg = if total_calls == 0 { 0 } else { (secs(total_ns) / total_calls as f64 * 1e6) as u64 };
+    let total_avg = if total_calls == 0 {
+        0
+    } else {
+        (secs(total_ns) / total_calls as f64 * 1e6) as u64
+    };
     s.push_str(&format!(
         "{:>6.2} {:>w_secs$.6} {:>w_usecs$} {:>w_calls$} {:>w_errors$} {}\n",
         100.0,
@@ -202,7 +223,11 @@ pub fn summary(file: &File, sort: SortBy) -> std::io::Result<String> {
     let i386 = read(file, 1)?;
     if i386.iter().any(|c| c.calls > 0) {
         out.push_str("System call usage summary for 32 bit mode:\n");
-        out.push_str(&format(&i386, &|nr| sysgate_abi::i386::name(nr as u64), sort));
+        out.push_str(&format(
+            &i386,
+            &|nr| sysgate_abi::i386::name(nr as u64),
+            sort,
+        ));
     }
     Ok(out)
 }
@@ -212,7 +237,13 @@ mod tests {
     use super::*;
 
     fn c(calls: u64, errors: u64, time_ns: u64) -> Counts {
-        Counts { calls, errors, time_ns, min_ns: 0, max_ns: 0 }
+        Counts {
+            calls,
+            errors,
+            time_ns,
+            min_ns: 0,
+            max_ns: 0,
+        }
     }
 
     #[test]
@@ -223,7 +254,11 @@ mod tests {
         counts[257] = c(68, 26, 76_000); // openat
         counts[39] = c(1, 0, 0); // getpid
         counts[13] = c(7, 0, 0); // rt_sigaction
-        let s = format(&counts, &|nr| sysgate_abi::x86_64::name(nr as u64), SortBy::Time);
+        let s = format(
+            &counts,
+            &|nr| sysgate_abi::x86_64::name(nr as u64),
+            SortBy::Time,
+        );
         let want = "\
 % time     seconds  usecs/call     calls    errors syscall
 ------ ----------- ----------- --------- --------- ----------------
@@ -236,7 +271,11 @@ mod tests {
 100.00    0.001273          13        93        28 total
 ";
         assert_eq!(s, want);
-        let by_name = format(&counts, &|nr| sysgate_abi::x86_64::name(nr as u64), SortBy::Name);
+        let by_name = format(
+            &counts,
+            &|nr| sysgate_abi::x86_64::name(nr as u64),
+            SortBy::Name,
+        );
         assert!(by_name.lines().nth(2).unwrap().ends_with(" getpid"));
         assert_eq!(SortBy::parse("calls"), Ok(SortBy::Calls));
         assert!(SortBy::parse("bogus").is_err());

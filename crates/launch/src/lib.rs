@@ -35,10 +35,16 @@ fn check_executable(p: &Path, shown: &OsStr) -> Result<PathBuf, StartError> {
         code: 127,
     })?;
     if md.is_dir() {
-        return Err(StartError { message: format!("{}: Is a directory", shown.to_string_lossy()), code: 126 });
+        return Err(StartError {
+            message: format!("{}: Is a directory", shown.to_string_lossy()),
+            code: 126,
+        });
     }
     if md.permissions().mode() & 0o111 == 0 {
-        return Err(StartError { message: format!("{}: Permission denied", shown.to_string_lossy()), code: 126 });
+        return Err(StartError {
+            message: format!("{}: Permission denied", shown.to_string_lossy()),
+            code: 126,
+        });
     }
     Ok(p.to_path_buf())
 }
@@ -56,15 +62,23 @@ fn plain(e: &std::io::Error) -> String {
 pub fn resolve(prog: &OsStr) -> Result<PathBuf, StartError> {
     let bytes = prog.as_encoded_bytes();
     if bytes.is_empty() {
-        return Err(StartError { message: "empty program name".into(), code: 127 });
+        return Err(StartError {
+            message: "empty program name".into(),
+            code: 127,
+        });
     }
     if bytes.contains(&b'/') {
         return check_executable(Path::new(prog), prog);
     }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
+    let path =
+        std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
     let mut denied = None;
     for dir in std::env::split_paths(&path) {
-        let cand = if dir.as_os_str().is_empty() { PathBuf::from(".").join(prog) } else { dir.join(prog) };
+        let cand = if dir.as_os_str().is_empty() {
+            PathBuf::from(".").join(prog)
+        } else {
+            dir.join(prog)
+        };
         if cand.is_file() {
             match check_executable(&cand, prog) {
                 Ok(p) => return Ok(p),
@@ -102,7 +116,10 @@ const ROOM: u64 = 64;
 /// `ROOM` lower than it set). Only for small limits, where that would cost the program a
 /// noticeable share of its table, 4000 (when below the hard limit) or low numbers are used.
 pub fn dup_high(fd: RawFd) -> std::io::Result<RawFd> {
-    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes into the struct we own.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) };
     // (floor, whether the program's soft limit stays at the floor afterwards)
@@ -113,13 +130,20 @@ pub fn dup_high(fd: RawFd) -> std::io::Result<RawFd> {
     if rl.rlim_max > HIGH_FD.saturating_add(ROOM) {
         floors.push((HIGH_FD, false));
     }
-    floors.extend([(rl.rlim_cur.min(1024).saturating_sub(24), false), (100, false), (10, false)]);
+    floors.extend([
+        (rl.rlim_cur.min(1024).saturating_sub(24), false),
+        (100, false),
+        (10, false),
+    ]);
     for (floor, lower) in floors {
         if floor <= 2 || floor.saturating_add(ROOM) > i32::MAX as u64 {
             continue;
         }
         let top = floor + ROOM;
-        let raised = libc::rlimit { rlim_cur: rl.rlim_cur.max(top), rlim_max: rl.rlim_max.max(top) };
+        let raised = libc::rlimit {
+            rlim_cur: rl.rlim_cur.max(top),
+            rlim_max: rl.rlim_max.max(top),
+        };
         // SAFETY: raising our own limit (setrlimit fails harmlessly when it may not), then
         // F_DUPFD on a descriptor we own (returns a new descriptor or -1), then the original
         // limit back (lowering always succeeds; descriptors above it stay open).
@@ -128,7 +152,14 @@ pub fn dup_high(fd: RawFd) -> std::io::Result<RawFd> {
                 continue;
             }
             let r = libc::fcntl(fd, libc::F_DUPFD, floor as libc::c_int);
-            let after = if lower && r >= 0 { libc::rlimit { rlim_cur: floor, ..rl } } else { rl };
+            let after = if lower && r >= 0 {
+                libc::rlimit {
+                    rlim_cur: floor,
+                    ..rl
+                }
+            } else {
+                rl
+            };
             libc::setrlimit(libc::RLIMIT_NOFILE, &after);
             r
         };
@@ -146,10 +177,15 @@ pub fn validate(program: &Path) -> Result<(), StartError> {
 }
 
 fn validate_depth(shown: &Path, program: &Path, depth: u32) -> Result<(), StartError> {
-    use sysgate_abi::elf;
     use std::io::Read;
+    use sysgate_abi::elf;
     let name = shown.display();
-    let fail = |msg: String, code| Err(StartError { message: format!("{name}: {msg}"), code });
+    let fail = |msg: String, code| {
+        Err(StartError {
+            message: format!("{name}: {msg}"),
+            code,
+        })
+    };
     let mut head = vec![0u8; 64 * 1024];
     let n = match std::fs::File::open(program).and_then(|mut f| {
         let mut n = 0;
@@ -162,7 +198,16 @@ fn validate_depth(shown: &Path, program: &Path, depth: u32) -> Result<(), StartE
         Ok(n)
     }) {
         Ok(n) => n,
-        Err(e) => return fail(plain(&e), if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 }),
+        Err(e) => {
+            return fail(
+                plain(&e),
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    127
+                } else {
+                    126
+                },
+            )
+        }
     };
     let head = &head[..n];
     if let Some((interp, _)) = elf::shebang(head) {
@@ -188,7 +233,10 @@ fn validate_depth(shown: &Path, program: &Path, depth: u32) -> Result<(), StartE
         let raw = raw.strip_suffix(&[0]).unwrap_or(raw);
         let interp = Path::new(std::ffi::OsStr::from_encoded_bytes_checked(raw));
         if let Err(e) = std::fs::metadata(interp) {
-            return fail(format!("interpreter {}: {}", interp.display(), plain(&e)), 127);
+            return fail(
+                format!("interpreter {}: {}", interp.display(), plain(&e)),
+                127,
+            );
         }
     }
     Ok(())
@@ -228,7 +276,10 @@ fn command(l: &Launch<'_>) -> Command {
     cmd.arg0(l.argv0)
         .args(l.args)
         .env("SYSGATE_EXEC", l.program)
-        .env("SYSGATE_CONFIG", format!("loader={};{}", l.loader.display(), l.config))
+        .env(
+            "SYSGATE_CONFIG",
+            format!("loader={};{}", l.loader.display(), l.config),
+        )
         .env("SYSGATE_FDS", format!("{},{}", l.out_fd, l.diag_fd));
     if l.show_execve {
         cmd.env("SYSGATE_EXECVE", "1");
@@ -272,7 +323,10 @@ pub fn exit_like(status: ExitStatus) -> ! {
     // SAFETY: plain libc calls on our own process: no core of sysgate, default action,
     // unblocked, then the signal itself.
     unsafe {
-        let rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let rl = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         libc::setrlimit(libc::RLIMIT_CORE, &rl);
         libc::signal(sig, libc::SIG_DFL);
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -320,7 +374,10 @@ pub fn shared_region(len: u64) -> std::io::Result<(File, RawFd)> {
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds.
 pub fn monotonic_ns() -> i64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes into the struct we own.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec * 1_000_000_000 + ts.tv_nsec

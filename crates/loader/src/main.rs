@@ -15,10 +15,10 @@
 #![allow(unsafe_code)]
 
 use core::arch::global_asm;
-use sysgate_loader::stack::{self, at};
 use sysgate_abi::elf::{self, ElfError};
+use sysgate_loader::stack::{self, at};
 use sysgate_runtime::raw::{self, sys};
-use sysgate_runtime::{self as rt, config, guest};
+use sysgate_runtime::{self as rt, config, memory::guest};
 use sysgate_tools::gate::{self, Gate};
 use sysgate_tools::sandbox::Act;
 
@@ -101,7 +101,10 @@ extern "C" {
 
 fn die(path: &[u8], msg: &dyn core::fmt::Display, code: i32) -> ! {
     let mut buf = [0u8; 768];
-    let mut w = Buf { buf: &mut buf, len: 0 };
+    let mut w = Buf {
+        buf: &mut buf,
+        len: 0,
+    };
     let _ = core::fmt::write(&mut w, format_args!("sysgate: {}: {}\n", Bytes(path), msg));
     let n = w.len;
     raw::write_all(2, &buf[..n]);
@@ -157,11 +160,22 @@ impl core::fmt::Display for Errno {
 
 /// Reads the start of `path` (NUL-terminated) into `buf`: (fd, bytes read).
 fn open_head(path: *const u8, buf: &mut [u8]) -> Result<(i32, usize), i64> {
-    let fd = raw::syscall3(sys::__NR_open, path as u64, (sys::O_RDONLY | sys::O_CLOEXEC) as u64, 0);
+    let fd = raw::syscall3(
+        sys::__NR_open,
+        path as u64,
+        (sys::O_RDONLY | sys::O_CLOEXEC) as u64,
+        0,
+    );
     if fd < 0 {
         return Err(fd);
     }
-    let n = raw::syscall4(sys::__NR_pread64, fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0);
+    let n = raw::syscall4(
+        sys::__NR_pread64,
+        fd as u64,
+        buf.as_mut_ptr() as u64,
+        buf.len() as u64,
+        0,
+    );
     if n < 0 {
         raw::syscall1(sys::__NR_close, fd as u64);
         return Err(n);
@@ -237,7 +251,13 @@ fn load_elf(path: &[u8], fd: i32, head: &[u8]) -> Loaded {
     };
     if let Some((off, len)) = plan.interp {
         let mut name = [0u8; 4097];
-        let got = raw::syscall4(sys::__NR_pread64, fd as u64, name.as_mut_ptr() as u64, len, off);
+        let got = raw::syscall4(
+            sys::__NR_pread64,
+            fd as u64,
+            name.as_mut_ptr() as u64,
+            len,
+            off,
+        );
         if got != len as i64 || name[len as usize - 1] != 0 {
             die(path, &ElfError::BadSegments, 126);
         }
@@ -245,7 +265,11 @@ fn load_elf(path: &[u8], fd: i32, head: &[u8]) -> Loaded {
         let mut ihead = [0u8; 4096];
         let (ifd, n) = match open_head(name.as_ptr(), &mut ihead) {
             Ok(x) => x,
-            Err(e) => die(interp, &Errno(e), if e == -(sys::ENOENT as i64) { 127 } else { 126 }),
+            Err(e) => die(
+                interp,
+                &Errno(e),
+                if e == -(sys::ENOENT as i64) { 127 } else { 126 },
+            ),
         };
         let iplan = match elf::plan(&ihead[..n]) {
             Ok(p) => p,
@@ -280,7 +304,11 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
     let kauxv = unsafe { envp.add(envc + 1) } as *const u64;
     // SAFETY: single-threaded; removes the runtime's variables from the environment array.
     if !unsafe { config::init_from_env(envp) } {
-        die(b"sysgate-loader", &"started without sysgate's configuration (run programs with `sysgate run`)", 127);
+        die(
+            b"sysgate-loader",
+            &"started without sysgate's configuration (run programs with `sysgate run`)",
+            127,
+        );
     }
     let cfg = config::get();
     let Some(path0) = cfg.exec_path() else {
@@ -301,7 +329,11 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
     let (fd, n) = loop {
         let (fd, n) = match open_head(path, &mut head) {
             Ok(x) => x,
-            Err(e) => die(cbytes(path), &Errno(e), if e == -(sys::ENOENT as i64) { 127 } else { 126 }),
+            Err(e) => die(
+                cbytes(path),
+                &Errno(e),
+                if e == -(sys::ENOENT as i64) { 127 } else { 126 },
+            ),
         };
         let Some((interp, arg)) = elf::shebang(&head[..n]) else {
             break (fd, n);
@@ -379,7 +411,15 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
     let envs = unsafe { core::slice::from_raw_parts(envp as *const u64, cstr_array_len(envp)) };
     let top = (sp0 as u64) & !15;
     // SAFETY: [sp0 - GAP, sp0) was left free by `_start`; the program's strings lie above sp0.
-    let sp = match unsafe { stack::build(top, sp0 as u64 - GAP + 4096, &new_argv[..nargv], envs, &auxv[..na]) } {
+    let sp = match unsafe {
+        stack::build(
+            top,
+            sp0 as u64 - GAP + 4096,
+            &new_argv[..nargv],
+            envs,
+            &auxv[..na],
+        )
+    } {
         Some(sp) => sp,
         None => die(cbytes(path0), &Errno(-(sys::E2BIG as i64)), 126),
     };
@@ -387,7 +427,7 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
     let new_auxv = sp + 8 * (1 + nargv as u64 + 1 + envs.len() as u64 + 1);
 
     // The tool: the parts the command asked for (trace, count, inject, clock, sandbox).
-    rt::shared::attach();
+    rt::output::shared::attach();
     set_comm(cbytes(path0));
     let tool: &'static dyn rt::Tool = match Gate::init(cfg) {
         Ok(g) => g,
@@ -400,7 +440,7 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
     if Gate::parts().sandbox && cfg.get("sbk") == Some("0") {
         install_sandbox_filter(path0);
     }
-    if let Some(t) = rt::thread::current() {
+    if let Some(t) = rt::process::thread::current() {
         gate::image_started(t, argv as u64, sp + 8 * (nargv as u64 + 2), new_auxv);
     }
     // SAFETY: a fully built initial stack and a mapped entry point.
@@ -412,7 +452,9 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
 /// A policy the kernel cannot enforce is not a sandbox: failing to install ends the run.
 fn install_sandbox_filter(prog: *const u8) {
     use rt::filter::Verdict;
-    let Some(policy) = sysgate_tools::sandbox::policy() else { return };
+    let Some(policy) = sysgate_tools::sandbox::policy() else {
+        return;
+    };
     let acts = policy.kernel_actions();
     let verdict = |a: Act| match a {
         Act::Allow | Act::Log => Verdict::Allow,
@@ -426,15 +468,35 @@ fn install_sandbox_filter(prog: *const u8) {
     // i386 calls: by name, and socketcall by its sub-call.
     let mut i386 = [Verdict::Allow; rt::api::NR_MAX];
     for (n, desc) in sysgate_abi::i386::iter() {
-        if let (Some(v), Some(x)) = (i386.get_mut(n as usize), sysgate_abi::x86_64::number(desc.name)) {
+        if let (Some(v), Some(x)) = (
+            i386.get_mut(n as usize),
+            sysgate_abi::x86_64::number(desc.name),
+        ) {
             *v = x86.get(x as usize).copied().unwrap_or(Verdict::Allow);
         }
     }
     use sysgate_abi::x86_64::nr;
     const SUB: [u32; 20] = [
-        nr::SOCKET, nr::BIND, nr::CONNECT, nr::LISTEN, nr::ACCEPT, nr::GETSOCKNAME, nr::GETPEERNAME,
-        nr::SOCKETPAIR, nr::SENDTO, nr::RECVFROM, nr::SENDTO, nr::RECVFROM, nr::SHUTDOWN, nr::SETSOCKOPT,
-        nr::GETSOCKOPT, nr::SENDMSG, nr::RECVMSG, nr::ACCEPT4, nr::RECVMMSG, nr::SENDMMSG,
+        nr::SOCKET,
+        nr::BIND,
+        nr::CONNECT,
+        nr::LISTEN,
+        nr::ACCEPT,
+        nr::GETSOCKNAME,
+        nr::GETPEERNAME,
+        nr::SOCKETPAIR,
+        nr::SENDTO,
+        nr::RECVFROM,
+        nr::SENDTO,
+        nr::RECVFROM,
+        nr::SHUTDOWN,
+        nr::SETSOCKOPT,
+        nr::GETSOCKOPT,
+        nr::SENDMSG,
+        nr::RECVMSG,
+        nr::ACCEPT4,
+        nr::RECVMMSG,
+        nr::SENDMMSG,
     ];
     let mut socketcall = [Verdict::Allow; 21];
     for (i, x) in SUB.iter().enumerate() {
@@ -456,12 +518,16 @@ fn install_sandbox_filter(prog: *const u8) {
 struct FilterError(i64);
 impl core::fmt::Display for FilterError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "cannot install the sandbox's seccomp filter: {}", Errno(self.0))
+        write!(
+            f,
+            "cannot install the sandbox's seccomp filter: {}",
+            Errno(self.0)
+        )
     }
 }
 
 fn warn_line(parts: &[&[u8]]) {
-    let fd = rt::fds::diag_fd();
+    let fd = rt::process::fds::diag_fd();
     let fd = if fd >= 0 { fd } else { 2 };
     let mut buf = [0u8; 512];
     let mut n = 0;
@@ -495,7 +561,12 @@ fn record_exe(fd: i32) {
         n += 1;
     }
     let mut buf = [0u8; 4096];
-    let r = raw::syscall3(sys::__NR_readlink, link.as_ptr() as u64, buf.as_mut_ptr() as u64, buf.len() as u64);
+    let r = raw::syscall3(
+        sys::__NR_readlink,
+        link.as_ptr() as u64,
+        buf.as_mut_ptr() as u64,
+        buf.len() as u64,
+    );
     if r > 0 {
         config::set_exe(&buf[..r as usize]);
     }

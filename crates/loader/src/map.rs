@@ -13,7 +13,10 @@ fn up(v: u64) -> u64 {
 }
 
 fn mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> Result<u64, i64> {
-    let r = raw::syscall6(sys::__NR_mmap, [addr, len, prot as u64, flags as u64, fd as u64, off]);
+    let r = raw::syscall6(
+        sys::__NR_mmap,
+        [addr, len, prot as u64, flags as u64, fd as u64, off],
+    );
     if (-4095..0).contains(&r) {
         Err(r)
     } else {
@@ -28,7 +31,14 @@ pub fn map_image(fd: i32, plan: &Plan) -> Result<u64, i64> {
         Kind::Exec => 0,
         Kind::Dyn => {
             // Reserve the whole span first so the segments keep their distances.
-            let base = mmap(0, span, sys::PROT_NONE, sys::MAP_PRIVATE | sys::MAP_ANONYMOUS, -1, 0)?;
+            let base = mmap(
+                0,
+                span,
+                sys::PROT_NONE,
+                sys::MAP_PRIVATE | sys::MAP_ANONYMOUS,
+                -1,
+                0,
+            )?;
             base - plan.lo
         }
     };
@@ -38,15 +48,32 @@ pub fn map_image(fd: i32, plan: &Plan) -> Result<u64, i64> {
         let mem_end = bias + s.vaddr + s.memsz;
         if s.filesz > 0 {
             // Writable while we zero the tail of the last file page.
-            let prot = s.prot | if s.memsz > s.filesz { sys::PROT_WRITE } else { 0 };
-            mmap(start, up(file_end) - start, prot, sys::MAP_PRIVATE | sys::MAP_FIXED, fd, down(s.offset))?;
+            let prot = s.prot
+                | if s.memsz > s.filesz {
+                    sys::PROT_WRITE
+                } else {
+                    0
+                };
+            mmap(
+                start,
+                up(file_end) - start,
+                prot,
+                sys::MAP_PRIVATE | sys::MAP_FIXED,
+                fd,
+                down(s.offset),
+            )?;
             if s.memsz > s.filesz && up(file_end) > file_end {
                 let n = (up(file_end) - file_end) as usize;
                 // SAFETY: [file_end, up(file_end)) lies in the writable page just mapped.
                 unsafe { core::ptr::write_bytes(file_end as *mut u8, 0, n) };
             }
             if prot != s.prot {
-                raw::syscall3(sys::__NR_mprotect, start, up(file_end) - start, s.prot as u64);
+                raw::syscall3(
+                    sys::__NR_mprotect,
+                    start,
+                    up(file_end) - start,
+                    s.prot as u64,
+                );
             }
         }
         let anon_start = if s.filesz > 0 { up(file_end) } else { start };
@@ -66,9 +93,13 @@ pub fn map_image(fd: i32, plan: &Plan) -> Result<u64, i64> {
 
 /// Hands the executable, readable segments of the image mapped at `bias` to the runtime,
 /// which looks in them for a vsyscall entry point only if the vsyscall filter is in question
-/// (`sysgate_runtime::vsyscall::note_code`).
+/// (`sysgate_runtime::ways_in::vsyscall::note_code`).
 pub fn note_code(bias: u64, plan: &Plan) {
-    for s in plan.segments().iter().filter(|s| s.prot & sys::PROT_EXEC != 0 && s.prot & sys::PROT_READ != 0) {
-        sysgate_runtime::vsyscall::note_code(bias + s.vaddr, s.filesz);
+    for s in plan
+        .segments()
+        .iter()
+        .filter(|s| s.prot & sys::PROT_EXEC != 0 && s.prot & sys::PROT_READ != 0)
+    {
+        sysgate_runtime::ways_in::vsyscall::note_code(bias + s.vaddr, s.filesz);
     }
 }

@@ -19,7 +19,13 @@ pub mod at {
 ///
 /// # Safety
 /// `[limit, top)` must be writable memory that nothing else uses.
-pub unsafe fn build(top: u64, limit: u64, argv: &[u64], envp: &[u64], auxv: &[(u64, u64)]) -> Option<u64> {
+pub unsafe fn build(
+    top: u64,
+    limit: u64,
+    argv: &[u64],
+    envp: &[u64],
+    auxv: &[(u64, u64)],
+) -> Option<u64> {
     let words = 1 + argv.len() + 1 + envp.len() + 1 + 2 * (auxv.len() + 1);
     let size = (words as u64).checked_mul(8)?;
     let sp = top.checked_sub(size)? & !15;

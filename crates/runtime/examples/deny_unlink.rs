@@ -6,7 +6,7 @@
 //! before the kernel and may change the arguments or answer in its place, `exit` sees the
 //! result. Handlers run inside the traced program, on the thread's entry stack, possibly inside
 //! a signal handler: no allocation, no locks, no libc — only the runtime's own raw syscalls
-//! (`sysgate_runtime::raw`) and guest-memory copies (`sysgate_runtime::guest`).
+//! (`sysgate_runtime::raw`) and guest-memory copies (`sysgate_runtime::memory::guest`).
 //!
 //! `sysgate-loader` arms the tool it is configured with (see `sysgate_tools::gate`); this
 //! example shows the shape of one and exercises it against a hand-made call frame.
@@ -18,7 +18,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 use sysgate_runtime::api::{Action, Arch, Call, Tool, NR_MAX};
 use sysgate_runtime::raw::sys;
-use sysgate_runtime::{thread::Thread, Regs};
+use sysgate_runtime::{process::thread::Thread, Regs};
 
 /// Refuses unlink/unlinkat; its state is one counter.
 struct DenyUnlink {
@@ -42,7 +42,9 @@ impl Tool for DenyUnlink {
     fn exit(&self, _call: &mut Call<'_>, _ret: i64) {}
 }
 
-static TOOL: DenyUnlink = DenyUnlink { refused: AtomicU64::new(0) };
+static TOOL: DenyUnlink = DenyUnlink {
+    refused: AtomicU64::new(0),
+};
 
 fn main() {
     // What the runtime would hand the tool for `unlinkat(AT_FDCWD, path, 0)`.
@@ -50,12 +52,23 @@ fn main() {
     TOOL.subscribe(&mut wants);
     assert!(wants[sys::__NR_unlinkat as usize] && !wants[sys::__NR_read as usize]);
 
-    let mut regs = Regs { orig_rax: sys::__NR_unlinkat as u64, ..Regs::default() };
+    let mut regs = Regs {
+        orig_rax: sys::__NR_unlinkat as u64,
+        ..Regs::default()
+    };
     let block = Thread::alloc().expect("a thread block");
     // SAFETY: a fresh block that nothing else uses.
     let thread = unsafe { &mut *block };
-    let mut call = Call { arch: Arch::X86_64, nr: sys::__NR_unlinkat as u64, regs: &mut regs, thread };
+    let mut call = Call {
+        arch: Arch::X86_64,
+        nr: sys::__NR_unlinkat as u64,
+        regs: &mut regs,
+        thread,
+    };
     let action = TOOL.enter(&mut call);
     assert_eq!(action, Action::Return(-(sys::EPERM as i64)));
-    println!("unlinkat → {action:?}; refused so far: {}", TOOL.refused.load(Ordering::Relaxed));
+    println!(
+        "unlinkat → {action:?}; refused so far: {}",
+        TOOL.refused.load(Ordering::Relaxed)
+    );
 }

@@ -1,8 +1,8 @@
 //! The handler API: what a tool sees of a syscall, and what it may do with it.
 #![allow(unsafe_code)]
 
+use crate::process::thread::Thread;
 use crate::regs::Regs;
-use crate::thread::Thread;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -104,7 +104,6 @@ pub(crate) fn tool() -> Option<&'static dyn Tool> {
     unsafe { *TOOL.0.get() }
 }
 
-
 /// A value set once at start-up (before the runtime is armed) and read-only afterwards: the
 /// safe way for tools to keep their configuration in a `static`.
 pub struct StartupCell<T> {
@@ -118,7 +117,10 @@ unsafe impl<T: Sync> Sync for StartupCell<T> {}
 
 impl<T> StartupCell<T> {
     pub const fn new() -> Self {
-        StartupCell { set: AtomicBool::new(false), value: UnsafeCell::new(None) }
+        StartupCell {
+            set: AtomicBool::new(false),
+            value: UnsafeCell::new(None),
+        }
     }
 
     /// Stores `v` if nothing was stored yet; returns whether it did. Call it during

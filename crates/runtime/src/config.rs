@@ -98,9 +98,15 @@ pub fn patch_number(key: &str, v: u64, width: usize) -> bool {
     let raw = &mut c.raw[..c.raw_len];
     let mut at = 0;
     while at < raw.len() {
-        let end = raw[at..].iter().position(|&b| b == b';').map_or(raw.len(), |p| at + p);
+        let end = raw[at..]
+            .iter()
+            .position(|&b| b == b';')
+            .map_or(raw.len(), |p| at + p);
         let kv = &raw[at..end];
-        if kv.len() == key.len() + 1 + width && kv.starts_with(key.as_bytes()) && kv[key.len()] == b'=' {
+        if kv.len() == key.len() + 1 + width
+            && kv.starts_with(key.as_bytes())
+            && kv[key.len()] == b'='
+        {
             if width < 20 && v >= 10u64.pow(width as u32) {
                 return false;
             }
@@ -205,7 +211,7 @@ pub unsafe fn init_from_env(envp: *mut *const u8) -> bool {
             let mut it = v.split(|&b| b == b',');
             let out = it.next().and_then(parse_dec).unwrap_or(-1);
             let diag = it.next().and_then(parse_dec).unwrap_or(-1);
-            crate::fds::set(out, diag);
+            crate::process::fds::set(out, diag);
             keep = None;
         } else if let Some(v) = s.strip_prefix(b"SYSGATE_ROOT=") {
             c.root_pid = parse_dec(v).unwrap_or(0);

@@ -53,7 +53,10 @@ pub const RUNTIME_NEEDS: &[u32] = &[
     sys::__NR_readlinkat,
 ];
 
-use crate::bpf::{SockFilter, SockFprog, JA, JEQ_K, JSET_K, LD_W_ABS, RET_ALLOW, RET_ERRNO, RET_K, RET_KILL_PROCESS};
+use crate::bpf::{
+    SockFilter, SockFprog, JA, JEQ_K, JSET_K, LD_W_ABS, RET_ALLOW, RET_ERRNO, RET_K,
+    RET_KILL_PROCESS,
+};
 
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const AUDIT_ARCH_I386: u32 = 0x4000_0003;
@@ -99,7 +102,12 @@ impl Prog {
 
 /// Builds the program. `x86_64[nr]` and `i386[nr]` give each number's verdict;
 /// `socketcall[sub]` the verdict of i386 `socketcall` sub-call `sub` (1..=20).
-fn build(x86_64: &[Verdict; NR_MAX], i386: &[Verdict; NR_MAX], socketcall: &[Verdict; 21], p: &mut Prog) -> Option<()> {
+fn build(
+    x86_64: &[Verdict; NR_MAX],
+    i386: &[Verdict; NR_MAX],
+    socketcall: &[Verdict; 21],
+    p: &mut Prog,
+) -> Option<()> {
     p.push(LD_W_ABS, 0, 0, OFF_ARCH)?;
     // jt: fall through to the x86-64 part; jf: the long jump to the i386 part.
     p.push(JEQ_K, 1, 0, AUDIT_ARCH_X86_64)?;
@@ -140,11 +148,23 @@ fn build(x86_64: &[Verdict; NR_MAX], i386: &[Verdict; NR_MAX], socketcall: &[Ver
     Some(())
 }
 
-static mut PROG: Prog = Prog { f: [SockFilter { code: 0, jt: 0, jf: 0, k: 0 }; CAP], n: 0 };
+static mut PROG: Prog = Prog {
+    f: [SockFilter {
+        code: 0,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    }; CAP],
+    n: 0,
+};
 
 /// Installs the filter in the calling thread (and everything it starts). Call it once,
 /// single-threaded, after the runtime is armed and before the program runs.
-pub fn install(x86_64: &[Verdict; NR_MAX], i386: &[Verdict; NR_MAX], socketcall: &[Verdict; 21]) -> Result<(), i64> {
+pub fn install(
+    x86_64: &[Verdict; NR_MAX],
+    i386: &[Verdict; NR_MAX],
+    socketcall: &[Verdict; 21],
+) -> Result<(), i64> {
     // SAFETY: single-threaded start-up (caller contract); PROG is used only here.
     let p = unsafe { &mut *core::ptr::addr_of_mut!(PROG) };
     p.n = 0;
@@ -156,9 +176,17 @@ pub fn install(x86_64: &[Verdict; NR_MAX], i386: &[Verdict; NR_MAX], socketcall:
     if r < 0 {
         return Err(r);
     }
-    let prog = SockFprog { len: p.n as u16, filter: p.f.as_ptr() };
+    let prog = SockFprog {
+        len: p.n as u16,
+        filter: p.f.as_ptr(),
+    };
     const SECCOMP_SET_MODE_FILTER: u64 = 1;
-    let r = raw::syscall3(sys::__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog as *const SockFprog as u64);
+    let r = raw::syscall3(
+        sys::__NR_seccomp,
+        SECCOMP_SET_MODE_FILTER,
+        0,
+        &prog as *const SockFprog as u64,
+    );
     if r < 0 {
         return Err(r);
     }
@@ -202,18 +230,33 @@ mod tests {
         x[42] = Verdict::Kill; // connect
         x[9] = Verdict::Errno(1); // mmap: the runtime needs it
         for n in 0..300 {
-            x[200 + n % 250] = if n % 3 == 0 { Verdict::Errno(13) } else { x[200 + n % 250] };
+            x[200 + n % 250] = if n % 3 == 0 {
+                Verdict::Errno(13)
+            } else {
+                x[200 + n % 250]
+            };
         }
         i[359] = Verdict::Errno(1); // i386 socket
         s[1] = Verdict::Errno(1);
         s[3] = Verdict::Kill;
-        let mut p = Prog { f: [SockFilter { code: 0, jt: 0, jf: 0, k: 0 }; CAP], n: 0 };
+        let mut p = Prog {
+            f: [SockFilter {
+                code: 0,
+                jt: 0,
+                jf: 0,
+                k: 0,
+            }; CAP],
+            n: 0,
+        };
         build(&x, &i, &s, &mut p).unwrap();
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 41, 0), RET_ERRNO | 1);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 42, 0), RET_KILL_PROCESS);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 9, 0), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 0, 0), RET_ALLOW);
-        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 41 | X32_BIT, 0), RET_ERRNO | sys::ENOSYS);
+        assert_eq!(
+            run(&p, AUDIT_ARCH_X86_64, 41 | X32_BIT, 0),
+            RET_ERRNO | sys::ENOSYS
+        );
         assert_eq!(run(&p, AUDIT_ARCH_I386, 359, 0), RET_ERRNO | 1);
         assert_eq!(run(&p, AUDIT_ARCH_I386, 102, 1), RET_ERRNO | 1);
         assert_eq!(run(&p, AUDIT_ARCH_I386, 102, 3), RET_KILL_PROCESS);

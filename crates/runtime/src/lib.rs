@@ -27,31 +27,15 @@
 
 pub mod api;
 pub mod bpf;
-pub mod clone;
 pub mod config;
-pub mod displaced;
-pub mod entry;
-pub mod exec;
-pub mod fds;
 pub mod filter;
-pub mod guest;
-mod gofuncs;
-#[cfg(not(test))]
-mod mem;
-pub mod out;
-mod padding;
-pub mod procexe;
+pub mod memory;
+pub mod output;
+pub mod process;
 pub mod raw;
 pub mod regs;
 pub mod rewrite;
-pub mod shared;
-pub mod signals;
-mod sites;
-pub mod sud;
-pub mod thread;
-pub mod trampoline;
-pub mod vdso;
-pub mod vsyscall;
+pub mod ways_in;
 
 pub use api::{Action, Call, Tool};
 pub use regs::Regs;
@@ -66,26 +50,28 @@ pub unsafe fn arm(tool: &'static dyn Tool, auxv: u64) -> Result<(), i64> {
     api::set_tool(tool);
     // SAFETY: called once before any thread exists (caller contract).
     unsafe {
-        let t = thread::Thread::alloc().ok_or(-12i64)?;
-        thread::install(t)?;
+        let t = process::thread::Thread::alloc().ok_or(-12i64)?;
+        process::thread::install(t)?;
         (*t).traced = config::get().follow_root;
-        fds::open_self_files();
-        rewrite::init();
-        signals::install()?;
+        process::fds::open_self_files();
+        rewrite::sled::init();
+        process::signals::install()?;
         if tool.wants_signals() {
-            signals::wrap_handlers();
+            process::signals::wrap_handlers();
         }
-        out::enable(config::get().get("buffer") == Some("1"));
-        entry::init_tables();
-        let wanted = vsyscall::VSYSCALL_NRS.iter().any(|&nr| entry::tool_wants(u64::from(nr)))
-            && vsyscall::filter_wanted();
-        config::note_seccomp(config::get().seccomp || (wanted && vsyscall::install()));
+        output::out::enable(config::get().get("buffer") == Some("1"));
+        ways_in::entry::init_tables();
+        let wanted = ways_in::vsyscall::VSYSCALL_NRS
+            .iter()
+            .any(|&nr| ways_in::entry::tool_wants(u64::from(nr)))
+            && ways_in::vsyscall::filter_wanted();
+        config::note_seccomp(config::get().seccomp || (wanted && ways_in::vsyscall::install()));
         if config::get().get("vdso") != Some("native") {
-            if let Some(base) = vdso::base_from_auxv(auxv) {
-                vdso::patch(base);
+            if let Some(base) = ways_in::vdso::base_from_auxv(auxv) {
+                ways_in::vdso::patch(base);
             }
         }
-        sud::arm_current(t)?;
+        ways_in::sud::arm_current(t)?;
     }
     Ok(())
 }

@@ -111,7 +111,12 @@ pub mod sys {
 /// nobody to report them to.
 pub fn write_all(fd: i32, mut buf: &[u8]) {
     while !buf.is_empty() {
-        let r = syscall3(sys::__NR_write, fd as u64, buf.as_ptr() as u64, buf.len() as u64);
+        let r = syscall3(
+            sys::__NR_write,
+            fd as u64,
+            buf.as_ptr() as u64,
+            buf.len() as u64,
+        );
         if r == -(sys::EINTR as i64) {
             continue;
         }

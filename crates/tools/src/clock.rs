@@ -41,7 +41,12 @@ const MILLION: i128 = 1_000_000;
 impl Settings {
     pub fn parse(s: &str) -> Option<Settings> {
         let mut it = s.split(',').map(|v| v.parse::<i64>().ok());
-        let st = Settings { virt: it.next()??, real: it.next()??, mono: it.next()??, ppm: it.next()?? };
+        let st = Settings {
+            virt: it.next()??,
+            real: it.next()??,
+            mono: it.next()??,
+            ppm: it.next()??,
+        };
         (it.next().is_none() && st.ppm > 0).then_some(st)
     }
 
@@ -182,11 +187,14 @@ fn ns_of(ts: [i64; 2]) -> i64 {
 
 fn read_ts(addr: u64) -> Option<[i64; 2]> {
     let mut b = [0u8; 16];
-    if !rt::guest::read(addr, &mut b) {
+    if !rt::memory::guest::read(addr, &mut b) {
         return None;
     }
     let (s, n) = b.split_at(8);
-    Some([i64::from_ne_bytes(s.try_into().ok()?), i64::from_ne_bytes(n.try_into().ok()?)])
+    Some([
+        i64::from_ne_bytes(s.try_into().ok()?),
+        i64::from_ne_bytes(n.try_into().ok()?),
+    ])
 }
 
 fn write_words(addr: u64, words: &[i64]) -> bool {
@@ -194,7 +202,7 @@ fn write_words(addr: u64, words: &[i64]) -> bool {
     for (chunk, w) in b.chunks_mut(8).zip(words.iter()) {
         chunk.copy_from_slice(&w.to_ne_bytes());
     }
-    rt::guest::write(addr, b.get(..words.len() * 8).unwrap_or(&[]))
+    rt::memory::guest::write(addr, b.get(..words.len() * 8).unwrap_or(&[]))
 }
 
 const EFAULT: i64 = -14;
@@ -211,7 +219,9 @@ static TIMERFD_REAL: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
 static TIMERFD_MONO: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
 
 fn fd_bit(set: &[AtomicU64; 64], fd: u64, on: Option<bool>) -> bool {
-    let Some(w) = set.get((fd / 64) as usize) else { return false };
+    let Some(w) = set.get((fd / 64) as usize) else {
+        return false;
+    };
     let bit = 1u64 << (fd % 64);
     match on {
         Some(true) => w.fetch_or(bit, Relaxed) & bit != 0,
@@ -237,7 +247,11 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<Action> {
                 return Some(Action::Return(r));
             }
             let v = st.to_virtual(family(a[0]), ns_of(ts));
-            if write_words(a[1], &ts_of(v)) { 0 } else { EFAULT }
+            if write_words(a[1], &ts_of(v)) {
+                0
+            } else {
+                EFAULT
+            }
         }
         nr::GETTIMEOFDAY => {
             if a[1] != 0 {
@@ -268,18 +282,34 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<Action> {
         nr::CLOCK_NANOSLEEP => {
             let fam = family(a[0]);
             let abs = a[1] & TIMER_ABSTIME != 0;
-            let convert = if abs { fam != Family::Other && (matches!(fam, Family::Realtime { .. }) || st.scaled()) } else { st.scaled() };
+            let convert = if abs {
+                fam != Family::Other && (matches!(fam, Family::Realtime { .. }) || st.scaled())
+            } else {
+                st.scaled()
+            };
             if !convert {
                 return None;
             }
-            let Some(req) = read_ts(a[2]) else { return Some(Action::Return(EFAULT)) };
+            let Some(req) = read_ts(a[2]) else {
+                return Some(Action::Return(EFAULT));
+            };
             if req[1] < 0 || req[1] >= 1_000_000_000 || req[0] < 0 {
                 return Some(Action::Return(EINVAL));
             }
-            let real = if abs { st.to_real(fam, ns_of(req)) } else { st.duration_to_real(ns_of(req)) };
+            let real = if abs {
+                st.to_real(fam, ns_of(req))
+            } else {
+                st.duration_to_real(ns_of(req))
+            };
             let ts = ts_of(real);
             let mut rem = [0i64; 2];
-            let r = rt::raw::syscall4(nr::CLOCK_NANOSLEEP, a[0], a[1], ts.as_ptr() as u64, rem.as_mut_ptr() as u64);
+            let r = rt::raw::syscall4(
+                nr::CLOCK_NANOSLEEP,
+                a[0],
+                a[1],
+                ts.as_ptr() as u64,
+                rem.as_mut_ptr() as u64,
+            );
             if r == -4 && !abs && a[3] != 0 {
                 write_words(a[3], &ts_of(st.duration_to_virtual(ns_of(rem))));
             }
@@ -289,7 +319,9 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<Action> {
             if !st.scaled() {
                 return None;
             }
-            let Some(req) = read_ts(a[0]) else { return Some(Action::Return(EFAULT)) };
+            let Some(req) = read_ts(a[0]) else {
+                return Some(Action::Return(EFAULT));
+            };
             if req[1] < 0 || req[1] >= 1_000_000_000 || req[0] < 0 {
                 return Some(Action::Return(EINVAL));
             }
@@ -305,7 +337,11 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<Action> {
             let r = rt::raw::syscall2(nr::TIMERFD_CREATE, a[0], a[1]);
             if r >= 0 {
                 let fam = family(a[0]);
-                fd_bit(&TIMERFD_REAL, r as u64, Some(matches!(fam, Family::Realtime { .. })));
+                fd_bit(
+                    &TIMERFD_REAL,
+                    r as u64,
+                    Some(matches!(fam, Family::Realtime { .. })),
+                );
                 fd_bit(&TIMERFD_MONO, r as u64, Some(fam == Family::Monotonic));
             }
             r
@@ -320,14 +356,23 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<Action> {
                 Family::Other
             };
             let abs = a[1] & TIMER_ABSTIME != 0;
-            let convert_value = if abs { matches!(fam, Family::Realtime { .. }) || st.scaled() } else { st.scaled() };
+            let convert_value = if abs {
+                matches!(fam, Family::Realtime { .. }) || st.scaled()
+            } else {
+                st.scaled()
+            };
             if fam == Family::Other || !(convert_value || st.scaled()) {
                 return None;
             }
-            let (Some(interval), Some(value)) = (read_ts(a[2]), read_ts(a[2].wrapping_add(16))) else {
+            let (Some(interval), Some(value)) = (read_ts(a[2]), read_ts(a[2].wrapping_add(16)))
+            else {
                 return Some(Action::Return(EFAULT));
             };
-            let interval = if st.scaled() { ts_of(st.duration_to_real(ns_of(interval))) } else { interval };
+            let interval = if st.scaled() {
+                ts_of(st.duration_to_real(ns_of(interval)))
+            } else {
+                interval
+            };
             let disarm = value == [0, 0];
             let value = if disarm || !convert_value {
                 value
@@ -338,7 +383,13 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<Action> {
             };
             let new = [interval[0], interval[1], value[0], value[1]];
             let mut old = [0i64; 4];
-            let r = rt::raw::syscall4(nr::TIMERFD_SETTIME, a[0], a[1], new.as_ptr() as u64, old.as_mut_ptr() as u64);
+            let r = rt::raw::syscall4(
+                nr::TIMERFD_SETTIME,
+                a[0],
+                a[1],
+                new.as_ptr() as u64,
+                old.as_mut_ptr() as u64,
+            );
             if r == 0 && a[3] != 0 {
                 if st.scaled() {
                     durations_to_virtual(&st, &mut old);
@@ -418,21 +469,34 @@ mod tests {
 
     #[test]
     fn realtime_moves_to_the_virtual_start() {
-        let st = Settings { virt: 978_307_200 * S, real: 1_700_000_000 * S, mono: 50 * S, ppm: 1_000_000 };
+        let st = Settings {
+            virt: 978_307_200 * S,
+            real: 1_700_000_000 * S,
+            mono: 50 * S,
+            ppm: 1_000_000,
+        };
         let rt = Family::Realtime { offset: 0 };
         assert_eq!(st.to_virtual(rt, 1_700_000_003 * S), 978_307_203 * S);
         assert_eq!(st.to_real(rt, 978_307_210 * S), 1_700_000_010 * S);
         // Monotonic clocks are left alone at real speed.
         assert_eq!(st.to_virtual(Family::Monotonic, 77 * S), 77 * S);
         assert_eq!(st.to_virtual(Family::Other, 5), 5);
-        assert_eq!(Settings::parse("978307200000000000,1700000000000000000,50000000000,1000000"), Some(st));
+        assert_eq!(
+            Settings::parse("978307200000000000,1700000000000000000,50000000000,1000000"),
+            Some(st)
+        );
         assert_eq!(Settings::parse("1,2,3,0"), None);
         assert_eq!(Settings::parse("1,2,3"), None);
     }
 
     #[test]
     fn rates_scale_time_and_durations() {
-        let st = Settings { virt: 1000 * S, real: 5000 * S, mono: 10 * S, ppm: 10_000_000 };
+        let st = Settings {
+            virt: 1000 * S,
+            real: 5000 * S,
+            mono: 10 * S,
+            ppm: 10_000_000,
+        };
         let rt = Family::Realtime { offset: 0 };
         assert_eq!(st.to_virtual(rt, 5001 * S), 1010 * S);
         assert_eq!(st.to_real(rt, 1010 * S), 5001 * S);

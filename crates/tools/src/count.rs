@@ -1,7 +1,7 @@
 //! `sysgate count` and `sysgate trace -c`/`-C`: calls, errors and time per syscall for the
 //! whole process tree, as `strace -c` reports them.
 //!
-//! The counters live in the region every process of the run shares (`sysgate_runtime::shared`:
+//! The counters live in the region every process of the run shares (`sysgate_runtime::output::shared`:
 //! a memory file `sysgate` created, mapped `MAP_SHARED` by each image), so threads, fork
 //! children and exec'd images all add into one table with atomic adds, and `sysgate` reads it
 //! after the program ended. Nothing is kept per process.
@@ -26,7 +26,7 @@
 //! unbiased estimate, as close as the tracing overhead in strace's own figures.
 //!
 //! When counting is all the tool does, a number past [`EXACT`] calls moves to the entry's
-//! counting stub (`sysgate_runtime::entry::count_in_stub`): its calls are added to the
+//! counting stub (`sysgate_runtime::ways_in::entry::count_in_stub`): its calls are added to the
 //! thread's slot without entering Rust, and only the timed ones come here.
 
 use crate::{scratch, slots};
@@ -97,7 +97,9 @@ fn now_ns(clock: Clock) -> u64 {
     if rt::raw::syscall2(nr::CLOCK_GETTIME, clock.id(), ts.as_mut_ptr() as u64) != 0 {
         return 0;
     }
-    (ts[0] as u64).wrapping_mul(1_000_000_000).wrapping_add(ts[1] as u64)
+    (ts[0] as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts[1] as u64)
 }
 
 /// Calls of each number (in a thread's slot) whose time is all measured.
@@ -125,7 +127,11 @@ fn draw_gap(rng: &mut u64) -> u64 {
 /// it on each call they count and send the call that finds it at zero here.
 fn countdown(gap: u64, skip: u64, rng: &mut u64) -> (Option<u64>, u64, u64) {
     // A skip outside the gap: a signal handler's stub call lowered it past zero.
-    let timed = if gap == 0 { Some(1) } else { (skip == 0 || skip >= gap).then_some(gap) };
+    let timed = if gap == 0 {
+        Some(1)
+    } else {
+        (skip == 0 || skip >= gap).then_some(gap)
+    };
     match timed {
         Some(_) => {
             let g = draw_gap(rng);
@@ -136,7 +142,7 @@ fn countdown(gap: u64, skip: u64, rng: &mut u64) -> (Option<u64>, u64, u64) {
 }
 
 /// [`countdown`] on the thread's words; re-arms its counting stubs while calls remain untimed.
-fn thread_countdown(t: &mut rt::thread::Thread) -> Option<u64> {
+fn thread_countdown(t: &mut rt::process::thread::Thread) -> Option<u64> {
     let mut rng = t.tool_scratch[scratch::COUNT_RNG];
     if rng == 0 {
         rng = u64::from(t.tid as u32) << 32 | 1;
@@ -161,7 +167,7 @@ pub fn start(call: &mut rt::Call<'_>, clock: Clock, stub: bool) {
         Some(1)
     } else {
         if stub && call.arch == Arch::X86_64 {
-            rt::entry::count_in_stub(call.nr);
+            rt::ways_in::entry::count_in_stub(call.nr);
         }
         thread_countdown(call.thread)
     };
@@ -176,16 +182,21 @@ pub fn start(call: &mut rt::Call<'_>, clock: Clock, stub: bool) {
 
 /// The thread's own counter slot, claimed on its first counted call (`slots.rs`). `None`
 /// when all are taken (the thread then counts into the shared table).
-fn own_slot(thread: &mut rt::thread::Thread) -> Option<usize> {
+fn own_slot(thread: &mut rt::process::thread::Thread) -> Option<usize> {
     if let Some(i) = slots::cached(thread.tool_scratch[scratch::COUNT_SLOT], thread.tid) {
         return Some(i);
     }
-    let words = rt::shared::words()?;
+    let words = rt::output::shared::words()?;
     if words.len() < layout::REGION_WORDS {
         return None;
     }
     let owners = words.get(layout::SLOTS_BASE..layout::SLOT_AREA)?;
-    let i = slots::claim(owners.len(), |i| owners.get(i), thread.tid, &[0, layout::RELEASED])?;
+    let i = slots::claim(
+        owners.len(),
+        |i| owners.get(i),
+        thread.tid,
+        &[0, layout::RELEASED],
+    )?;
     thread.tool_scratch[scratch::COUNT_SLOT] = slots::record(i, thread.tid);
     // The counting stubs add into this slot's x86-64 table.
     thread.count_calls = words.get(layout::own_index(i, 0, 0))?.as_ptr() as u64;
@@ -193,27 +204,39 @@ fn own_slot(thread: &mut rt::thread::Thread) -> Option<usize> {
 }
 
 /// Gives the thread's slot back (it is about to exit or exec); its counts stay.
-pub fn release(thread: &mut rt::thread::Thread) {
+pub fn release(thread: &mut rt::process::thread::Thread) {
     thread.count_go = 0;
     thread.count_calls = 0;
     let w = core::mem::take(&mut thread.tool_scratch[scratch::COUNT_SLOT]);
-    let Some(i) = slots::cached(w, thread.tid) else { return };
-    if let Some(o) = rt::shared::words().and_then(|words| words.get(layout::SLOTS_BASE + i)) {
-        let _ = o.compare_exchange(w & 0xffff_ffff, layout::RELEASED, core::sync::atomic::Ordering::Relaxed, core::sync::atomic::Ordering::Relaxed);
+    let Some(i) = slots::cached(w, thread.tid) else {
+        return;
+    };
+    if let Some(o) = rt::output::shared::words().and_then(|words| words.get(layout::SLOTS_BASE + i))
+    {
+        let _ = o.compare_exchange(
+            w & 0xffff_ffff,
+            layout::RELEASED,
+            core::sync::atomic::Ordering::Relaxed,
+            core::sync::atomic::Ordering::Relaxed,
+        );
     }
 }
 
 /// The thread's own calls and errors words for `nr`, if it has a slot.
-fn own_counts(thread: &mut rt::thread::Thread, arch: Arch, nr: u64) -> Option<&'static [core::sync::atomic::AtomicU64]> {
+fn own_counts(
+    thread: &mut rt::process::thread::Thread,
+    arch: Arch,
+    nr: u64,
+) -> Option<&'static [core::sync::atomic::AtomicU64]> {
     let n = usize::try_from(nr).ok().filter(|&n| n < NR_MAX)?;
     let i = own_slot(thread)?;
     let at = layout::own_index(i, table(arch), n);
-    rt::shared::words()?.get(at..at + 2)
+    rt::output::shared::words()?.get(at..at + 2)
 }
 
 /// The counters of syscall `nr`.
 fn slot(arch: Arch, nr: u64) -> Option<&'static [core::sync::atomic::AtomicU64]> {
-    let words = rt::shared::words()?;
+    let words = rt::output::shared::words()?;
     let n = usize::try_from(nr).ok().filter(|&n| n < NR_MAX)?;
     let at = layout::index(table(arch), n);
     words.get(at..at + layout::PER_CALL)
@@ -229,15 +252,21 @@ fn table(arch: Arch) -> usize {
 /// Adds one call of `nr` that returned `ret` (`-errno` on error) and, if it was timed, took
 /// `ns` standing for `weight` calls' time. The call and error go into `thread`'s own slot if
 /// it has one.
-pub fn add(thread: Option<&mut rt::thread::Thread>, arch: Arch, nr: u64, ret: i64, timed: Option<(u64, u64)>) {
+pub fn add(
+    thread: Option<&mut rt::process::thread::Thread>,
+    arch: Arch,
+    nr: u64,
+    ret: i64,
+    timed: Option<(u64, u64)>,
+) {
     let Some(slot) = slot(arch, nr) else { return };
     use core::sync::atomic::Ordering::Relaxed;
     let failed = (-4095..0).contains(&ret);
     match thread.and_then(|t| own_counts(t, arch, nr)) {
         Some(own) => {
-            rt::shared::add_own(&own[0], 1);
+            rt::output::shared::add_own(&own[0], 1);
             if failed {
-                rt::shared::add_own(&own[1], 1);
+                rt::output::shared::add_own(&own[1], 1);
             }
         }
         None => {
@@ -312,8 +341,14 @@ mod tests {
             (gap, skip) = (g, k);
         }
         let expect = calls / SAMPLE;
-        assert!(timed.abs_diff(expect) < expect / 20, "{timed} timed of {calls}");
-        assert!(weights.abs_diff(calls) <= 2 * SAMPLE, "weights {weights} for {calls} calls");
+        assert!(
+            timed.abs_diff(expect) < expect / 20,
+            "{timed} timed of {calls}"
+        );
+        assert!(
+            weights.abs_diff(calls) <= 2 * SAMPLE,
+            "weights {weights} for {calls} calls"
+        );
         assert!(gaps.len() as u64 > SAMPLE / 2 && *gaps.iter().next().unwrap() >= SAMPLE / 2);
         assert!(*gaps.iter().last().unwrap() < 3 * SAMPLE / 2);
         // A wrapped skip (u64::MAX) times the next call.
@@ -329,7 +364,10 @@ mod tests {
         assert_eq!(layout::SLOTS_BASE, 1 << 20);
         assert_eq!(layout::SLOTS, 256);
         assert_eq!(layout::RELEASED, 1 << 32);
-        assert_eq!(layout::own_index(2, 1, 3), (1 << 20) + 256 + 2 * 2048 + (512 + 3) * 2);
+        assert_eq!(
+            layout::own_index(2, 1, 3),
+            (1 << 20) + 256 + 2 * 2048 + (512 + 3) * 2
+        );
         assert_eq!(layout::REGION_WORDS, (1 << 20) + 256 + 256 * 2048);
         // The injection counters end before the slots.
         assert!(crate::inject::layout::REGION_WORDS <= layout::SLOTS_BASE);

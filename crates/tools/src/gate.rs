@@ -6,8 +6,8 @@
 //! exit the counter first, so that its time does not include the trace line.
 
 use crate::{clock, count, inject, sandbox, tracer};
-use sysgate_runtime as rt;
 use sysgate_abi::SyscallSet;
+use sysgate_runtime as rt;
 use sysgate_runtime::api::{Action, Arch, StartupCell, NR_MAX};
 
 /// Which parts are on.
@@ -24,7 +24,14 @@ pub struct Parts {
 
 impl Parts {
     /// Nothing on.
-    const OFF: Parts = Parts { trace: false, count: None, count_set: None, inject: false, clock: false, sandbox: false };
+    const OFF: Parts = Parts {
+        trace: false,
+        count: None,
+        count_set: None,
+        inject: false,
+        clock: false,
+        sandbox: false,
+    };
 }
 
 static PARTS: StartupCell<Parts> = StartupCell::new();
@@ -40,7 +47,10 @@ pub struct BadConfig(pub &'static str);
 impl Gate {
     /// Reads the parts from the configuration sysgate passed down and sets each one up.
     pub fn init(cfg: &'static rt::config::Config) -> Result<&'static Gate, BadConfig> {
-        let mut p = Parts { trace: cfg.get("tool") == Some("trace"), ..Parts::default() };
+        let mut p = Parts {
+            trace: cfg.get("tool") == Some("trace"),
+            ..Parts::default()
+        };
         if p.trace {
             tracer::Tracer::init(tracer::Settings::from_config(cfg));
         }
@@ -164,7 +174,7 @@ impl rt::Tool for Gate {
         Gate::parts().trace
     }
 
-    fn signal(&self, thread: &mut rt::thread::Thread, info: &[u8; 128]) {
+    fn signal(&self, thread: &mut rt::process::thread::Thread, info: &[u8; 128]) {
         if Gate::parts().trace {
             tracer::signal_line(thread, info);
         }
@@ -195,19 +205,22 @@ fn counts(p: &Parts, call: &rt::Call<'_>) -> bool {
     let Some(set) = &p.count_set else { return true };
     match call.arch {
         Arch::X86_64 => set.contains(call.nr),
-        Arch::I386 => match sysgate_abi::i386::name(call.nr).and_then(sysgate_abi::x86_64::number) {
-            Some(n) => set.contains(u64::from(n)),
-            None => *set == SyscallSet::all(),
-        },
+        Arch::I386 => {
+            match sysgate_abi::i386::name(call.nr).and_then(sysgate_abi::x86_64::number) {
+                Some(n) => set.contains(u64::from(n)),
+                None => *set == SyscallSet::all(),
+            }
+        }
     }
 }
 
 /// A new image started with the runtime armed: the `execve(...) = 0` line of a traced exec,
 /// and its count. `argv`, `envp` and `auxv` are the new image's.
-pub fn image_started(thread: &mut rt::thread::Thread, argv: u64, envp: u64, auxv: u64) {
+pub fn image_started(thread: &mut rt::process::thread::Thread, argv: u64, envp: u64, auxv: u64) {
     let p = Gate::parts();
     let cfg = rt::config::get();
-    let execve_counted = !matches!(p.count_set, Some(s) if !s.contains(u64::from(sysgate_abi::x86_64::nr::EXECVE)));
+    let execve_counted =
+        !matches!(p.count_set, Some(s) if !s.contains(u64::from(sysgate_abi::x86_64::nr::EXECVE)));
     if p.count.is_some() && thread.traced && cfg.execve_envp.is_some() && execve_counted {
         count::execve_succeeded();
     }

@@ -3,7 +3,7 @@
 //!
 //! As in strace, invocations are counted per syscall and per thread ("per tracee"): a new
 //! thread or fork child starts from zero, and a thread keeps its counts across `execve`. The
-//! counts live in the shared region (`sysgate_runtime::shared`), one slot per thread id, so
+//! counts live in the shared region (`sysgate_runtime::output::shared`), one slot per thread id, so
 //! that they survive the exec; the slot a thread uses is cached in its scratch word together
 //! with what was done to the current call (for the ` (INJECTED)` / ` (DELAYED)` marks).
 //!
@@ -45,7 +45,11 @@ pub struct Rule {
 impl Rule {
     /// Whether invocation number `k` (from 1) is selected.
     pub fn selects(&self, k: u64) -> bool {
-        let (first, last, step) = (u64::from(self.first), u64::from(self.last), u64::from(self.step));
+        let (first, last, step) = (
+            u64::from(self.first),
+            u64::from(self.last),
+            u64::from(self.step),
+        );
         if k < first || (last != 0 && k > last) {
             return false;
         }
@@ -67,7 +71,10 @@ pub struct Rules {
 impl Rules {
     /// Reads the wire form; `None` if it is malformed.
     pub fn parse(s: &str) -> Option<Rules> {
-        let mut r = Rules { rules: [Rule::default(); MAX_RULES], of_nr: [0; NR_MAX] };
+        let mut r = Rules {
+            rules: [Rule::default(); MAX_RULES],
+            of_nr: [0; NR_MAX],
+        };
         for (i, text) in s.split('/').enumerate() {
             let slot = r.rules.get_mut(i)?;
             let mut f = text.split(':');
@@ -75,7 +82,13 @@ impl Rules {
             let kind = f.next()?;
             let value: i64 = f.next()?.parse().ok()?;
             match kind {
-                "e" => slot.error = Some(u16::try_from(value).ok().filter(|e| (1..4096).contains(e))?),
+                "e" => {
+                    slot.error = Some(
+                        u16::try_from(value)
+                            .ok()
+                            .filter(|e| (1..4096).contains(e))?,
+                    )
+                }
                 "r" => slot.retval = Some(value),
                 "n" => {}
                 _ => return None,
@@ -156,8 +169,8 @@ const DELAY_EXIT: u64 = 1 << 60;
 const FLAGS: u64 = INJECTED | DELAYED | DELAY_EXIT;
 
 /// The thread's slot in the shared region, claimed on its first counted call (`slots.rs`).
-fn slot(thread: &mut rt::thread::Thread) -> Option<usize> {
-    let words = rt::shared::words()?;
+fn slot(thread: &mut rt::process::thread::Thread) -> Option<usize> {
+    let words = rt::output::shared::words()?;
     let w = thread.tool_scratch[scratch::INJECT];
     if let Some(i) = slots::cached(w, thread.tid) {
         return Some(i);
@@ -171,7 +184,11 @@ fn slot(thread: &mut rt::thread::Thread) -> Option<usize> {
     let continues = w == 0 && thread.tid == thread.pid;
     let mut found = None;
     if continues {
-        found = (0..n).find(|&i| words.get(at(i)).is_some_and(|t| t.load(Relaxed) == u64::from(tid)));
+        found = (0..n).find(|&i| {
+            words
+                .get(at(i))
+                .is_some_and(|t| t.load(Relaxed) == u64::from(tid))
+        });
     }
     let i = match found {
         Some(i) => i,
@@ -214,7 +231,8 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<Action> {
     let rules = RULES.get()?;
     let rule = *rules.of(call.nr)?;
     let i = slot(call.thread)?;
-    let counter = rt::shared::words()?.get(layout::BASE + i * layout::SLOT_WORDS + 1 + call.nr as usize)?;
+    let counter = rt::output::shared::words()?
+        .get(layout::BASE + i * layout::SLOT_WORDS + 1 + call.nr as usize)?;
     let k = counter.fetch_add(1, Relaxed) + 1;
     if !rule.selects(k) {
         return None;
@@ -222,7 +240,12 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<Action> {
     let mut flags = 0;
     if rule.signal != 0 {
         let t = &*call.thread;
-        rt::raw::syscall3(nr::TGKILL, t.pid as u64, t.tid as u64, u64::from(rule.signal));
+        rt::raw::syscall3(
+            nr::TGKILL,
+            t.pid as u64,
+            t.tid as u64,
+            u64::from(rule.signal),
+        );
     }
     if rule.delay_enter_ns != 0 {
         sleep_ns(rule.delay_enter_ns);
@@ -255,7 +278,7 @@ pub fn exit(call: &mut rt::Call<'_>) {
 }
 
 /// What was done to the call in flight: [`INJECTED`] and [`DELAYED`] bits.
-pub fn marks(thread: &rt::thread::Thread) -> u64 {
+pub fn marks(thread: &rt::process::thread::Thread) -> u64 {
     let w = thread.tool_scratch[scratch::INJECT];
     if w & TAG == 0 {
         return 0;
@@ -264,7 +287,7 @@ pub fn marks(thread: &rt::thread::Thread) -> u64 {
 }
 
 /// Forgets the marks of the previous call.
-pub fn clear(thread: &mut rt::thread::Thread) {
+pub fn clear(thread: &mut rt::process::thread::Thread) {
     let w = &mut thread.tool_scratch[scratch::INJECT];
     if *w & TAG != 0 {
         *w &= !FLAGS;
@@ -276,7 +299,12 @@ mod tests {
     use super::*;
 
     fn rule(first: u32, last: u32, step: u32) -> Rule {
-        Rule { first, last, step, ..Rule::default() }
+        Rule {
+            first,
+            last,
+            step,
+            ..Rule::default()
+        }
     }
 
     #[test]

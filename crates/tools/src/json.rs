@@ -21,7 +21,12 @@ pub struct Json<'a> {
 impl<'a> Json<'a> {
     /// A writer over `buf` that keeps `reserve` bytes for the end of the object.
     pub fn new(buf: &'a mut [u8], reserve: usize) -> Self {
-        Json { buf, len: 0, reserve, truncated: false }
+        Json {
+            buf,
+            len: 0,
+            reserve,
+            truncated: false,
+        }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -34,7 +39,10 @@ impl<'a> Json<'a> {
     }
 
     fn room(&self) -> usize {
-        self.buf.len().saturating_sub(self.reserve).saturating_sub(self.len)
+        self.buf
+            .len()
+            .saturating_sub(self.reserve)
+            .saturating_sub(self.len)
     }
 
     /// Appends `b` whole if it fits before the reserve; returns whether it did.
@@ -111,7 +119,14 @@ impl<'a> Json<'a> {
                 0x20..=0x7e => core::slice::from_ref(&c),
                 _ => {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
-                    e = [b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]];
+                    e = [
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[usize::from(c >> 4)],
+                        HEX[usize::from(c & 15)],
+                    ];
                     &e
                 }
             };
@@ -247,7 +262,9 @@ pub const RESERVE: usize = 64;
 /// `--json`: `{"pid":…,"tid":…,"time":…,"name":…,"args":[…],"result":…,"errno":…,
 /// "duration":…,"retval":…}` and a newline. Returns false if the line is not a call line.
 pub fn write_call(j: &mut Json<'_>, ev: &Event<'_>) -> bool {
-    let Some(p) = split_line(ev.line) else { return false };
+    let Some(p) = split_line(ev.line) else {
+        return false;
+    };
     j.close("{");
     let _ = j.field_num(true, "pid", format_args!("{}", ev.pid))
         && j.field_num(false, "tid", format_args!("{}", ev.tid))
@@ -271,7 +288,9 @@ pub fn write_call(j: &mut Json<'_>, ev: &Event<'_>) -> bool {
         j.reserve -= 1;
         j.close("]");
     }
-    let errno = ev.ret.and_then(|r| (-4095..0).contains(&r).then_some(-r as i32));
+    let errno = ev
+        .ret
+        .and_then(|r| (-4095..0).contains(&r).then_some(-r as i32));
     let _ = match (ev.ret, errno) {
         (None, _) => j.raw(",\"result\":null"),
         (Some(_), Some(_)) => j.raw(",\"result\":-1"),
@@ -306,7 +325,9 @@ pub fn write_exit(j: &mut Json<'_>, pid: i32, tid: i32, time_ns: u64, code: i32)
 /// `--perfetto`: one complete event (`"ph":"X"`, or an instant `"ph":"i"` for a call that
 /// does not return) on the thread's track, followed by `,` and a newline.
 pub fn write_trace_event(j: &mut Json<'_>, ev: &Event<'_>) -> bool {
-    let Some(p) = split_line(ev.line) else { return false };
+    let Some(p) = split_line(ev.line) else {
+        return false;
+    };
     j.close("{");
     let _ = j.field_str(true, "name", p.name)
         && j.raw(",\"cat\":\"syscall\"")
@@ -314,15 +335,23 @@ pub fn write_trace_event(j: &mut Json<'_>, ev: &Event<'_>) -> bool {
         && j.field_num(false, "tid", format_args!("{}", ev.tid))
         && j.field_num(false, "ts", format_args!("{}", Micros(ev.mono_ns)))
         && match ev.duration_ns {
-            Some(d) => j.raw(",\"ph\":\"X\"") && j.field_num(false, "dur", format_args!("{}", Micros(d))),
+            Some(d) => {
+                j.raw(",\"ph\":\"X\"") && j.field_num(false, "dur", format_args!("{}", Micros(d)))
+            }
             None => j.raw(",\"ph\":\"i\",\"s\":\"t\""),
         };
     if j.raw(",\"args\":{") {
         j.reserve += 1;
         let line = ev.line.strip_suffix(b"\n").unwrap_or(ev.line);
-        let call = line.get(..line.len().saturating_sub(p.result.len())).unwrap_or(&[]);
+        let call = line
+            .get(..line.len().saturating_sub(p.result.len()))
+            .unwrap_or(&[]);
         let call = call.strip_suffix(b" = ").unwrap_or(call);
-        let call = call.iter().rposition(|&b| b != b' ').and_then(|e| call.get(..=e)).unwrap_or(call);
+        let call = call
+            .iter()
+            .rposition(|&b| b != b' ')
+            .and_then(|e| call.get(..=e))
+            .unwrap_or(call);
         let _ = j.field_str(true, "call", call)
             && j.field_str(false, "result", p.result)
             && (!ev.injected || j.raw(",\"injected\":true"));
@@ -337,7 +366,12 @@ pub fn write_trace_event(j: &mut Json<'_>, ev: &Event<'_>) -> bool {
 struct Secs(u64);
 impl core::fmt::Display for Secs {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}.{:06}", self.0 / 1_000_000_000, self.0 % 1_000_000_000 / 1000)
+        write!(
+            f,
+            "{}.{:06}",
+            self.0 / 1_000_000_000,
+            self.0 % 1_000_000_000 / 1000
+        )
     }
 }
 
@@ -355,7 +389,9 @@ mod tests {
 
     fn args_of(s: &str) -> Vec<String> {
         let mut v = Vec::new();
-        for_each_arg(s.as_bytes(), |a| v.push(String::from_utf8(a.to_vec()).unwrap()));
+        for_each_arg(s.as_bytes(), |a| {
+            v.push(String::from_utf8(a.to_vec()).unwrap())
+        });
         v
     }
 
@@ -365,7 +401,10 @@ mod tests {
         let p = split_line(line).unwrap();
         assert_eq!(p.name, b"openat");
         assert_eq!(p.result, b"3");
-        assert_eq!(args_of(core::str::from_utf8(p.args).unwrap()), ["AT_FDCWD", "\"a(b, \\\"c)\"", "O_RDONLY|O_CLOEXEC"]);
+        assert_eq!(
+            args_of(core::str::from_utf8(p.args).unwrap()),
+            ["AT_FDCWD", "\"a(b, \\\"c)\"", "O_RDONLY|O_CLOEXEC"]
+        );
         assert_eq!(
             args_of("3, {st_mode=S_IFREG|0644, st_size=3}, [{iov_base=\"x\", iov_len=1}], makedev(0x1, 0x3)"),
             ["3", "{st_mode=S_IFREG|0644, st_size=3}", "[{iov_base=\"x\", iov_len=1}]", "makedev(0x1, 0x3)"]

@@ -198,11 +198,18 @@ impl<'a> Out<'a> {
     /// Appends `v` in octal with at least `min_digits` digits, zero-padded (what `{:0N$o}`
     /// prints), without going through `core::fmt`.
     pub fn push_octal(&mut self, v: u64, min_digits: usize) {
-        let digits = (64 - v.leading_zeros() as usize).div_ceil(3).max(min_digits.clamp(1, 22));
+        let digits = (64 - v.leading_zeros() as usize)
+            .div_ceil(3)
+            .max(min_digits.clamp(1, 22));
         let mut b = [0u8; 22];
         for (i, d) in b[..digits].iter_mut().enumerate() {
             let shift = 3 * (digits - 1 - i);
-            *d = b'0' + if shift < 64 { ((v >> shift) & 7) as u8 } else { 0 };
+            *d = b'0'
+                + if shift < 64 {
+                    ((v >> shift) & 7) as u8
+                } else {
+                    0
+                };
         }
         self.push_bytes(&b[..digits]);
     }
@@ -293,11 +300,26 @@ mod tests {
     #[test]
     fn integer_writers_match_core_fmt() {
         let mut b = [0u8; 64];
-        for v in [0u64, 1, 7, 8, 0o22, 0o644, 0o7777, 0o100644, u64::MAX, 1 << 63] {
+        for v in [
+            0u64,
+            1,
+            7,
+            8,
+            0o22,
+            0o644,
+            0o7777,
+            0o100644,
+            u64::MAX,
+            1 << 63,
+        ] {
             for w in [0usize, 1, 2, 4] {
                 let mut o = Out::new(&mut b);
                 o.push_octal(v, w);
-                assert_eq!(o.as_bytes(), std::format!("{v:0w$o}", w = w.max(1)).as_bytes(), "{v:o} {w}");
+                assert_eq!(
+                    o.as_bytes(),
+                    std::format!("{v:0w$o}", w = w.max(1)).as_bytes(),
+                    "{v:o} {w}"
+                );
             }
         }
         for v in [0i64, 1, -1, 9, 10, 1234, -4095, i64::MAX, i64::MIN] {

@@ -47,7 +47,12 @@ impl Act {
             "a" => Act::Allow,
             "l" => Act::Log,
             "k" => Act::Kill,
-            _ => Act::Errno(s.strip_prefix('e')?.parse().ok().filter(|e| (1..4096).contains(e))?),
+            _ => Act::Errno(
+                s.strip_prefix('e')?
+                    .parse()
+                    .ok()
+                    .filter(|e| (1..4096).contains(e))?,
+            ),
         })
     }
 
@@ -95,7 +100,13 @@ fn unhex(s: &str, out: &mut [u8]) -> Option<usize> {
 impl Policy {
     /// Reads the wire form (`default`: the `sbd=` value; `rules`: the `sbr=` value).
     pub fn parse(default: &str, rules: &str) -> Option<Policy> {
-        let empty = Rule { act: Act::Allow, set: SyscallSet::empty(), write: false, first: 0, count: 0 };
+        let empty = Rule {
+            act: Act::Allow,
+            set: SyscallSet::empty(),
+            write: false,
+            first: 0,
+            count: 0,
+        };
         let mut p = Policy {
             default: Act::parse(default)?,
             rules: [empty; MAX_RULES],
@@ -128,7 +139,13 @@ impl Policy {
                 p.npaths += 1;
             }
             let r = p.rules.get_mut(p.nrules)?;
-            *r = Rule { act, set, write, first: first as u8, count: (p.npaths - first) as u8 };
+            *r = Rule {
+                act,
+                set,
+                write,
+                first: first as u8,
+                count: (p.npaths - first) as u8,
+            };
             p.nrules += 1;
         }
         Some(p)
@@ -140,7 +157,11 @@ impl Policy {
 
     fn prefixes(&self, r: &Rule) -> impl Iterator<Item = &[u8]> {
         let (a, n) = (usize::from(r.first), usize::from(r.count));
-        (a..a + n).filter_map(move |i| self.paths.get(i)?.get(..usize::from(*self.path_len.get(i)?)))
+        (a..a + n).filter_map(move |i| {
+            self.paths
+                .get(i)?
+                .get(..usize::from(*self.path_len.get(i)?))
+        })
     }
 
     /// The seccomp action of each x86-64 number: what the kernel can enforce without looking
@@ -154,7 +175,11 @@ impl Policy {
                 if !r.set.contains(n as u64) {
                     continue;
                 }
-                act = if r.count > 0 || r.write { Act::Allow } else { r.act };
+                act = if r.count > 0 || r.write {
+                    Act::Allow
+                } else {
+                    r.act
+                };
                 break;
             }
             *slot = match act {
@@ -193,9 +218,26 @@ fn as_x86_64(n: u64, args: &[u64; 6]) -> Option<u64> {
     const SOCKETCALL: u64 = 102;
     if n == SOCKETCALL {
         const SUB: [u32; 20] = [
-            nr::SOCKET, nr::BIND, nr::CONNECT, nr::LISTEN, nr::ACCEPT, nr::GETSOCKNAME, nr::GETPEERNAME,
-            nr::SOCKETPAIR, nr::SENDTO, nr::RECVFROM, nr::SENDTO, nr::RECVFROM, nr::SHUTDOWN, nr::SETSOCKOPT,
-            nr::GETSOCKOPT, nr::SENDMSG, nr::RECVMSG, nr::ACCEPT4, nr::RECVMMSG, nr::SENDMMSG,
+            nr::SOCKET,
+            nr::BIND,
+            nr::CONNECT,
+            nr::LISTEN,
+            nr::ACCEPT,
+            nr::GETSOCKNAME,
+            nr::GETPEERNAME,
+            nr::SOCKETPAIR,
+            nr::SENDTO,
+            nr::RECVFROM,
+            nr::SENDTO,
+            nr::RECVFROM,
+            nr::SHUTDOWN,
+            nr::SETSOCKOPT,
+            nr::GETSOCKOPT,
+            nr::SENDMSG,
+            nr::RECVMSG,
+            nr::ACCEPT4,
+            nr::RECVMMSG,
+            nr::SENDMMSG,
         ];
         let i = usize::try_from(args[0]).ok()?.checked_sub(1)?;
         return SUB.get(i).map(|&v| u64::from(v));
@@ -206,21 +248,48 @@ fn as_x86_64(n: u64, args: &[u64; 6]) -> Option<u64> {
 
 /// Calls that change the file system through their path arguments (beyond opening for write).
 const WRITING: &[u32] = &[
-    nr::CREAT, nr::TRUNCATE, nr::MKDIR, nr::MKDIRAT, nr::RMDIR, nr::RENAME, nr::RENAMEAT, nr::RENAMEAT2,
-    nr::LINK, nr::LINKAT, nr::SYMLINK, nr::SYMLINKAT, nr::UNLINK, nr::UNLINKAT, nr::CHMOD, nr::FCHMODAT,
-    nr::CHOWN, nr::LCHOWN, nr::FCHOWNAT, nr::UTIME, nr::UTIMES, nr::UTIMENSAT, nr::FUTIMESAT, nr::MKNOD,
-    nr::MKNODAT, nr::SETXATTR, nr::LSETXATTR, nr::REMOVEXATTR, nr::LREMOVEXATTR,
+    nr::CREAT,
+    nr::TRUNCATE,
+    nr::MKDIR,
+    nr::MKDIRAT,
+    nr::RMDIR,
+    nr::RENAME,
+    nr::RENAMEAT,
+    nr::RENAMEAT2,
+    nr::LINK,
+    nr::LINKAT,
+    nr::SYMLINK,
+    nr::SYMLINKAT,
+    nr::UNLINK,
+    nr::UNLINKAT,
+    nr::CHMOD,
+    nr::FCHMODAT,
+    nr::CHOWN,
+    nr::LCHOWN,
+    nr::FCHOWNAT,
+    nr::UTIME,
+    nr::UTIMES,
+    nr::UTIMENSAT,
+    nr::FUTIMESAT,
+    nr::MKNOD,
+    nr::MKNODAT,
+    nr::SETXATTR,
+    nr::LSETXATTR,
+    nr::REMOVEXATTR,
+    nr::LREMOVEXATTR,
 ];
 
 fn writes(n: u64, a: &[u64; 6]) -> bool {
     const WRITE_FLAGS: u64 = 0o1 | 0o2 | 0o100 | 0o1000; // O_WRONLY|O_RDWR|O_CREAT|O_TRUNC
-    let Ok(n32) = u32::try_from(n) else { return false };
+    let Ok(n32) = u32::try_from(n) else {
+        return false;
+    };
     match n32 {
         nr::OPEN => a[1] & WRITE_FLAGS != 0,
         nr::OPENAT => a[2] & WRITE_FLAGS != 0,
         nr::OPENAT2 => {
             let mut how = [0u8; 8];
-            !rt::guest::read(a[2], &mut how) || u64::from_ne_bytes(how) & WRITE_FLAGS != 0
+            !rt::memory::guest::read(a[2], &mut how) || u64::from_ne_bytes(how) & WRITE_FLAGS != 0
         }
         _ => WRITING.contains(&n32),
     }
@@ -231,7 +300,7 @@ const AT_FDCWD: i32 = -100;
 /// Path argument `i` of the call made absolute and lexically normalised into `out`.
 fn absolute(dirfd: Option<u64>, addr: u64, out: &mut [u8; 4200]) -> Option<usize> {
     let mut raw = [0u8; 4097];
-    let n = rt::guest::read_cstr(addr, &mut raw)?;
+    let n = rt::memory::guest::read_cstr(addr, &mut raw)?;
     let path = raw.get(..n)?;
     let mut buf = [0u8; 4200];
     let mut len = 0;
@@ -245,7 +314,13 @@ fn absolute(dirfd: Option<u64>, addr: u64, out: &mut [u8; 4200]) -> Option<usize
                     o.len()
                 };
                 *link.get_mut(l)? = 0;
-                let r = rt::raw::syscall4(nr::READLINKAT, AT_FDCWD as u64, link.as_ptr() as u64, buf.as_mut_ptr() as u64, 4096);
+                let r = rt::raw::syscall4(
+                    nr::READLINKAT,
+                    AT_FDCWD as u64,
+                    link.as_ptr() as u64,
+                    buf.as_mut_ptr() as u64,
+                    4096,
+                );
                 usize::try_from(r).ok()?
             }
             _ => {
@@ -301,7 +376,11 @@ pub fn normalize(path: &[u8], out: &mut [u8]) -> usize {
 
 /// Whether `path` is `prefix` or lies below it.
 pub fn under(path: &[u8], prefix: &[u8]) -> bool {
-    let prefix = if prefix.len() > 1 { prefix.strip_suffix(b"/").unwrap_or(prefix) } else { prefix };
+    let prefix = if prefix.len() > 1 {
+        prefix.strip_suffix(b"/").unwrap_or(prefix)
+    } else {
+        prefix
+    };
     if prefix == b"/" {
         return true;
     }
@@ -310,7 +389,9 @@ pub fn under(path: &[u8], prefix: &[u8]) -> bool {
 
 /// Whether a rule with path prefixes matches the call's paths.
 fn paths_match(p: &Policy, r: &Rule, n: u64, a: &[u64; 6]) -> bool {
-    let Some(desc) = sysgate_abi::x86_64::desc(n) else { return false };
+    let Some(desc) = sysgate_abi::x86_64::desc(n) else {
+        return false;
+    };
     let mut any = false;
     let mut all = true;
     let mut seen = false;
@@ -360,13 +441,13 @@ fn decide(p: &Policy, n: u64, a: &[u64; 6]) -> Act {
 struct Mem;
 impl GuestMem for Mem {
     fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
-        rt::guest::read(addr, buf)
+        rt::memory::guest::read(addr, buf)
     }
 }
 
 /// `sysgate: sandbox: [pid N] WHAT: openat(AT_FDCWD, "/x", O_RDONLY)` on sysgate's stderr.
 fn report(call: &rt::Call<'_>, n: u64, a: &[u64; 6], what: &str) {
-    let fd = rt::fds::diag_fd();
+    let fd = rt::process::fds::diag_fd();
     if fd < 0 {
         return;
     }
@@ -376,7 +457,11 @@ fn report(call: &rt::Call<'_>, n: u64, a: &[u64; 6], what: &str) {
     let start = o.len();
     trace::format_syscall(&mut o, &Mem, &TraceOpts::default(), n, a, None);
     // Cut the ` = ?` the formatter adds for a call without a result.
-    let end = o.as_bytes().get(start..).and_then(|l| l.windows(3).position(|w| w == b" = ")).map(|p| start + p);
+    let end = o
+        .as_bytes()
+        .get(start..)
+        .and_then(|l| l.windows(3).position(|w| w == b" = "))
+        .map(|p| start + p);
     let mut end = end.unwrap_or(o.len());
     while end > start && o.as_bytes().get(end - 1) == Some(&b' ') {
         end -= 1;
@@ -405,7 +490,11 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<RtAction> {
         },
     };
     // i386 arguments are not laid out like the x86-64 call's: only number rules apply.
-    let act = if call.arch == Arch::X86_64 { decide(p, n, &args) } else { decide_number_only(p, n) };
+    let act = if call.arch == Arch::X86_64 {
+        decide(p, n, &args)
+    } else {
+        decide_number_only(p, n)
+    };
     match act {
         Act::Allow => None,
         Act::Log => {
@@ -416,10 +505,19 @@ pub fn enter(call: &mut rt::Call<'_>) -> Option<RtAction> {
             let mut what = [0u8; 40];
             let w = {
                 let mut o = Out::new(&mut what);
-                let _ = write!(o, "denied ({})", sysgate_abi::errno::name(i32::from(e)).unwrap_or("errno"));
+                let _ = write!(
+                    o,
+                    "denied ({})",
+                    sysgate_abi::errno::name(i32::from(e)).unwrap_or("errno")
+                );
                 o.len()
             };
-            report(call, n, &args, core::str::from_utf8(what.get(..w).unwrap_or(&[])).unwrap_or("denied"));
+            report(
+                call,
+                n,
+                &args,
+                core::str::from_utf8(what.get(..w).unwrap_or(&[])).unwrap_or("denied"),
+            );
             Some(RtAction::Return(-i64::from(e)))
         }
         Act::Kill => kill(call, n, &args),
@@ -481,7 +579,11 @@ mod tests {
     fn kernel_actions_follow_first_match() {
         let w_open = words(&["openat"]);
         let w_sock = words(&["socket", "connect"]);
-        let rules = format!("a@{w_open}@0@{}/e13@{w_open}@0@/e1@{w_sock}@0@/k@{}@0@", hex("/tmp"), words(&["ptrace"]));
+        let rules = format!(
+            "a@{w_open}@0@{}/e13@{w_open}@0@/e1@{w_sock}@0@/k@{}@0@",
+            hex("/tmp"),
+            words(&["ptrace"])
+        );
         let p = Policy::parse("a", &rules).unwrap();
         let k = p.kernel_actions();
         // openat: a path rule decides first, so the kernel cannot deny it.
@@ -498,8 +600,14 @@ mod tests {
 
     #[test]
     fn i386_socketcall_maps_to_its_sub_call() {
-        assert_eq!(as_x86_64(102, &[1, 0, 0, 0, 0, 0]), Some(u64::from(nr::SOCKET)));
-        assert_eq!(as_x86_64(102, &[3, 0, 0, 0, 0, 0]), Some(u64::from(nr::CONNECT)));
+        assert_eq!(
+            as_x86_64(102, &[1, 0, 0, 0, 0, 0]),
+            Some(u64::from(nr::SOCKET))
+        );
+        assert_eq!(
+            as_x86_64(102, &[3, 0, 0, 0, 0, 0]),
+            Some(u64::from(nr::CONNECT))
+        );
         assert_eq!(as_x86_64(102, &[0, 0, 0, 0, 0, 0]), None);
         assert_eq!(as_x86_64(359, &[0; 6]), Some(u64::from(nr::SOCKET))); // i386 socket
     }

@@ -25,11 +25,18 @@ pub fn record(slot: usize, tid: i32) -> u64 {
 /// Claims one of `n` slots, whose owner words `owner(i)` gives, for thread `tid`: the first
 /// whose owner is one of `free`, else the first whose thread no longer exists (`kill(old, 0)`
 /// is ESRCH).
-pub fn claim(n: usize, owner: impl Fn(usize) -> Option<&'static AtomicU64>, tid: i32, free: &[u64]) -> Option<usize> {
+pub fn claim(
+    n: usize,
+    owner: impl Fn(usize) -> Option<&'static AtomicU64>,
+    tid: i32,
+    free: &[u64],
+) -> Option<usize> {
     let me = u64::from(tid as u32);
     let take = |o: &AtomicU64, old: u64| o.compare_exchange(old, me, Relaxed, Relaxed).is_ok();
     (0..n)
-        .find(|&i| owner(i).is_some_and(|o| free.iter().any(|&f| o.load(Relaxed) == f && take(o, f))))
+        .find(|&i| {
+            owner(i).is_some_and(|o| free.iter().any(|&f| o.load(Relaxed) == f && take(o, f)))
+        })
         .or_else(|| {
             (0..n).find(|&i| {
                 owner(i).is_some_and(|o| {

@@ -90,7 +90,10 @@ impl Settings {
                 verbose: cfg.get("v") == Some("1"),
                 decode_fds: num("y", 0) as u8,
             },
-            set: cfg.get("set").and_then(SyscallSet::from_words).unwrap_or(SyscallSet::all()),
+            set: cfg
+                .get("set")
+                .and_then(SyscallSet::from_words)
+                .unwrap_or(SyscallSet::all()),
             prefix: match cfg.get("prefix") {
                 Some("pid") => Prefix::Pid,
                 Some("bracket") => Prefix::Bracket,
@@ -103,7 +106,10 @@ impl Settings {
             relative: cfg.get("r") == Some("1"),
             time_in_call: cfg.get("T") == Some("1"),
             quiet_exits: num("q", 0) >= 2,
-            signals: cfg.get("sig").and_then(|v| u64::from_str_radix(v, 16).ok()).unwrap_or(!0),
+            signals: cfg
+                .get("sig")
+                .and_then(|v| u64::from_str_radix(v, 16).ok())
+                .unwrap_or(!0),
             per_process: cfg.get("ff").filter(|v| !v.is_empty()),
             format: match cfg.get("fmt") {
                 Some("json") => Format::Json,
@@ -135,7 +141,12 @@ impl Tracer {
 
 /// Until `init`: defaults (a tool that is never configured prints like plain `strace`).
 static DEFAULT_SETTINGS: Settings = Settings {
-    opts: TraceOpts { strsize: 32, xflag: 0, verbose: false, decode_fds: 0 },
+    opts: TraceOpts {
+        strsize: 32,
+        xflag: 0,
+        verbose: false,
+        decode_fds: 0,
+    },
     set: SyscallSet::all(),
     prefix: Prefix::None,
     root: 0,
@@ -181,7 +192,9 @@ fn clock_ns(clock: u64) -> u64 {
     if r != 0 {
         return 0;
     }
-    (ts[0] as u64).wrapping_mul(1_000_000_000).wrapping_add(ts[1] as u64)
+    (ts[0] as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts[1] as u64)
 }
 
 const CLOCK_REALTIME: u64 = 0;
@@ -196,7 +209,10 @@ struct Times {
 
 impl Times {
     fn now() -> Times {
-        Times { mono: clock_ns(CLOCK_MONOTONIC), real: clock_ns(CLOCK_REALTIME) }
+        Times {
+            mono: clock_ns(CLOCK_MONOTONIC),
+            real: clock_ns(CLOCK_REALTIME),
+        }
     }
 }
 
@@ -205,12 +221,12 @@ static LAST_ENTRY: AtomicU64 = AtomicU64::new(0);
 
 /// `-ff`: `pid << 32 | fd` of this process's file, as last opened in this address space
 /// (kept by the runtime, which updates it when the descriptor has to move).
-use rt::fds::OUT_OWNER as PER_PROCESS_FD;
+use rt::process::fds::OUT_OWNER as PER_PROCESS_FD;
 
 struct Mem;
 impl GuestMem for Mem {
     fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
-        rt::guest::read(addr, buf)
+        rt::memory::guest::read(addr, buf)
     }
 
     fn fd_path(&self, fd: i32, detail: bool, buf: &mut [u8]) -> Option<usize> {
@@ -257,7 +273,14 @@ fn socket_endpoints(fd: i32, buf: &mut [u8]) -> Option<usize> {
         let mut len = 4u32;
         let r = rt::raw::syscall6(
             nr::GETSOCKOPT,
-            [fd as u64, SOL_SOCKET, name, &mut v as *mut u32 as u64, &mut len as *mut u32 as u64, 0],
+            [
+                fd as u64,
+                SOL_SOCKET,
+                name,
+                &mut v as *mut u32 as u64,
+                &mut len as *mut u32 as u64,
+                0,
+            ],
         );
         (r == 0).then_some(v)
     };
@@ -275,7 +298,12 @@ fn socket_endpoints(fd: i32, buf: &mut [u8]) -> Option<usize> {
     };
     let name = |which: u32, sa: &mut [u8; 28]| -> bool {
         let mut len = sa.len() as u32;
-        rt::raw::syscall3(which, fd as u64, sa.as_mut_ptr() as u64, &mut len as *mut u32 as u64) == 0
+        rt::raw::syscall3(
+            which,
+            fd as u64,
+            sa.as_mut_ptr() as u64,
+            &mut len as *mut u32 as u64,
+        ) == 0
             && len >= 2
     };
     let mut local = [0u8; 28];
@@ -287,8 +315,15 @@ fn socket_endpoints(fd: i32, buf: &mut [u8]) -> Option<usize> {
     // An unbound socket shows its inode, as strace does: `TCP:[225119]`.
     let unbound = local.get(2..4) == Some(&[0, 0]);
     let mut ino = [0u8; 24];
-    let ino_len = buf.iter().position(|&b| b == b']').unwrap_or(0).min(ino.len() + 8);
-    if let (Some(dst), Some(src)) = (ino.get_mut(..ino_len.saturating_sub(8)), buf.get(8..ino_len)) {
+    let ino_len = buf
+        .iter()
+        .position(|&b| b == b']')
+        .unwrap_or(0)
+        .min(ino.len() + 8);
+    if let (Some(dst), Some(src)) = (
+        ino.get_mut(..ino_len.saturating_sub(8)),
+        buf.get(8..ino_len),
+    ) {
         dst.copy_from_slice(src);
     }
     let ino = ino.get(..ino_len.saturating_sub(8)).unwrap_or(&[]);
@@ -310,10 +345,10 @@ fn socket_endpoints(fd: i32, buf: &mut [u8]) -> Option<usize> {
 
 /// Where this thread's lines go: the output descriptor, or with `-ff` its process's own file
 /// (opened on the process's first line, see [`per_process_fd`]).
-fn output_fd(thread: &mut rt::thread::Thread, s: &Settings) -> i32 {
+fn output_fd(thread: &mut rt::process::thread::Thread, s: &Settings) -> i32 {
     match s.per_process {
         Some(hex) => per_process_fd(thread, hex),
-        None => rt::fds::out_fd(),
+        None => rt::process::fds::out_fd(),
     }
 }
 
@@ -325,7 +360,7 @@ fn output_fd(thread: &mut rt::thread::Thread, s: &Settings) -> i32 {
 /// the parent write into a descriptor number of the child's table. The file becomes the
 /// runtime's output descriptor (protected from `close`, passed across `execve`); a new image
 /// keeps the inherited one when it already is this process's file.
-fn per_process_fd(thread: &mut rt::thread::Thread, hex: &str) -> i32 {
+fn per_process_fd(thread: &mut rt::process::thread::Thread, hex: &str) -> i32 {
     let pid = thread.pid as u32 as u64;
     let mine = |v: u64| v != 0 && v >> 32 == pid;
     let cached = thread.tool_scratch[scratch::PER_PROCESS];
@@ -341,14 +376,14 @@ fn per_process_fd(thread: &mut rt::thread::Thread, hex: &str) -> i32 {
         None
     };
     if let Some(v) = found {
-        let fd = rt::fds::current(v as u32 as i32);
+        let fd = rt::process::fds::current(v as u32 as i32);
         let v = pid << 32 | u64::from(fd as u32);
         thread.tool_scratch[scratch::PER_PROCESS] = v;
         if global != v {
             PER_PROCESS_FD.store(v, Ordering::Relaxed);
         }
-        if rt::fds::out_fd() != fd {
-            rt::fds::set_out(fd);
+        if rt::process::fds::out_fd() != fd {
+            rt::process::fds::set_out(fd);
         }
         return fd;
     }
@@ -357,31 +392,39 @@ fn per_process_fd(thread: &mut rt::thread::Thread, hex: &str) -> i32 {
     let Some(len) = per_process_path(hex, thread.pid, &mut path) else {
         return -1;
     };
-    let inherited = rt::fds::out_fd();
+    let inherited = rt::process::fds::out_fd();
     let fresh_image = global == 0;
-    let fd = if fresh_image && inherited >= 0 && is_same_file(inherited, path.get(..len).unwrap_or(&[])) {
-        // An execve of this process: the file it already writes to.
-        inherited
-    } else {
-        const AT_FDCWD: i32 = -100;
-        const FLAGS: u64 = 0o1 | 0o100 | 0o1000 | 0o2000; // O_WRONLY|O_CREAT|O_TRUNC|O_APPEND
-        let r = rt::raw::syscall4(nr::OPENAT, AT_FDCWD as u64, path.as_ptr() as u64, FLAGS, 0o666);
-        let Ok(fd) = i32::try_from(r) else { return -1 };
-        if fd < 0 {
-            return -1;
-        }
-        // Beside the runtime's other descriptors, kept across execve for the next image.
-        let fd = rt::fds::move_high(fd, true);
-        if fresh_image && inherited >= 0 {
-            // The parent's file, inherited through fork and execve: not ours to write to.
-            rt::raw::syscall1(nr::CLOSE, inherited as u64);
-        }
-        fd
-    };
+    let fd =
+        if fresh_image && inherited >= 0 && is_same_file(inherited, path.get(..len).unwrap_or(&[]))
+        {
+            // An execve of this process: the file it already writes to.
+            inherited
+        } else {
+            const AT_FDCWD: i32 = -100;
+            const FLAGS: u64 = 0o1 | 0o100 | 0o1000 | 0o2000; // O_WRONLY|O_CREAT|O_TRUNC|O_APPEND
+            let r = rt::raw::syscall4(
+                nr::OPENAT,
+                AT_FDCWD as u64,
+                path.as_ptr() as u64,
+                FLAGS,
+                0o666,
+            );
+            let Ok(fd) = i32::try_from(r) else { return -1 };
+            if fd < 0 {
+                return -1;
+            }
+            // Beside the runtime's other descriptors, kept across execve for the next image.
+            let fd = rt::process::fds::move_high(fd, true);
+            if fresh_image && inherited >= 0 {
+                // The parent's file, inherited through fork and execve: not ours to write to.
+                rt::raw::syscall1(nr::CLOSE, inherited as u64);
+            }
+            fd
+        };
     let v = pid << 32 | u64::from(fd as u32);
     thread.tool_scratch[scratch::PER_PROCESS] = v;
     PER_PROCESS_FD.store(v, Ordering::Relaxed);
-    rt::fds::set_out(fd);
+    rt::process::fds::set_out(fd);
     fd
 }
 
@@ -433,7 +476,7 @@ enum Kind {
 /// the call's entry times (for `-t`, `-r`); `elapsed` its time in the kernel (for `-T`).
 /// With `--json`/`--perfetto` the strace text `f` writes is taken apart into JSON instead.
 fn emit(
-    thread: &mut rt::thread::Thread,
+    thread: &mut rt::process::thread::Thread,
     times: Option<Times>,
     elapsed: Option<u64>,
     kind: Kind,
@@ -450,7 +493,16 @@ fn emit(
     if thread.line_busy {
         let mut small = [0u8; 1024];
         let mut small_json = [0u8; 2048];
-        emit_into(thread, s, fd, Some((&mut small, &mut small_json)), times, elapsed, kind, f);
+        emit_into(
+            thread,
+            s,
+            fd,
+            Some((&mut small, &mut small_json)),
+            times,
+            elapsed,
+            kind,
+            f,
+        );
     } else {
         thread.line_busy = true;
         emit_into(thread, s, fd, None, times, elapsed, kind, f);
@@ -461,7 +513,7 @@ fn emit(
 /// [`emit`] with its buffers: the thread's line buffer, or `nested` stack buffers (text, JSON).
 #[allow(clippy::too_many_arguments)]
 fn emit_into(
-    thread: &mut rt::thread::Thread,
+    thread: &mut rt::process::thread::Thread,
     s: &Settings,
     fd: i32,
     nested_bufs: Option<(&mut [u8], &mut [u8])>,
@@ -484,8 +536,14 @@ fn emit_into(
     let (buf, entry_fd): (&mut [u8], Option<(u8, &[u8])>) = if let Some(t) = nested_text {
         (t, None)
     } else {
-        let (head, tail) = thread.line.split_at_mut(rt::thread::LINE_CAP - FD_ROOM);
-        let path = if saved & TAGGED != 0 { tail.get(..(saved & 0xffff) as usize) } else { None };
+        let (head, tail) = thread
+            .line
+            .split_at_mut(rt::process::thread::LINE_CAP - FD_ROOM);
+        let path = if saved & TAGGED != 0 {
+            tail.get(..(saved & 0xffff) as usize)
+        } else {
+            None
+        };
         (head, path.map(|p| (((saved >> 32) & 7) as u8, p)))
     };
     if s.format != Format::Text {
@@ -526,7 +584,7 @@ fn emit_into(
             }
         };
         if written {
-            rt::out::write(&mut thread.out, fd, j.as_bytes());
+            rt::output::out::write(&mut thread.out, fd, j.as_bytes());
         }
         return;
     }
@@ -570,11 +628,16 @@ fn emit_into(
         if out.as_bytes().last() == Some(&b'\n') {
             out.truncate(out.len() - 1);
         }
-        let _ = write!(out, " <{}.{:06}>", ns / 1_000_000_000, ns % 1_000_000_000 / 1000);
+        let _ = write!(
+            out,
+            " <{}.{:06}>",
+            ns / 1_000_000_000,
+            ns % 1_000_000_000 / 1000
+        );
         out.end_line();
     }
     // Through the thread's buffer: written in chunks when tracing to a file (`out.rs`).
-    rt::out::write(&mut thread.out, fd, out.as_bytes());
+    rt::output::out::write(&mut thread.out, fd, out.as_bytes());
 }
 
 /// `-t` `10:00:00 `, `-tt` `10:00:00.123456 `, `-ttt` `1700000000.123456 ` (time of day in
@@ -591,8 +654,17 @@ fn write_timestamps(out: &mut Out<'_>, s: &Settings, t: Times) {
     };
     if s.relative {
         let prev = LAST_ENTRY.swap(t.mono, Ordering::Relaxed);
-        let d = if prev == 0 || prev > t.mono { 0 } else { t.mono - prev };
-        let _ = write!(out, "{:>6}.{:06} ", d / 1_000_000_000, d % 1_000_000_000 / 1000);
+        let d = if prev == 0 || prev > t.mono {
+            0
+        } else {
+            t.mono - prev
+        };
+        let _ = write!(
+            out,
+            "{:>6}.{:06} ",
+            d / 1_000_000_000,
+            d % 1_000_000_000 / 1000
+        );
     }
 }
 
@@ -646,7 +718,7 @@ impl rt::Tool for Tracer {
             let addr = args.get(usize::from(i)).copied().unwrap_or(0);
             let mut b = [0u8; 8];
             let size = if narrow { 4 } else { 8 };
-            if addr != 0 && rt::guest::read(addr, &mut b[..size]) {
+            if addr != 0 && rt::memory::guest::read(addr, &mut b[..size]) {
                 let v = u64::from_le_bytes(b);
                 if v < 1 << 56 {
                     t[scratch::ENTRY_VALUE] = TAGGED | u64::from(i) << 56 | v;
@@ -659,7 +731,7 @@ impl rt::Tool for Tracer {
             _ => None,
         };
         if let (Some(i), true) = (replaced, s.opts.decode_fds > 0 && !call.thread.line_busy) {
-            let tail = &mut call.thread.line[rt::thread::LINE_CAP - FD_ROOM..];
+            let tail = &mut call.thread.line[rt::process::thread::LINE_CAP - FD_ROOM..];
             if let Some(n) = Mem.fd_path(args[i] as u32 as i32, s.opts.decode_fds >= 2, tail) {
                 call.thread.tool_scratch[scratch::ENTRY_FD] = TAGGED | (i as u64) << 32 | n as u64;
             }
@@ -683,18 +755,38 @@ impl rt::Tool for Tracer {
             let t = &call.thread.tool_scratch;
             let mono = t[scratch::ENTRY_MONO].wrapping_sub(1);
             let now = clock_ns(CLOCK_MONOTONIC);
-            (Some(Times { mono, real: t[scratch::ENTRY_REAL] }), Some(now.saturating_sub(mono)))
+            (
+                Some(Times {
+                    mono,
+                    real: t[scratch::ENTRY_REAL],
+                }),
+                Some(now.saturating_sub(mono)),
+            )
         } else {
             (None, None)
         };
         let ev = call.thread.tool_scratch[scratch::ENTRY_VALUE];
-        let entry_value = (ev & TAGGED != 0).then_some((((ev >> 56) & 0x7f) as u8, ev & ((1 << 56) - 1)));
+        let entry_value =
+            (ev & TAGGED != 0).then_some((((ev >> 56) & 0x7f) as u8, ev & ((1 << 56) - 1)));
         let sp = call.regs.rsp;
         let marks = crate::inject::marks(call.thread);
-        emit(call.thread, times, elapsed, Kind::Call { ret: Some(ret), marks }, |out, s, entry_fd| {
-            let info = CallInfo { sp, entry_value, entry_fd };
-            line(out, s, arch, n, &args, Some(ret), info)
-        });
+        emit(
+            call.thread,
+            times,
+            elapsed,
+            Kind::Call {
+                ret: Some(ret),
+                marks,
+            },
+            |out, s, entry_fd| {
+                let info = CallInfo {
+                    sp,
+                    entry_value,
+                    entry_fd,
+                };
+                line(out, s, arch, n, &args, Some(ret), info)
+            },
+        );
     }
 
     fn noreturn(&self, call: &mut rt::Call<'_>, ret: Option<i64>) {
@@ -709,10 +801,19 @@ impl rt::Tool for Tracer {
         let sp = call.regs.rsp;
         if shown {
             personality(call);
-            emit(call.thread, times, None, Kind::Call { ret, marks: 0 }, |out, s, _| {
-                let info = CallInfo { sp, ..CallInfo::default() };
-                line(out, s, arch, n, &args, ret, info)
-            });
+            emit(
+                call.thread,
+                times,
+                None,
+                Kind::Call { ret, marks: 0 },
+                |out, s, _| {
+                    let info = CallInfo {
+                        sp,
+                        ..CallInfo::default()
+                    };
+                    line(out, s, arch, n, &args, ret, info)
+                },
+            );
         }
         let exits = match arch {
             Arch::X86_64 => n == nr::EXIT_GROUP as u64 || n == nr::EXIT as u64,
@@ -724,12 +825,26 @@ impl rt::Tool for Tracer {
                 Arch::X86_64 => n == nr::EXIT_GROUP as u64,
                 Arch::I386 => n == 252,
             };
-            emit(call.thread, times, None, Kind::Exit { code, group }, |out, _, _| trace::format_exited(out, code));
+            emit(
+                call.thread,
+                times,
+                None,
+                Kind::Exit { code, group },
+                |out, _, _| trace::format_exited(out, code),
+            );
         }
     }
 }
 
-fn line(out: &mut Out<'_>, s: &Settings, arch: Arch, n: u64, args: &[u64; 6], ret: Option<i64>, info: CallInfo<'_>) {
+fn line(
+    out: &mut Out<'_>,
+    s: &Settings,
+    arch: Arch,
+    n: u64,
+    args: &[u64; 6],
+    ret: Option<i64>,
+    info: CallInfo<'_>,
+) {
     match arch {
         Arch::X86_64 => trace::format_call(out, &Mem, &s.opts, n, args, ret, info),
         Arch::I386 => trace::format_syscall_i386(out, &Mem, &s.opts, n, args, ret),
@@ -740,7 +855,9 @@ fn line(out: &mut Out<'_>, s: &Settings, arch: Arch, n: u64, args: &[u64; 6], re
 pub fn shows(arch: Arch, nr: u64) -> bool {
     match arch {
         Arch::X86_64 => {
-            settings().set.contains(nr) || nr == u64::from(nr::EXIT) || nr == u64::from(nr::EXIT_GROUP)
+            settings().set.contains(nr)
+                || nr == u64::from(nr::EXIT)
+                || nr == u64::from(nr::EXIT_GROUP)
         }
         Arch::I386 => true,
     }
@@ -776,12 +893,12 @@ fn personality(call: &mut rt::Call<'_>) {
     let mut out = Out::new(&mut buf);
     trace::format_personality(&mut out, tid, bits);
     let fd = output_fd(call.thread, settings());
-    rt::out::write(&mut call.thread.out, fd, out.as_bytes());
+    rt::output::out::write(&mut call.thread.out, fd, out.as_bytes());
 }
 
 /// Prints the `execve(...) = 0` line of a traced exec from inside the new image: `argv` and
 /// `envp` are the new image's, `auxv` its aux vector (for `AT_EXECFN`, the name as given).
-pub fn image_started(thread: &mut rt::thread::Thread, argv: u64, envp: u64, auxv: u64) {
+pub fn image_started(thread: &mut rt::process::thread::Thread, argv: u64, envp: u64, auxv: u64) {
     let cfg = rt::config::get();
     if !thread.traced || cfg.execve_envp.is_none() || !settings().set.contains(nr::EXECVE as u64) {
         return;
@@ -790,7 +907,7 @@ pub fn image_started(thread: &mut rt::thread::Thread, argv: u64, envp: u64, auxv
     let mut execfn = 0u64;
     for i in 0..64u64 {
         let mut pair = [0u8; 16];
-        if !rt::guest::read(auxv + i * 16, &mut pair) {
+        if !rt::memory::guest::read(auxv + i * 16, &mut pair) {
             break;
         }
         let (k, v) = pair.split_at(8);
@@ -810,16 +927,25 @@ pub fn image_started(thread: &mut rt::thread::Thread, argv: u64, envp: u64, auxv
     }
     // The entry of the execve was in the old image: -T shows no time for it.
     let times = s.timed().then(Times::now);
-    emit(thread, times, None, Kind::Call { ret: Some(0), marks: 0 }, |out, s, _| {
-        trace::format_syscall(out, &Mem, &s.opts, nr::EXECVE as u64, &args, Some(0))
-    });
+    emit(
+        thread,
+        times,
+        None,
+        Kind::Call {
+            ret: Some(0),
+            marks: 0,
+        },
+        |out, s, _| trace::format_syscall(out, &Mem, &s.opts, nr::EXECVE as u64, &args, Some(0)),
+    );
 }
 
 /// `--- SIGxxx {…} ---` for a signal about to run the program's handler (or kill it).
-pub fn signal_line(thread: &mut rt::thread::Thread, info: &[u8; 128]) {
+pub fn signal_line(thread: &mut rt::process::thread::Thread, info: &[u8; 128]) {
     let signo = i32::from_le_bytes([info[0], info[1], info[2], info[3]]);
     if !(1..=64).contains(&signo) || settings().signals & (1 << (signo - 1)) == 0 {
         return;
     }
-    emit(thread, None, None, Kind::Signal, |out, _, _| trace::format_signal(out, info));
+    emit(thread, None, None, Kind::Signal, |out, _, _| {
+        trace::format_signal(out, info)
+    });
 }

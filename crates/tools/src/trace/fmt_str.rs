@@ -158,7 +158,16 @@ fn escape_into(out: &mut [u8], at: usize, b: u8, next: Option<u8>, hex: bool) ->
         at + s.len()
     };
     if hex {
-        return put(out, at, &[b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        return put(
+            out,
+            at,
+            &[
+                b'\\',
+                b'x',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ],
+        );
     }
     match b {
         b'"' => put(out, at, b"\\\""),
@@ -171,7 +180,12 @@ fn escape_into(out: &mut [u8], at: usize, b: u8, next: Option<u8>, hex: bool) ->
         b' '..=b'~' => put(out, at, &[b]),
         _ => {
             let full = matches!(next, Some(b'0'..=b'9'));
-            let digits = [b'\\', b'0' + (b >> 6), b'0' + ((b >> 3) & 7), b'0' + (b & 7)];
+            let digits = [
+                b'\\',
+                b'0' + (b >> 6),
+                b'0' + ((b >> 3) & 7),
+                b'0' + (b & 7),
+            ];
             let skip = if full || b >= 0o100 {
                 0
             } else if b >= 0o10 {
@@ -218,7 +232,9 @@ fn quoted(c: &mut Ctx, addr: u64, len: usize, force_hex: bool) -> bool {
         if len > 0 && !mem.read(addr, bytes) {
             return false;
         }
-        let hex = force_hex || c.opts.xflag >= 2 || (c.opts.xflag == 1 && bytes.iter().any(|&b| wants_hex(b)));
+        let hex = force_hex
+            || c.opts.xflag >= 2
+            || (c.opts.xflag == 1 && bytes.iter().any(|&b| wants_hex(b)));
         quote_short(c, bytes, hex);
         return true;
     }

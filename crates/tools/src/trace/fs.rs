@@ -297,10 +297,12 @@ pub(crate) fn dirents(c: &mut Ctx, addr: u64) {
     // record); where a window cannot be read whole, record by record, so the count stops where
     // it did.
     let mem = c.mem;
-    let mut records = rt::guest::Window::with_reader(addr, total, |a, b| mem.read(a, b));
+    let mut records = rt::memory::guest::Window::with_reader(addr, total, |a, b| mem.read(a, b));
     // Each record is at least 19 bytes; the bound keeps a hostile buffer finite.
     while off < total && count < 1 << 20 {
-        let Some(hdr) = records.get(off + 16, 2) else { break }; // d_reclen
+        let Some(hdr) = records.get(off + 16, 2) else {
+            break;
+        }; // d_reclen
         let reclen = u64::from(u16::from_le_bytes([hdr[0], hdr[1]]));
         if reclen == 0 {
             break;

@@ -15,8 +15,8 @@ mod io;
 mod mem;
 mod net;
 mod process;
-mod signal;
 mod siginfo;
+mod signal;
 pub use siginfo::format_signal;
 mod time;
 
@@ -71,7 +71,11 @@ impl Ctx<'_, '_> {
     /// bytes, or `None` after printing the pointer (the call failed, or the memory is
     /// unreadable) as strace does.
     pub(crate) fn struct_at<const N: usize>(&mut self, addr: u64, out: bool) -> Option<[u8; N]> {
-        let b = if out && !self.ok() { None } else { self.read::<N>(addr) };
+        let b = if out && !self.ok() {
+            None
+        } else {
+            self.read::<N>(addr)
+        };
         if b.is_none() {
             self.ptr(addr);
         }
@@ -229,7 +233,15 @@ pub fn format_syscall_i386(
     ret: Option<i64>,
 ) {
     // No x86-64 number: the value-dependent decoders keyed on x86-64 numbers stay out.
-    let mut c = Ctx { out, mem, opts, nr: u64::MAX, args, ret, info: CallInfo::default() };
+    let mut c = Ctx {
+        out,
+        mem,
+        opts,
+        nr: u64::MAX,
+        args,
+        ret,
+        info: CallInfo::default(),
+    };
     write_line(&mut c, nr, sysgate_abi::i386::desc(nr), false);
 }
 
@@ -278,7 +290,15 @@ pub fn write_inet_endpoint(out: &mut Out, sa: &[u8]) {
         }
     }
     let opts = TraceOpts::default();
-    let mut c = Ctx { out, mem: &NoMem, opts: &opts, nr: u64::MAX, args: &[0; 6], ret: None, info: CallInfo::default() };
+    let mut c = Ctx {
+        out,
+        mem: &NoMem,
+        opts: &opts,
+        nr: u64::MAX,
+        args: &[0; 6],
+        ret: None,
+        info: CallInfo::default(),
+    };
     net::endpoint(&mut c, sa);
 }
 
@@ -452,7 +472,10 @@ pub(crate) fn fd(c: &mut Ctx, fd: i32, arg: Option<usize>) {
     let mut buf = [0u8; 512];
     let path: Option<&[u8]> = match (arg, c.info.entry_fd) {
         (Some(i), Some((j, p))) if i == usize::from(j) => Some(p),
-        _ => c.mem.fd_path(fd, c.opts.decode_fds >= 2, &mut buf).and_then(|n| buf.get(..n)),
+        _ => c
+            .mem
+            .fd_path(fd, c.opts.decode_fds >= 2, &mut buf)
+            .and_then(|n| buf.get(..n)),
     };
     if let Some(p) = path {
         c.s("<");

@@ -38,7 +38,10 @@ pub(crate) fn socklen(c: &mut Ctx, addr: u64, index: usize) {
 /// `127.0.0.1:8080` / `[::1]:8080` of a `sockaddr_in`/`sockaddr_in6`.
 pub(crate) fn endpoint(c: &mut Ctx, sa: &[u8]) {
     let family = le_u16(sa, 0);
-    let port = u16::from_be_bytes([sa.get(2).copied().unwrap_or(0), sa.get(3).copied().unwrap_or(0)]);
+    let port = u16::from_be_bytes([
+        sa.get(2).copied().unwrap_or(0),
+        sa.get(3).copied().unwrap_or(0),
+    ]);
     if family == AF_INET6 {
         c.s("[");
         ipv6(c, sa.get(8..24).unwrap_or(&[]));

@@ -42,13 +42,67 @@ fn code_name(signo: i32, code: i32) -> Option<&'static str> {
         return generic;
     }
     let table: &[&str] = match signo {
-        4 => &["ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK", "ILL_BADIADDR"],
-        8 => &["FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF", "FPE_FLTUND", "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB", "FPE_FLTUNK", "FPE_CONDTRAP"],
-        11 => &["SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR", "SEGV_ACCADI", "SEGV_ADIDERR", "SEGV_ADIPERR", "SEGV_MTEAERR", "SEGV_MTESERR", "SEGV_CPERR"],
-        7 => &["BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"],
-        5 => &["TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH", "TRAP_HWBKPT", "TRAP_UNK", "TRAP_PERF"],
-        17 => &["CLD_EXITED", "CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"],
-        29 => &["POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP"],
+        4 => &[
+            "ILL_ILLOPC",
+            "ILL_ILLOPN",
+            "ILL_ILLADR",
+            "ILL_ILLTRP",
+            "ILL_PRVOPC",
+            "ILL_PRVREG",
+            "ILL_COPROC",
+            "ILL_BADSTK",
+            "ILL_BADIADDR",
+        ],
+        8 => &[
+            "FPE_INTDIV",
+            "FPE_INTOVF",
+            "FPE_FLTDIV",
+            "FPE_FLTOVF",
+            "FPE_FLTUND",
+            "FPE_FLTRES",
+            "FPE_FLTINV",
+            "FPE_FLTSUB",
+            "FPE_FLTUNK",
+            "FPE_CONDTRAP",
+        ],
+        11 => &[
+            "SEGV_MAPERR",
+            "SEGV_ACCERR",
+            "SEGV_BNDERR",
+            "SEGV_PKUERR",
+            "SEGV_ACCADI",
+            "SEGV_ADIDERR",
+            "SEGV_ADIPERR",
+            "SEGV_MTEAERR",
+            "SEGV_MTESERR",
+            "SEGV_CPERR",
+        ],
+        7 => &[
+            "BUS_ADRALN",
+            "BUS_ADRERR",
+            "BUS_OBJERR",
+            "BUS_MCEERR_AR",
+            "BUS_MCEERR_AO",
+        ],
+        5 => &[
+            "TRAP_BRKPT",
+            "TRAP_TRACE",
+            "TRAP_BRANCH",
+            "TRAP_HWBKPT",
+            "TRAP_UNK",
+            "TRAP_PERF",
+        ],
+        17 => &[
+            "CLD_EXITED",
+            "CLD_KILLED",
+            "CLD_DUMPED",
+            "CLD_TRAPPED",
+            "CLD_STOPPED",
+            "CLD_CONTINUED",
+        ],
+        29 => &[
+            "POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP",
+        ],
         31 => &["SYS_SECCOMP", "SYS_USER_DISPATCH"],
         _ => &[],
     };
@@ -89,11 +143,21 @@ pub fn format_signal(out: &mut Out<'_>, info: &[u8; 128]) {
             let _ = write!(out, ", si_pid={pid}, si_uid={uid}");
         }
         -1 | -3 => {
-            let _ = write!(out, ", si_pid={pid}, si_uid={uid}, si_int={}, si_ptr=", i32_at(info, 24));
+            let _ = write!(
+                out,
+                ", si_pid={pid}, si_uid={uid}, si_int={}, si_ptr=",
+                i32_at(info, 24)
+            );
             ptr(out, u64_at(info, 24));
         }
         -2 => {
-            let _ = write!(out, ", si_timerid={:#x}, si_overrun={}, si_int={}, si_ptr=", pid, uid as i32, i32_at(info, 24));
+            let _ = write!(
+                out,
+                ", si_timerid={:#x}, si_overrun={}, si_int={}, si_ptr=",
+                pid,
+                uid as i32,
+                i32_at(info, 24)
+            );
             ptr(out, u64_at(info, 24));
         }
         c if c > 0 && c != 0x80 => match signo {
@@ -109,10 +173,20 @@ pub fn format_signal(out: &mut Out<'_>, info: &[u8; 128]) {
                 } else {
                     name_or_num(out, status);
                 }
-                let _ = write!(out, ", si_utime={}, si_stime={}", u64_at(info, 32) as i64, u64_at(info, 40) as i64);
+                let _ = write!(
+                    out,
+                    ", si_utime={}, si_stime={}",
+                    u64_at(info, 32) as i64,
+                    u64_at(info, 40) as i64
+                );
             }
             29 => {
-                let _ = write!(out, ", si_band={}, si_fd={}", u64_at(info, 16) as i64, i32_at(info, 24));
+                let _ = write!(
+                    out,
+                    ", si_band={}, si_fd={}",
+                    u64_at(info, 16) as i64,
+                    i32_at(info, 24)
+                );
             }
             _ => {}
         },
@@ -146,7 +220,10 @@ mod tests {
         let tkill = info(10, -6, |b| {
             b[16..20].copy_from_slice(&1234i32.to_le_bytes());
         });
-        assert_eq!(line(&tkill), "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=1234, si_uid=0} ---\n");
+        assert_eq!(
+            line(&tkill),
+            "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=1234, si_uid=0} ---\n"
+        );
         let chld = info(17, 1, |b| {
             b[16..20].copy_from_slice(&42i32.to_le_bytes());
             b[24..28].copy_from_slice(&3i32.to_le_bytes());
@@ -156,8 +233,14 @@ mod tests {
             "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42, si_uid=0, si_status=3, si_utime=0, si_stime=0} ---\n"
         );
         let segv = info(11, 1, |b| b[16..24].copy_from_slice(&8u64.to_le_bytes()));
-        assert_eq!(line(&segv), "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x8} ---\n");
+        assert_eq!(
+            line(&segv),
+            "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x8} ---\n"
+        );
         let alrm = info(14, 0x80, |_| {});
-        assert_eq!(line(&alrm), "--- SIGALRM {si_signo=SIGALRM, si_code=SI_KERNEL} ---\n");
+        assert_eq!(
+            line(&alrm),
+            "--- SIGALRM {si_signo=SIGALRM, si_code=SI_KERNEL} ---\n"
+        );
     }
 }

@@ -104,7 +104,11 @@ pub(crate) fn stack_t(c: &mut Ctx, addr: u64, out: bool) {
         c.s("NULL");
         return;
     }
-    let b = if !out || c.ok() { c.read::<24>(addr) } else { None };
+    let b = if !out || c.ok() {
+        c.read::<24>(addr)
+    } else {
+        None
+    };
     let Some(b) = b else {
         c.ptr(addr);
         return;

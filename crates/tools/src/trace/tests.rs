@@ -657,7 +657,10 @@ fn io_lines() {
     let d = m.put(&d);
     assert_eq!(
         fmt(&m, nr::GETDENTS64, a(&[3, d, 32768]), Some(total as i64)),
-        padded(&format!("getdents64(3, {:#x} /* 700 entries */, 32768)", d), &total.to_string())
+        padded(
+            &format!("getdents64(3, {:#x} /* 700 entries */, 32768)", d),
+            &total.to_string()
+        )
     );
     let mut short = Mem::new();
     let mut e = vec![0u8; 24 * 300];
@@ -668,7 +671,10 @@ fn io_lines() {
     // The kernel said 400 records' worth; only 300 are in readable memory.
     assert_eq!(
         fmt(&short, nr::GETDENTS64, a(&[3, e, 32768]), Some(24 * 400)),
-        padded(&format!("getdents64(3, {:#x} /* 300 entries */, 32768)", e), "9600")
+        padded(
+            &format!("getdents64(3, {:#x} /* 300 entries */, 32768)", e),
+            "9600"
+        )
     );
     let cwd = m.cstr("/tmp");
     assert_eq!(
@@ -823,7 +829,14 @@ impl GuestMem for FdMem {
     }
 }
 
-fn fmt_info(mem: &dyn GuestMem, opts: &TraceOpts, n: u32, args: [u64; 6], ret: Option<i64>, info: CallInfo<'_>) -> String {
+fn fmt_info(
+    mem: &dyn GuestMem,
+    opts: &TraceOpts,
+    n: u32,
+    args: [u64; 6],
+    ret: Option<i64>,
+    info: CallInfo<'_>,
+) -> String {
     let mut buf = [0u8; 4096];
     let mut out = Out::new(&mut buf);
     format_call(&mut out, mem, opts, u64::from(n), &args, ret, info);
@@ -835,25 +848,51 @@ fn descriptors_with_paths() {
     let mut m = Mem::new();
     let p = m.cstr("/etc/hostname");
     let m = FdMem(m);
-    let y = TraceOpts { decode_fds: 1, ..TraceOpts::default() };
+    let y = TraceOpts {
+        decode_fds: 1,
+        ..TraceOpts::default()
+    };
     let none = CallInfo::default();
     assert_eq!(
         fmt_info(&m, &y, nr::OPENAT, a(&[AT_FDCWD, p, 0]), Some(3), none),
         "openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3</etc/hostname>\n"
     );
-    assert_eq!(fmt_info(&m, &y, nr::CLOSE, a(&[7]), Some(0), none), padded("close(7)", "0"));
+    assert_eq!(
+        fmt_info(&m, &y, nr::CLOSE, a(&[7]), Some(0), none),
+        padded("close(7)", "0")
+    );
     // close: the path as it was on entry.
-    let info = CallInfo { entry_fd: Some((0, b"/tmp/x")), ..CallInfo::default() };
-    assert_eq!(fmt_info(&m, &y, nr::CLOSE, a(&[3]), Some(0), info), padded("close(3</tmp/x>)", "0"));
-    let info = CallInfo { entry_fd: Some((1, b"/dev/null")), ..CallInfo::default() };
+    let info = CallInfo {
+        entry_fd: Some((0, b"/tmp/x")),
+        ..CallInfo::default()
+    };
+    assert_eq!(
+        fmt_info(&m, &y, nr::CLOSE, a(&[3]), Some(0), info),
+        padded("close(3</tmp/x>)", "0")
+    );
+    let info = CallInfo {
+        entry_fd: Some((1, b"/dev/null")),
+        ..CallInfo::default()
+    };
     assert_eq!(
         fmt_info(&m, &y, nr::DUP2, a(&[3, 1]), Some(1), info),
         padded("dup2(3</etc/hostname>, 1</dev/null>)", "1<pipe:[42]>")
     );
     assert_eq!(
-        fmt_info(&m, &y, nr::NEWFSTATAT, a(&[3, m.0.data.len() as u64 + BASE + 64, 0, 0x1000]), Some(-14), none),
-        format!("newfstatat(3</etc/hostname>, {:#x}, {:#x}, AT_EMPTY_PATH) = -1 EFAULT (Bad address)\n", BASE + m.0.data.len() as u64 + 64, 0)
-            .replace(", 0x0, ", ", NULL, ")
+        fmt_info(
+            &m,
+            &y,
+            nr::NEWFSTATAT,
+            a(&[3, m.0.data.len() as u64 + BASE + 64, 0, 0x1000]),
+            Some(-14),
+            none
+        ),
+        format!(
+            "newfstatat(3</etc/hostname>, {:#x}, {:#x}, AT_EMPTY_PATH) = -1 EFAULT (Bad address)\n",
+            BASE + m.0.data.len() as u64 + 64,
+            0
+        )
+        .replace(", 0x0, ", ", NULL, ")
     );
 }
 
@@ -862,20 +901,52 @@ fn value_result_lengths_and_offsets() {
     let mut m = Mem::new();
     let len = m.u32s(&[16]);
     let sa = m.put(&[2, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
-    let info = CallInfo { entry_value: Some((2, 128)), ..CallInfo::default() };
+    let info = CallInfo {
+        entry_value: Some((2, 128)),
+        ..CallInfo::default()
+    };
     let o = TraceOpts::default();
     assert_eq!(
         fmt_info(&m, &o, nr::GETSOCKNAME, a(&[3, sa, len]), Some(0), info),
         "getsockname(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr(\"127.0.0.1\")}, [128 => 16]) = 0\n"
     );
     assert_eq!(
-        fmt_info(&m, &o, nr::GETPEERNAME, a(&[3, sa, len]), Some(-107), CallInfo { entry_value: Some((2, 16)), ..CallInfo::default() }),
-        format!("{:<39} = -1 ENOTCONN (Transport endpoint is not connected)\n", format!("getpeername(3, {:#x}, [16])", sa))
+        fmt_info(
+            &m,
+            &o,
+            nr::GETPEERNAME,
+            a(&[3, sa, len]),
+            Some(-107),
+            CallInfo {
+                entry_value: Some((2, 16)),
+                ..CallInfo::default()
+            }
+        ),
+        format!(
+            "{:<39} = -1 ENOTCONN (Transport endpoint is not connected)\n",
+            format!("getpeername(3, {:#x}, [16])", sa)
+        )
     );
     let off = m.u64s(&[77]);
-    let info = CallInfo { entry_value: Some((2, 0)), ..CallInfo::default() };
-    assert_eq!(fmt_info(&m, &o, nr::SENDFILE, a(&[4, 3, off, 8_388_608]), Some(77), info), padded("sendfile(4, 3, [0] => [77], 8388608)", "77"));
-    assert_eq!(fmt(&m, nr::SENDFILE, a(&[4, 3, 0, 10]), Some(0)), padded("sendfile(4, 3, NULL, 10)", "0"));
+    let info = CallInfo {
+        entry_value: Some((2, 0)),
+        ..CallInfo::default()
+    };
+    assert_eq!(
+        fmt_info(
+            &m,
+            &o,
+            nr::SENDFILE,
+            a(&[4, 3, off, 8_388_608]),
+            Some(77),
+            info
+        ),
+        padded("sendfile(4, 3, [0] => [77], 8388608)", "77")
+    );
+    assert_eq!(
+        fmt(&m, nr::SENDFILE, a(&[4, 3, 0, 10]), Some(0)),
+        padded("sendfile(4, 3, NULL, 10)", "0")
+    );
 }
 
 #[test]
@@ -885,9 +956,19 @@ fn signal_frames_stacks_cpus_and_times() {
     let mut uc = vec![0u8; 304];
     uc[296..304].copy_from_slice(&(1u64 << 16).to_le_bytes());
     let sp = m.put(&uc);
-    let info = CallInfo { sp, ..CallInfo::default() };
+    let info = CallInfo {
+        sp,
+        ..CallInfo::default()
+    };
     assert_eq!(
-        fmt_info(&m, &TraceOpts::default(), nr::RT_SIGRETURN, a(&[]), Some(4242), info),
+        fmt_info(
+            &m,
+            &TraceOpts::default(),
+            nr::RT_SIGRETURN,
+            a(&[]),
+            Some(4242),
+            info
+        ),
         padded("rt_sigreturn({mask=[CHLD]})", "4242")
     );
     let st = m.u64s(&[0x7f00_0000_1000, 0, 65536]);
@@ -901,7 +982,10 @@ fn signal_frames_stacks_cpus_and_times() {
         "sigaltstack(NULL, {ss_sp=NULL, ss_flags=SS_DISABLE, ss_size=0}) = 0\n"
     );
     let cpus = m.put(&[0b1011, 0, 0, 0, 0, 0, 0, 0]);
-    assert_eq!(fmt(&m, nr::SCHED_GETAFFINITY, a(&[0, 128, cpus]), Some(8)), padded("sched_getaffinity(0, 128, [0 1 3])", "8"));
+    assert_eq!(
+        fmt(&m, nr::SCHED_GETAFFINITY, a(&[0, 128, cpus]), Some(8)),
+        padded("sched_getaffinity(0, 128, [0 1 3])", "8")
+    );
     let times = m.u64s(&[1_000_000_000, 0, 0, (1 << 30) - 2]);
     assert_eq!(
         fmt(&m, nr::UTIMENSAT, a(&[0, 0, times, 0]), Some(0)),
@@ -918,8 +1002,20 @@ fn signal_frames_stacks_cpus_and_times() {
 fn modes_numeric_except_mknod() {
     let mut m = Mem::new();
     let p = m.cstr("/x");
-    assert_eq!(fmt(&m, nr::CHMOD, a(&[p, 0o100744]), Some(0)), padded("chmod(\"/x\", 0100744)", "0"));
-    assert_eq!(fmt(&m, nr::MKDIR, a(&[p, 0o755]), Some(0)), padded("mkdir(\"/x\", 0755)", "0"));
-    assert_eq!(fmt(&m, nr::MKNOD, a(&[p, 0o20666, 0x103]), Some(0)), padded("mknod(\"/x\", S_IFCHR|0666, 0x103)", "0"));
-    assert_eq!(fmt(&m, nr::IOCTL, a(&[4, 0x4004_9409, 3]), Some(-95)), "ioctl(4, BTRFS_IOC_CLONE or FICLONE, 3) = -1 EOPNOTSUPP (Operation not supported)\n");
+    assert_eq!(
+        fmt(&m, nr::CHMOD, a(&[p, 0o100744]), Some(0)),
+        padded("chmod(\"/x\", 0100744)", "0")
+    );
+    assert_eq!(
+        fmt(&m, nr::MKDIR, a(&[p, 0o755]), Some(0)),
+        padded("mkdir(\"/x\", 0755)", "0")
+    );
+    assert_eq!(
+        fmt(&m, nr::MKNOD, a(&[p, 0o20666, 0x103]), Some(0)),
+        padded("mknod(\"/x\", S_IFCHR|0666, 0x103)", "0")
+    );
+    assert_eq!(
+        fmt(&m, nr::IOCTL, a(&[4, 0x4004_9409, 3]), Some(-95)),
+        "ioctl(4, BTRFS_IOC_CLONE or FICLONE, 3) = -1 EOPNOTSUPP (Operation not supported)\n"
+    );
 }

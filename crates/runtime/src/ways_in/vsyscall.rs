@@ -25,7 +25,7 @@
 //! installs it whatever the code says (for code that computes the address, a library `ld.so`
 //! loads, JIT code); `--vsyscall=native` never.
 
-use crate::guest;
+use crate::memory::guest;
 use crate::raw::{self, sys};
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -50,17 +50,72 @@ pub(crate) const VSYSCALL_NRS: [u32; 3] = [96, 201, 309];
 /// (reading the instruction pointer first made every syscall of the program run it: about
 /// +20 ns on each getppid).
 const FILTER: [SockFilter; 11] = [
-    SockFilter { code: LD_W_ABS, jt: 0, jf: 0, k: NR },
-    SockFilter { code: JEQ_K, jt: 2, jf: 0, k: VSYSCALL_NRS[0] },
-    SockFilter { code: JEQ_K, jt: 1, jf: 0, k: VSYSCALL_NRS[1] },
-    SockFilter { code: JEQ_K, jt: 0, jf: 5, k: VSYSCALL_NRS[2] },
-    SockFilter { code: LD_W_ABS, jt: 0, jf: 0, k: IP_HI },
-    SockFilter { code: JEQ_K, jt: 0, jf: 3, k: (VSYSCALL_PAGE >> 32) as u32 },
-    SockFilter { code: LD_W_ABS, jt: 0, jf: 0, k: IP_LO },
-    SockFilter { code: AND_K, jt: 0, jf: 0, k: 0xffff_f000 },
-    SockFilter { code: JEQ_K, jt: 1, jf: 0, k: VSYSCALL_PAGE as u32 },
-    SockFilter { code: RET_K, jt: 0, jf: 0, k: RET_ALLOW },
-    SockFilter { code: RET_K, jt: 0, jf: 0, k: RET_TRAP },
+    SockFilter {
+        code: LD_W_ABS,
+        jt: 0,
+        jf: 0,
+        k: NR,
+    },
+    SockFilter {
+        code: JEQ_K,
+        jt: 2,
+        jf: 0,
+        k: VSYSCALL_NRS[0],
+    },
+    SockFilter {
+        code: JEQ_K,
+        jt: 1,
+        jf: 0,
+        k: VSYSCALL_NRS[1],
+    },
+    SockFilter {
+        code: JEQ_K,
+        jt: 0,
+        jf: 5,
+        k: VSYSCALL_NRS[2],
+    },
+    SockFilter {
+        code: LD_W_ABS,
+        jt: 0,
+        jf: 0,
+        k: IP_HI,
+    },
+    SockFilter {
+        code: JEQ_K,
+        jt: 0,
+        jf: 3,
+        k: (VSYSCALL_PAGE >> 32) as u32,
+    },
+    SockFilter {
+        code: LD_W_ABS,
+        jt: 0,
+        jf: 0,
+        k: IP_LO,
+    },
+    SockFilter {
+        code: AND_K,
+        jt: 0,
+        jf: 0,
+        k: 0xffff_f000,
+    },
+    SockFilter {
+        code: JEQ_K,
+        jt: 1,
+        jf: 0,
+        k: VSYSCALL_PAGE as u32,
+    },
+    SockFilter {
+        code: RET_K,
+        jt: 0,
+        jf: 0,
+        k: RET_ALLOW,
+    },
+    SockFilter {
+        code: RET_K,
+        jt: 0,
+        jf: 0,
+        k: RET_TRAP,
+    },
 ];
 
 /// Is `addr` one of the three vsyscall entry points?
@@ -124,8 +179,16 @@ pub(crate) fn filter_wanted() -> bool {
 /// place (false: no CAP_SYS_ADMIN, or seccomp unavailable — vsyscall calls then run untraced).
 pub(crate) fn install() -> bool {
     const SECCOMP_SET_MODE_FILTER: u64 = 1;
-    let prog = SockFprog { len: FILTER.len() as u16, filter: FILTER.as_ptr() };
-    let r = raw::syscall3(sys::__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog as *const SockFprog as u64);
+    let prog = SockFprog {
+        len: FILTER.len() as u16,
+        filter: FILTER.as_ptr(),
+    };
+    let r = raw::syscall3(
+        sys::__NR_seccomp,
+        SECCOMP_SET_MODE_FILTER,
+        0,
+        &prog as *const SockFprog as u64,
+    );
     r == 0
 }
 
@@ -166,9 +229,13 @@ mod tests {
     #[test]
     fn code_that_names_an_entry_point() {
         // mov $0xffffffffff600400,%rax; call *%rax (old glibc's time(), Go's fallback)
-        assert!(names_entry(&[0x90, 0x48, 0xc7, 0xc0, 0x00, 0x04, 0x60, 0xff, 0xff, 0xd0]));
+        assert!(names_entry(&[
+            0x90, 0x48, 0xc7, 0xc0, 0x00, 0x04, 0x60, 0xff, 0xff, 0xd0
+        ]));
         // movabs $0xffffffffff600800,%rax
-        assert!(names_entry(&[0x48, 0xb8, 0x00, 0x08, 0x60, 0xff, 0xff, 0xff, 0xff, 0xff]));
+        assert!(names_entry(&[
+            0x48, 0xb8, 0x00, 0x08, 0x60, 0xff, 0xff, 0xff, 0xff, 0xff
+        ]));
         // mov $0xffffffffff600000,%eax at the very start
         assert!(names_entry(&[0x00, 0x00, 0x60, 0xff]));
         // Not an entry point: other offsets, a match cut at the start, nothing.
@@ -181,10 +248,22 @@ mod tests {
     #[test]
     fn traps_only_in_the_vsyscall_page() {
         for nr in VSYSCALL_NRS {
-            for ip in [VSYSCALL_PAGE, VSYSCALL_PAGE + 0x400, VSYSCALL_PAGE + 0x800, VSYSCALL_PAGE + 0xfff] {
+            for ip in [
+                VSYSCALL_PAGE,
+                VSYSCALL_PAGE + 0x400,
+                VSYSCALL_PAGE + 0x800,
+                VSYSCALL_PAGE + 0xfff,
+            ] {
                 assert_eq!(run(nr, ip).0, RET_TRAP, "{nr} {ip:#x}");
             }
-            for ip in [0, 0x7fff_ffff_f000, VSYSCALL_PAGE - 1, VSYSCALL_PAGE + 0x1000, 0xffff_ffff_0060_0000, 0x0000_0000_ff60_0000] {
+            for ip in [
+                0,
+                0x7fff_ffff_f000,
+                VSYSCALL_PAGE - 1,
+                VSYSCALL_PAGE + 0x1000,
+                0xffff_ffff_0060_0000,
+                0x0000_0000_ff60_0000,
+            ] {
                 assert_eq!(run(nr, ip).0, RET_ALLOW, "{nr} {ip:#x}");
             }
         }

@@ -35,9 +35,9 @@
 #![allow(unsafe_code)]
 
 use crate::raw::{self, sys};
-use linux_raw_sys::btrfs::procmap_query;
-use crate::{entry, guest};
+use crate::{memory::guest, ways_in::entry};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use linux_raw_sys::btrfs::procmap_query;
 
 const SLED_TAIL_1: usize = 512;
 const SLED_TAIL_2: usize = 4080;
@@ -52,7 +52,9 @@ pub fn enabled() -> bool {
 }
 
 /// Jump displacements, largest first: each is also a harmless instruction byte (see above).
-const DISPS: [u8; 14] = [0x65, 0x64, 0x4e, 0x4c, 0x4a, 0x48, 0x46, 0x44, 0x42, 0x40, 0x3e, 0x36, 0x2e, 0x26];
+const DISPS: [u8; 14] = [
+    0x65, 0x64, 0x4e, 0x4c, 0x4a, 0x48, 0x46, 0x44, 0x42, 0x40, 0x3e, 0x36, 0x2e, 0x26,
+];
 
 /// Fills `page[start..tail]` with the jump sled leading to `tail`.
 pub fn fill_sled(page: &mut [u8], start: usize, tail: usize) {
@@ -118,7 +120,7 @@ pub(crate) fn init() {
     if crate::config::get().get("page0") == Some("0") {
         return;
     }
-    if crate::trampoline::map_fixed(0, PAGE, sys::PROT_READ | sys::PROT_WRITE).is_none() {
+    if crate::rewrite::trampoline::map_fixed(0, PAGE, sys::PROT_READ | sys::PROT_WRITE).is_none() {
         return;
     }
     let mut page = [0x90u8; PAGE as usize];
@@ -158,7 +160,9 @@ pub(crate) fn is_sled_miss(rsp: u64) -> bool {
     }
     let mut ret = 0u64;
     let mut insn = [0u8; 2];
-    guest::read_struct(rsp, &mut ret) && guest::read(ret.wrapping_sub(2), &mut insn) && insn == [0xff, 0xd0]
+    guest::read_struct(rsp, &mut ret)
+        && guest::read(ret.wrapping_sub(2), &mut insn)
+        && insn == [0xff, 0xd0]
 }
 
 /// (prot, private, mapping start, file offset) of the mapping containing `addr`.
@@ -170,7 +174,7 @@ fn prot_and_range(addr: u64) -> Option<(u32, bool, u64, u64)> {
     // The runtime's own descriptor for this process's maps (see fds.rs): a descriptor opened
     // here would take the lowest free number, which another thread of the program may close
     // and reuse for a pipe before we read it.
-    let fd = crate::fds::maps_fd();
+    let fd = crate::process::fds::maps_fd();
     if fd < 0 {
         return None;
     }
@@ -218,7 +222,12 @@ fn procmap_query(fd: i32, addr: u64, flags: u64) -> Result<Option<procmap_query>
         vma_name_addr: 0,
         build_id_addr: 0,
     };
-    let r = raw::syscall3(sys::__NR_ioctl, fd as u64, PROCMAP_QUERY, &mut q as *mut procmap_query as u64);
+    let r = raw::syscall3(
+        sys::__NR_ioctl,
+        fd as u64,
+        PROCMAP_QUERY,
+        &mut q as *mut procmap_query as u64,
+    );
     if r == -(sys::ENOENT as i64) {
         return Ok(None);
     }
@@ -232,20 +241,31 @@ fn procmap_query(fd: i32, addr: u64, flags: u64) -> Result<Option<procmap_query>
 /// mapping covers `addr`, `Err(())` when the kernel does not know the request.
 fn query_vma(fd: i32, addr: u64) -> Result<Option<(u32, bool, u64, u64)>, ()> {
     // Flags 0: the mapping covering `addr` exactly, file-backed or not.
-    let Some(q) = procmap_query(fd, addr, 0)? else { return Ok(None) };
+    let Some(q) = procmap_query(fd, addr, 0)? else {
+        return Ok(None);
+    };
     let mut prot = 0;
-    for (bit, p) in [(VMA_READABLE, sys::PROT_READ), (VMA_WRITABLE, sys::PROT_WRITE), (VMA_EXECUTABLE, sys::PROT_EXEC)] {
+    for (bit, p) in [
+        (VMA_READABLE, sys::PROT_READ),
+        (VMA_WRITABLE, sys::PROT_WRITE),
+        (VMA_EXECUTABLE, sys::PROT_EXEC),
+    ] {
         if q.vma_flags & bit != 0 {
             prot |= p;
         }
     }
-    Ok(Some((prot, q.vma_flags & VMA_SHARED == 0, q.vma_start, q.vma_offset)))
+    Ok(Some((
+        prot,
+        q.vma_flags & VMA_SHARED == 0,
+        q.vma_start,
+        q.vma_offset,
+    )))
 }
 
 /// The first mapping that ends above `addr` (covering it or above it), as `[start, end)`:
 /// `Some(None)` when there is none, `None` when the kernel cannot tell (no `PROCMAP_QUERY`).
 pub(crate) fn mapping_from(addr: u64) -> Option<Option<(u64, u64)>> {
-    let fd = crate::fds::maps_fd();
+    let fd = crate::process::fds::maps_fd();
     if fd < 0 || NO_PROCMAP_QUERY.load(Ordering::Relaxed) {
         return None;
     }
@@ -264,7 +284,13 @@ fn scan_maps(fd: i32, addr: u64) -> Option<(u32, bool, u64, u64)> {
     let mut offset = 0u64;
     let mut result = None;
     'outer: loop {
-        let n = raw::syscall4(sys::__NR_pread64, fd as u64, buf[have..].as_mut_ptr() as u64, (buf.len() - have) as u64, offset);
+        let n = raw::syscall4(
+            sys::__NR_pread64,
+            fd as u64,
+            buf[have..].as_mut_ptr() as u64,
+            (buf.len() - have) as u64,
+            offset,
+        );
         if n <= 0 {
             break;
         }
@@ -414,7 +440,9 @@ pub(crate) fn swap_kind(site: u64, len: u64) -> Swap {
     if site + len <= (site & !15) + 16 {
         Swap::Block
     } else {
-        Swap::Steps { keep_0f: syscall_at & 63 == 63 }
+        Swap::Steps {
+            keep_0f: syscall_at & 63 == 63,
+        }
     }
 }
 
@@ -459,7 +487,9 @@ pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
         bytes[off..off + n].copy_from_slice(new);
         // SAFETY: the block is 16-byte aligned and lies in the site's page, writable (and
         // still executable) inside the closure.
-        return crate::sites::with_page_writable(site, prot, || unsafe { cmpxchg16(block, old, bytes) });
+        return crate::rewrite::sites::with_page_writable(site, prot, || unsafe {
+            cmpxchg16(block, old, bytes)
+        });
     }
     let keep_0f = how == (Swap::Steps { keep_0f: true });
     if keep_0f && new[n - 2] != 0x0f {
@@ -469,7 +499,7 @@ pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
     if !guest::read(site, &mut first) {
         return false;
     }
-    crate::sites::with_pages_writable(site, n as u64, prot, || {
+    crate::rewrite::sites::with_pages_writable(site, n as u64, prot, || {
         // SAFETY: the site's bytes are mapped and writable inside the closure; each store is
         // a locked byte or word (the word inside one cache line: `swap_kind`), or to bytes no
         // thread can be executing.
@@ -480,7 +510,11 @@ pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
             let trapped = if new[n - 2] == 0x0f {
                 cmpxchg8(syscall_at + 1, 0x05, new[n - 1])
             } else {
-                cmpxchg16bit(syscall_at, 0x050f, u16::from_le_bytes([new[n - 2], new[n - 1]]))
+                cmpxchg16bit(
+                    syscall_at,
+                    0x050f,
+                    u16::from_le_bytes([new[n - 2], new[n - 1]]),
+                )
             };
             if !trapped {
                 cmpxchg8(site, 0xcc, first[0]);
@@ -500,7 +534,7 @@ pub(crate) fn swap_site(site: u64, new: &[u8], prot: u32, how: Swap) -> bool {
 /// other threads run or there is no mem descriptor (the caller changes the bytes its own way);
 /// `Some(false)` when the site no longer ends with its `syscall`.
 fn swap_alone(site: u64, new: &[u8]) -> Option<bool> {
-    if !crate::thread::alone() {
+    if !crate::process::thread::alone() {
         return None;
     }
     let n = new.len();
@@ -508,7 +542,7 @@ fn swap_alone(site: u64, new: &[u8]) -> Option<bool> {
     if !guest::read(site, &mut old[..n]) || old[n - 2..n] != [0x0f, 0x05] {
         return Some(false);
     }
-    crate::sites::poke(site, new).then_some(true)
+    crate::rewrite::sites::poke(site, new).then_some(true)
 }
 
 /// Replaces the `syscall` at `site` (in a page of protection `prot`) by the two bytes `new`,
@@ -521,7 +555,9 @@ pub(crate) fn swap_syscall(site: u64, new: [u8; 2], prot: u32) -> bool {
     // SAFETY: `site` is mapped and writable inside the closure; the two bytes lie inside one
     // cache line (the caller's check), so the locked compare-exchange is atomic for instruction
     // fetches on other cores too.
-    crate::sites::with_page_writable(site, prot, || unsafe { cmpxchg16bit(site, 0x050f, u16::from_le_bytes(new)) })
+    crate::rewrite::sites::with_page_writable(site, prot, || unsafe {
+        cmpxchg16bit(site, 0x050f, u16::from_le_bytes(new))
+    })
 }
 
 /// `mov $nr,%eax; syscall` ending at `end` (the address after the syscall) → `call rel32;
@@ -543,19 +579,19 @@ fn try_rewrite_call(base: u64, prot: u32, end: u64, nr: u64) -> bool {
     if imm as u64 != nr {
         return false;
     }
-    if !crate::trampoline::boundary_is_certain(base, end - 2) {
+    if !crate::rewrite::trampoline::boundary_is_certain(base, end - 2) {
         return false;
     }
     let how = swap_kind(site, 7);
-    let Some(patch) = crate::trampoline::patch_for(site, imm) else {
+    let Some(patch) = crate::rewrite::trampoline::patch_for(site, imm) else {
         return false;
     };
     if how == Swap::Block {
         return swap_site(site, &patch, prot, how);
     }
-    crate::trampoline::begin_patch(site, imm);
+    crate::rewrite::trampoline::begin_patch(site, imm);
     let done = swap_site(site, &patch, prot, how);
-    crate::trampoline::end_patch();
+    crate::rewrite::trampoline::end_patch();
     done
 }
 
@@ -586,7 +622,9 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
     }
     // The image's base and the code's protection, from /proc/self/maps.
     let image = || match prot_and_range(site) {
-        Some((prot, true, start, off)) if prot & sys::PROT_EXEC != 0 => start.checked_sub(off).map(|base| (base, prot)),
+        Some((prot, true, start, off)) if prot & sys::PROT_EXEC != 0 => {
+            start.checked_sub(off).map(|base| (base, prot))
+        }
         _ => None,
     };
     if enabled() {
@@ -594,7 +632,7 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
         // number in the `mov` goes straight to its table entry, where the sled runs 14 or
         // more jumps), else the sled (any shape).
         if let Some((base, prot)) = image() {
-            if !crate::displaced::try_rewrite(base, site, prot) && site & 63 != 63 {
+            if !crate::rewrite::displaced::try_rewrite(base, site, prot) && site & 63 != 63 {
                 swap_syscall(site, [0xff, 0xd0], prot);
             }
         }
@@ -607,10 +645,10 @@ pub(crate) fn try_rewrite(end: u64, nr: u64) {
             // else `mov $nr,%eax; syscall` straddling a 16-byte block as `call; ud2`
             // (`trampoline.rs`), else a short jump into padding nearby (`padding.rs`), else
             // the two instructions before it moved (`displaced.rs`).
-            let done = matches!(image(), Some((base, prot)) if crate::displaced::try_rewrite(base, site, prot)
+            let done = matches!(image(), Some((base, prot)) if crate::rewrite::displaced::try_rewrite(base, site, prot)
                 || try_rewrite_call(base, prot, end, nr)
-                || crate::padding::try_rewrite(base, site, prot)
-                || crate::displaced::try_rewrite_pair(base, site, prot));
+                || crate::rewrite::padding::try_rewrite(base, site, prot)
+                || crate::rewrite::displaced::try_rewrite_pair(base, site, prot));
             if !done {
                 slot.store(site, Ordering::Relaxed);
             }
@@ -630,14 +668,18 @@ mod tests {
         fill_sled(&mut page, SLED_TAIL_1 + 14, SLED_TAIL_2);
         tail_table(&mut page[SLED_TAIL_1..], 0x1122_3344_5566_7788);
         tail_slow(&mut page[SLED_TAIL_2..], 0x1122_3344_5566_7788);
-        let worst = (0..SLED_TAIL_1).map(|k| sled_steps(&page, k, SLED_TAIL_1).expect("decodes to the tail")).max();
+        let worst = (0..SLED_TAIL_1)
+            .map(|k| sled_steps(&page, k, SLED_TAIL_1).expect("decodes to the tail"))
+            .max();
         assert_eq!(worst, Some(42));
         assert_eq!(sled_steps(&page, 110, SLED_TAIL_1), Some(14));
         for k in SLED_TAIL_1 + 14..SLED_TAIL_2 {
             assert!(sled_steps(&page, k, SLED_TAIL_2).is_some(), "entry {k}");
         }
         // Every byte is a jump, a displacement or a nop: nothing else can run.
-        assert!(page[..SLED_TAIL_1].iter().all(|b| *b == 0xeb || *b == 0x90 || DISPS.contains(b)));
+        assert!(page[..SLED_TAIL_1]
+            .iter()
+            .all(|b| *b == 0xeb || *b == 0x90 || DISPS.contains(b)));
     }
 
     /// `PROCMAP_QUERY` and the text of /proc/self/maps agree on this process's own mappings
@@ -652,7 +694,14 @@ mod tests {
         let map = |flags: u32| {
             let r = raw::syscall6(
                 sys::__NR_mmap,
-                [0, 8192, (sys::PROT_READ | sys::PROT_WRITE) as u64, (flags | sys::MAP_ANONYMOUS) as u64, u64::MAX, 0],
+                [
+                    0,
+                    8192,
+                    (sys::PROT_READ | sys::PROT_WRITE) as u64,
+                    (flags | sys::MAP_ANONYMOUS) as u64,
+                    u64::MAX,
+                    0,
+                ],
             );
             assert!(r > 0, "mmap: {r}");
             r as u64
@@ -677,7 +726,10 @@ mod tests {
             let _guard = LockGuard::take();
             assert_eq!(queried, scan_maps(fd, a), "{a:#x}");
         }
-        assert_eq!(query_vma(fd, private), Ok(Some((sys::PROT_READ | sys::PROT_WRITE, true, private, 0))));
+        assert_eq!(
+            query_vma(fd, private),
+            Ok(Some((sys::PROT_READ | sys::PROT_WRITE, true, private, 0)))
+        );
         assert!(matches!(query_vma(fd, shared), Ok(Some((_, false, _, _)))));
         assert_eq!(query_vma(fd, 0x1000), Ok(None));
         raw::munmap(private, 8192);
@@ -703,9 +755,15 @@ mod tests {
     #[test]
     fn maps_line_parsing() {
         let l = b"7f0000001000-7f0000003000 r-xp 00001000 08:01 123 /usr/lib/libc.so.6";
-        assert_eq!(parse_line(l, 0x7f0000001000), Some((sys::PROT_READ | sys::PROT_EXEC, true)));
+        assert_eq!(
+            parse_line(l, 0x7f0000001000),
+            Some((sys::PROT_READ | sys::PROT_EXEC, true))
+        );
         assert_eq!(parse_line(l, 0x7f0000003000), None);
         let s = b"7f0000001000-7f0000003000 rwxs 00000000 00:05 9 /dev/shm/x";
-        assert_eq!(parse_line(s, 0x7f0000002fff), Some((sys::PROT_READ | sys::PROT_WRITE | sys::PROT_EXEC, false)));
+        assert_eq!(
+            parse_line(s, 0x7f0000002fff),
+            Some((sys::PROT_READ | sys::PROT_WRITE | sys::PROT_EXEC, false))
+        );
     }
 }

@@ -47,9 +47,9 @@
 //!   the site (no memory access, no flags, either way). glibc's `start_thread` sets up its
 //!   `rt_sigprocmask` so, which every new thread runs once.
 use crate::raw::sys;
-use crate::sites::{self, SLOT};
-use crate::rewrite::Swap;
-use crate::{entry, guest};
+use crate::rewrite::sites::{self, SLOT};
+use crate::rewrite::sled::Swap;
+use crate::{memory::guest, ways_in::entry};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Slots per displaced site: `P` (up to 14 bytes) and the dispatch fit in 104 bytes; the
@@ -68,7 +68,10 @@ fn record(at: u64) -> Option<(u64, u64)> {
     if !guest::read(at + RECORD_AT, &mut rec) || rec[..8] != MAGIC {
         return None;
     }
-    Some((u64::from_le_bytes(rec[8..16].try_into().ok()?), u64::from_le_bytes(rec[16..].try_into().ok()?)))
+    Some((
+        u64::from_le_bytes(rec[8..16].try_into().ok()?),
+        u64::from_le_bytes(rec[16..].try_into().ok()?),
+    ))
 }
 
 /// Is `at` the start of a displaced site's slot?
@@ -100,16 +103,37 @@ fn relocatable(bytes: &[u8; 16], len: usize) -> bool {
     use yaxpeax_arch::{Decoder, LengthedInstruction, U8Reader};
     use yaxpeax_x86::long_mode::{register_class, InstDecoder, Opcode, Operand, RegSpec};
     let mut reader = U8Reader::new(&bytes[..]);
-    let Ok(inst) = InstDecoder::default().decode(&mut reader) else { return false };
+    let Ok(inst) = InstDecoder::default().decode(&mut reader) else {
+        return false;
+    };
     if inst.len().to_const() as usize != len || inst.prefixes.lock() {
         return false;
     }
     use Opcode::*;
     let op = inst.opcode();
-    if !matches!(op, MOV | MOVZX | MOVSX | MOVSXD | XOR | ADD | SUB | AND | OR | CMP | TEST | INC | DEC | NEG | NOT | LEA) {
+    if !matches!(
+        op,
+        MOV | MOVZX
+            | MOVSX
+            | MOVSXD
+            | XOR
+            | ADD
+            | SUB
+            | AND
+            | OR
+            | CMP
+            | TEST
+            | INC
+            | DEC
+            | NEG
+            | NOT
+            | LEA
+    ) {
         return false;
     }
-    let gpr = |r: RegSpec| (r.class() == register_class::Q || r.class() == register_class::D) && r.num() != 4;
+    let gpr = |r: RegSpec| {
+        (r.class() == register_class::Q || r.class() == register_class::D) && r.num() != 4
+    };
     (0..inst.operand_count()).all(|i| match inst.operand(i) {
         Operand::Register { reg } => gpr(reg),
         Operand::ImmediateI8 { .. }
@@ -122,8 +146,11 @@ fn relocatable(bytes: &[u8; 16], len: usize) -> bool {
         | Operand::ImmediateU64 { .. } => true,
         // `lea` computes an address without touching memory.
         Operand::MemDeref { base } | Operand::Disp { base, .. } => op == LEA && gpr(base),
-        Operand::MemIndexScale { index, .. } | Operand::MemIndexScaleDisp { index, .. } => op == LEA && gpr(index),
-        Operand::MemBaseIndexScale { base, index, .. } | Operand::MemBaseIndexScaleDisp { base, index, .. } => {
+        Operand::MemIndexScale { index, .. } | Operand::MemIndexScaleDisp { index, .. } => {
+            op == LEA && gpr(index)
+        }
+        Operand::MemBaseIndexScale { base, index, .. }
+        | Operand::MemBaseIndexScaleDisp { base, index, .. } => {
             op == LEA && gpr(base) && gpr(index)
         }
         _ => false,
@@ -138,7 +165,9 @@ fn moved(bytes: &[u8; 16], len: usize, at: u64) -> Option<([u8; 16], usize)> {
         return Some((*bytes, len));
     }
     // REX.W (with REX.R for r8-r15), 8d, ModRM mod=00 rm=101: rip + disp32.
-    let [rex, 0x8d, modrm, d0, d1, d2, d3, ..] = *bytes else { return None };
+    let [rex, 0x8d, modrm, d0, d1, d2, d3, ..] = *bytes else {
+        return None;
+    };
     if len != 7 || rex & 0xfb != 0x48 || modrm & 0xc7 != 0x05 {
         return None;
     }
@@ -193,13 +222,19 @@ fn trap_pairs() -> impl Iterator<Item = (u8, u8)> {
 fn place(site: u64, l: u64, keep_0f: bool) -> Option<(u64, [u8; 16])> {
     let call_at = site + l - 3;
     // Regions already mapped first, for every trap; then a new region.
-    let tries = [false, true].into_iter().flat_map(|map| trap_pairs().map(move |p| (map, p)));
+    let tries = [false, true]
+        .into_iter()
+        .flat_map(|map| trap_pairs().map(move |p| (map, p)));
     for (map, (a, b)) in tries.filter(|&(_, (a, _))| !keep_0f || a == 0x0f) {
         // The slots for which the displacement reads `xx xx a b`.
         let hi = u16::from_le_bytes([a, b]) as i16 as i64;
         let lo = (call_at as i64 + 5 + (hi << 16)) as u64;
-        let Some(slot) = sites::alloc(call_at, SLOTS, Some((lo, lo + 0x10000)), map) else { continue };
-        let Ok(rel) = i32::try_from(slot as i64 - (call_at as i64 + 5)) else { continue };
+        let Some(slot) = sites::alloc(call_at, SLOTS, Some((lo, lo + 0x10000)), map) else {
+            continue;
+        };
+        let Ok(rel) = i32::try_from(slot as i64 - (call_at as i64 + 5)) else {
+            continue;
+        };
         let mut new = [0u8; 16];
         let f = (l - 3) as usize;
         filler(f, &mut new);
@@ -215,12 +250,20 @@ fn place(site: u64, l: u64, keep_0f: bool) -> Option<(u64, [u8; 16])> {
 /// The trampoline for the site at `site`, whose old `syscall` was at `trap`: `p` (what runs in
 /// place of the instructions moved from the site) then the dispatch; for `mov $nr,%eax` with
 /// `nr` in the table, straight to its entry.
-fn slot_code(site: u64, trap: u64, p: &[u8], table: u64, slow: u64) -> [u8; (SLOTS * SLOT) as usize] {
+fn slot_code(
+    site: u64,
+    trap: u64,
+    p: &[u8],
+    table: u64,
+    slow: u64,
+) -> [u8; (SLOTS * SLOT) as usize] {
     let l = p.len();
     let mut c = [0xccu8; (SLOTS * SLOT) as usize];
     c[..l].copy_from_slice(p);
     match p {
-        &[0xb8, a, b, c2, d] if (u32::from_le_bytes([a, b, c2, d]) as usize) < crate::api::NR_MAX => {
+        &[0xb8, a, b, c2, d]
+            if (u32::from_le_bytes([a, b, c2, d]) as usize) < crate::api::NR_MAX =>
+        {
             let nr = u32::from_le_bytes([a, b, c2, d]) as u64;
             c[5..7].copy_from_slice(&[0x49, 0xbb]); // movabs $&table[nr], %r11
             c[7..15].copy_from_slice(&(table + nr * 8).to_le_bytes());
@@ -245,7 +288,10 @@ static PATCHING: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
 /// address and goes to the slot, which runs `P` and the syscall.
 pub fn int3_site(site: u64) -> Option<(u64, u64)> {
     if site != 0 && PATCHING[0].load(Ordering::SeqCst) == site {
-        return Some((PATCHING[1].load(Ordering::SeqCst), PATCHING[2].load(Ordering::SeqCst)));
+        return Some((
+            PATCHING[1].load(Ordering::SeqCst),
+            PATCHING[2].load(Ordering::SeqCst),
+        ));
     }
     (3..=14u64).find_map(|l| match called_slot(site + l - 3) {
         Some((slot, s, trap)) if (s, trap) == (site, site + l) => Some((slot, site + l + 2)),
@@ -260,7 +306,9 @@ pub(crate) fn try_rewrite(base: u64, syscall_at: u64, code_prot: u32) -> bool {
     if !crate::config::get().displace {
         return false; // `--no-displace`
     }
-    let Some(site) = crate::trampoline::insn_before(base, syscall_at) else { return false };
+    let Some(site) = crate::rewrite::trampoline::insn_before(base, syscall_at) else {
+        return false;
+    };
     let l = syscall_at - site;
     if !(3..=14).contains(&l) {
         return false; // too short for a call
@@ -269,7 +317,9 @@ pub(crate) fn try_rewrite(base: u64, syscall_at: u64, code_prot: u32) -> bool {
     if !guest::read(site, &mut p) {
         return false;
     }
-    let Some((run, run_len)) = moved(&p, l as usize, site) else { return false };
+    let Some((run, run_len)) = moved(&p, l as usize, site) else {
+        return false;
+    };
     rewrite_as(site, syscall_at, &run[..run_len], code_prot)
 }
 
@@ -283,8 +333,12 @@ pub(crate) fn try_rewrite_pair(base: u64, syscall_at: u64, code_prot: u32) -> bo
     if !crate::config::get().displace {
         return false;
     }
-    let Some(p2) = crate::trampoline::insn_before(base, syscall_at) else { return false };
-    let Some(p1) = crate::trampoline::insn_before(base, p2) else { return false };
+    let Some(p2) = crate::rewrite::trampoline::insn_before(base, syscall_at) else {
+        return false;
+    };
+    let Some(p1) = crate::rewrite::trampoline::insn_before(base, p2) else {
+        return false;
+    };
     let (l1, l2) = (p2 - p1, syscall_at - p2);
     if l2 >= 3 || !(3..=14).contains(&(l1 + l2)) {
         return false;
@@ -296,7 +350,7 @@ pub(crate) fn try_rewrite_pair(base: u64, syscall_at: u64, code_prot: u32) -> bo
     if !relocatable(&b1, l1 as usize) || !relocatable(&b2, l2 as usize) {
         return false;
     }
-    if !crate::padding::no_branch_lands_on(base, p2) {
+    if !crate::rewrite::padding::no_branch_lands_on(base, p2) {
         return false;
     }
     let (l1, l2) = (l1 as usize, l2 as usize);
@@ -310,15 +364,23 @@ pub(crate) fn try_rewrite_pair(base: u64, syscall_at: u64, code_prot: u32) -> bo
 /// trampoline that runs `run` (what stood between them, or its equivalent) and the syscall.
 fn rewrite_as(site: u64, syscall_at: u64, run: &[u8], code_prot: u32) -> bool {
     let l = syscall_at - site;
-    let how = crate::rewrite::swap_kind(site, l + 2);
-    let Some((slot, new)) = place(site, l, how == (Swap::Steps { keep_0f: true })) else { return false };
-    let code = slot_code(site, syscall_at, run, entry::table_address(), entry::slow_address());
+    let how = crate::rewrite::sled::swap_kind(site, l + 2);
+    let Some((slot, new)) = place(site, l, how == (Swap::Steps { keep_0f: true })) else {
+        return false;
+    };
+    let code = slot_code(
+        site,
+        syscall_at,
+        run,
+        entry::table_address(),
+        entry::slow_address(),
+    );
     if !sites::write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
         return false;
     }
     let new = &new[..l as usize + 2];
     if how == Swap::Block {
-        return crate::rewrite::swap_site(site, new, code_prot, how);
+        return crate::rewrite::sled::swap_site(site, new, code_prot, how);
     }
     // In steps: a thread that meets the `int3` is sent to the slot by the SIGTRAP handler (see
     // [`int3_site`]); one that ran the old `P` meets the trap, and the SIGILL handler makes its
@@ -326,7 +388,7 @@ fn rewrite_as(site: u64, syscall_at: u64, run: &[u8], code_prot: u32) -> bool {
     PATCHING[1].store(slot, Ordering::SeqCst);
     PATCHING[2].store(syscall_at + 2, Ordering::SeqCst);
     PATCHING[0].store(site, Ordering::SeqCst);
-    let done = crate::rewrite::swap_site(site, new, code_prot, how);
+    let done = crate::rewrite::sled::swap_site(site, new, code_prot, how);
     PATCHING[0].store(0, Ordering::SeqCst);
     done
 }
@@ -363,19 +425,37 @@ mod tests {
     #[test]
     fn rip_relative_lea_becomes_movabs() {
         // lea 0x1178dd(%rip),%rsi at 0x1000: the address of the next instruction plus disp.
-        let (b, n) = moved(&bytes(&[0x48, 0x8d, 0x35, 0xdd, 0x78, 0x11, 0x00]), 7, 0x1000).unwrap();
+        let (b, n) = moved(
+            &bytes(&[0x48, 0x8d, 0x35, 0xdd, 0x78, 0x11, 0x00]),
+            7,
+            0x1000,
+        )
+        .unwrap();
         assert_eq!(n, 10);
         assert_eq!(b[..2], [0x48, 0xbe]); // movabs $imm64,%rsi
-        assert_eq!(u64::from_le_bytes(b[2..10].try_into().unwrap()), 0x1007 + 0x1178dd);
+        assert_eq!(
+            u64::from_le_bytes(b[2..10].try_into().unwrap()),
+            0x1007 + 0x1178dd
+        );
         // lea -0x10(%rip),%r9: REX.R becomes REX.B; a negative displacement.
-        let (b, _) = moved(&bytes(&[0x4c, 0x8d, 0x0d, 0xf0, 0xff, 0xff, 0xff]), 7, 0x1000).unwrap();
+        let (b, _) = moved(
+            &bytes(&[0x4c, 0x8d, 0x0d, 0xf0, 0xff, 0xff, 0xff]),
+            7,
+            0x1000,
+        )
+        .unwrap();
         assert_eq!(b[..2], [0x49, 0xb9]); // movabs $imm64,%r9
-        assert_eq!(u64::from_le_bytes(b[2..10].try_into().unwrap()), 0x1007 - 0x10);
+        assert_eq!(
+            u64::from_le_bytes(b[2..10].try_into().unwrap()),
+            0x1007 - 0x10
+        );
         // The movabs decodes as such, with the same register.
         use yaxpeax_arch::{Decoder, U8Reader};
         let mut r = U8Reader::new(&b[..]);
         use yaxpeax_x86::long_mode::{Opcode, Operand, RegSpec};
-        let i = yaxpeax_x86::long_mode::InstDecoder::default().decode(&mut r).unwrap();
+        let i = yaxpeax_x86::long_mode::InstDecoder::default()
+            .decode(&mut r)
+            .unwrap();
         assert_eq!(i.opcode(), Opcode::MOV);
         assert!(matches!(i.operand(0), Operand::Register { reg } if reg == RegSpec::r9()));
         assert!(matches!(i.operand(1), Operand::ImmediateI64 { imm } if imm == 0x1007 - 0x10));
@@ -384,26 +464,62 @@ mod tests {
         assert!(moved(&bytes(&[0x8d, 0x35, 0, 0, 0, 0]), 6, 0x1000).is_none());
         assert!(moved(&bytes(&[0x48, 0x8b, 0x35, 0, 0, 0, 0]), 7, 0x1000).is_none());
         // Relocatable instructions move as they are.
-        assert_eq!(moved(&bytes(&[0x48, 0x89, 0xf0]), 3, 0x1000).map(|(b, n)| (b[..3].to_vec(), n)), Some((vec![0x48, 0x89, 0xf0], 3)));
+        assert_eq!(
+            moved(&bytes(&[0x48, 0x89, 0xf0]), 3, 0x1000).map(|(b, n)| (b[..3].to_vec(), n)),
+            Some((vec![0x48, 0x89, 0xf0], 3))
+        );
     }
 
     #[test]
     fn trampoline_layout() {
-        let c = slot_code(0x5555_0000_1000, 0x5555_0000_1003, &[0x48, 0x89, 0xf0], 0x1111, 0x2222);
+        let c = slot_code(
+            0x5555_0000_1000,
+            0x5555_0000_1003,
+            &[0x48, 0x89, 0xf0],
+            0x1111,
+            0x2222,
+        );
         assert_eq!(c[..3], [0x48, 0x89, 0xf0]);
-        assert_eq!(c[3..3 + sites::DISPATCH_LEN], sites::dispatch(0x1111, 0x2222));
+        assert_eq!(
+            c[3..3 + sites::DISPATCH_LEN],
+            sites::dispatch(0x1111, 0x2222)
+        );
         assert!(14 + sites::DISPATCH_LEN <= RECORD_AT as usize); // the longest P fits
         assert_eq!(c[104..112], MAGIC);
-        assert_eq!(u64::from_le_bytes(c[112..120].try_into().unwrap()), 0x5555_0000_1000);
-        assert_eq!(u64::from_le_bytes(c[120..128].try_into().unwrap()), 0x5555_0000_1003);
+        assert_eq!(
+            u64::from_le_bytes(c[112..120].try_into().unwrap()),
+            0x5555_0000_1000
+        );
+        assert_eq!(
+            u64::from_le_bytes(c[120..128].try_into().unwrap()),
+            0x5555_0000_1003
+        );
         // mov $110,%eax: straight to table[110].
-        let c = slot_code(0x5555_0000_1000, 0x5555_0000_1005, &[0xb8, 110, 0, 0, 0], 0x1000, 0x2222);
+        let c = slot_code(
+            0x5555_0000_1000,
+            0x5555_0000_1005,
+            &[0xb8, 110, 0, 0, 0],
+            0x1000,
+            0x2222,
+        );
         assert_eq!(c[5..7], [0x49, 0xbb]);
-        assert_eq!(u64::from_le_bytes(c[7..15].try_into().unwrap()), 0x1000 + 110 * 8);
+        assert_eq!(
+            u64::from_le_bytes(c[7..15].try_into().unwrap()),
+            0x1000 + 110 * 8
+        );
         assert_eq!(c[15..18], [0x41, 0xff, 0x23]);
         // A number past the table goes through the dispatch (and the slow entry).
-        let c = slot_code(0x5555_0000_1000, 0x5555_0000_1005, &[0xb8, 0, 0x10, 0, 0], 0x1000, 0x2222);
-        assert_eq!(c[5..5 + sites::DISPATCH_LEN], sites::dispatch(0x1000, 0x2222));
+        let c = slot_code(
+            0x5555_0000_1000,
+            0x5555_0000_1005,
+            &[0xb8, 0, 0x10, 0, 0],
+            0x1000,
+            0x2222,
+        );
+        assert_eq!(
+            c[5..5 + sites::DISPATCH_LEN],
+            sites::dispatch(0x1000, 0x2222)
+        );
     }
 
     #[test]
@@ -417,7 +533,11 @@ mod tests {
             while at < n {
                 let mut r = U8Reader::new(&f[at..]);
                 let i = InstDecoder::default().decode(&mut r).expect("decodes");
-                assert!(matches!(i.opcode(), Opcode::NOP | Opcode::MOV), "{n}: {:?}", i.opcode());
+                assert!(
+                    matches!(i.opcode(), Opcode::NOP | Opcode::MOV),
+                    "{n}: {:?}",
+                    i.opcode()
+                );
                 nops += (i.opcode() == Opcode::NOP) as usize * i.len().to_const() as usize;
                 at += i.len().to_const() as usize;
             }
@@ -444,7 +564,10 @@ mod tests {
         let decodes_as = |b: [u8; 2]| {
             let buf = bytes(&b);
             let mut r = U8Reader::new(&buf[..]);
-            InstDecoder::default().decode(&mut r).ok().map(|i| i.opcode())
+            InstDecoder::default()
+                .decode(&mut r)
+                .ok()
+                .map(|i| i.opcode())
         };
         for m in 0xd0..=0xffu8 {
             assert_eq!(decodes_as([0xfe, m]), None, "fe {m:02x}");

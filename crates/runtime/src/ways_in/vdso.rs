@@ -11,9 +11,9 @@
 //! `__vdso_getrandom` is left alone: its calling convention (an opaque per-thread state) is not
 //! a syscall's.
 
-use crate::entry;
-use crate::guest;
+use crate::memory::guest;
 use crate::raw::{self, sys};
+use crate::ways_in::entry;
 use core::arch::global_asm;
 
 global_asm!(
@@ -58,11 +58,26 @@ const PATCH_LEN: usize = 13;
 
 fn stubs() -> [(&'static [u8], u64); 5] {
     [
-        (b"__vdso_clock_gettime", sysgate_vdso_clock_gettime as *const () as usize as u64),
-        (b"__vdso_gettimeofday", sysgate_vdso_gettimeofday as *const () as usize as u64),
-        (b"__vdso_time", sysgate_vdso_time as *const () as usize as u64),
-        (b"__vdso_getcpu", sysgate_vdso_getcpu as *const () as usize as u64),
-        (b"__vdso_clock_getres", sysgate_vdso_clock_getres as *const () as usize as u64),
+        (
+            b"__vdso_clock_gettime",
+            sysgate_vdso_clock_gettime as *const () as usize as u64,
+        ),
+        (
+            b"__vdso_gettimeofday",
+            sysgate_vdso_gettimeofday as *const () as usize as u64,
+        ),
+        (
+            b"__vdso_time",
+            sysgate_vdso_time as *const () as usize as u64,
+        ),
+        (
+            b"__vdso_getcpu",
+            sysgate_vdso_getcpu as *const () as usize as u64,
+        ),
+        (
+            b"__vdso_clock_getres",
+            sysgate_vdso_clock_getres as *const () as usize as u64,
+        ),
     ]
 }
 
@@ -159,6 +174,11 @@ pub fn patch(base: u64) -> usize {
             done += 1;
         }
     }
-    raw::syscall3(sys::__NR_mprotect, base, len, (sys::PROT_READ | sys::PROT_EXEC) as u64);
+    raw::syscall3(
+        sys::__NR_mprotect,
+        base,
+        len,
+        (sys::PROT_READ | sys::PROT_EXEC) as u64,
+    );
     done
 }

@@ -40,9 +40,9 @@
 #![allow(unsafe_code)]
 
 use crate::raw::sys;
-use crate::sites::{self, SLOT};
-use crate::trampoline::function_and_next;
-use crate::{entry, guest};
+use crate::rewrite::sites::{self, SLOT};
+use crate::rewrite::trampoline::function_and_next;
+use crate::{memory::guest, ways_in::entry};
 
 /// Largest function decoded in search of padding.
 const MAX_FUNCTION: u64 = 64 * 1024;
@@ -57,7 +57,7 @@ fn slot_code(at: u64, ret_to: u64, table: u64, slow: u64) -> [u8; SLOT as usize]
 
 /// Is `to` the trampoline of a padding call (not that of a displaced site)?
 fn is_padding_trampoline(to: u64) -> bool {
-    sites::region_of(to).is_some() && !crate::displaced::is_displaced_slot(to)
+    sites::region_of(to).is_some() && !crate::rewrite::displaced::is_displaced_slot(to)
 }
 
 /// What the linear decode of a function found near a site.
@@ -107,7 +107,13 @@ fn classify(pc: u64, bytes: &[u8; 16]) -> Option<(Kind, u64, Option<u64>, bool)>
         Some(Operand::ImmediateI32 { imm }) => Some((next as i64 + imm as i64) as u64),
         _ => None,
     };
-    let branch = op == Opcode::JMP || op == Opcode::CALL || op.is_jcc() || matches!(op, Opcode::JRCXZ | Opcode::LOOP | Opcode::LOOPZ | Opcode::LOOPNZ);
+    let branch = op == Opcode::JMP
+        || op == Opcode::CALL
+        || op.is_jcc()
+        || matches!(
+            op,
+            Opcode::JRCXZ | Opcode::LOOP | Opcode::LOOPZ | Opcode::LOOPNZ
+        );
     let target = if branch { target } else { None };
     let indirect_jmp = op == Opcode::JMP && target.is_none();
     let kind = if op == Opcode::NOP || bytes[0] == 0xcc {
@@ -136,7 +142,11 @@ fn scan(start: u64, end: u64, next: u64, site: u64) -> Option<Scan> {
     let mut pc = start;
     let mut after_stop = false;
     let mut run: Option<u64> = None;
-    let stop_at = if next != u64::MAX && next > end && next - end < 256 { next } else { end };
+    let stop_at = if next != u64::MAX && next > end && next - end < 256 {
+        next
+    } else {
+        end
+    };
     // The function's bytes a window at a time (one guarded copy per 4 KiB).
     let mut code = guest::Window::new(start, stop_at - start + 16);
     while pc < stop_at {
@@ -208,7 +218,8 @@ fn scan(start: u64, end: u64, next: u64, site: u64) -> Option<Scan> {
 /// indirect `jmp` (a jump table could target anything). The same reading of the function as
 /// for padding, and the same trust: code outside the function does not jump into it.
 pub(crate) fn no_branch_lands_on(base: u64, at: u64) -> bool {
-    scan_function(base, at).is_some_and(|(_, s)| !s.has_indirect_jmp && !s.targets[..s.ntargets].contains(&at))
+    scan_function(base, at)
+        .is_some_and(|(_, s)| !s.has_indirect_jmp && !s.targets[..s.ntargets].contains(&at))
 }
 
 /// The function holding `at` in the image at `base` (from its unwind tables), scanned around
@@ -230,7 +241,9 @@ pub(crate) fn try_rewrite(base: u64, site: u64, code_prot: u32) -> bool {
     if site & 63 == 63 {
         return false; // the 16-bit compare-exchange must stay inside a cache line
     }
-    let Some((end, s)) = scan_function(base, site) else { return false };
+    let Some((end, s)) = scan_function(base, site) else {
+        return false;
+    };
     let from = site + 2;
     let mut buf = [0u8; 16];
     for &(a, b) in &s.runs[..s.nruns] {
@@ -248,7 +261,9 @@ pub(crate) fn try_rewrite(base: u64, site: u64, code_prot: u32) -> bool {
             if !guest::read(p, &mut buf) {
                 break;
             }
-            let Some((kind, len, _, _)) = classify(p, &buf) else { break };
+            let Some((kind, len, _, _)) = classify(p, &buf) else {
+                break;
+            };
             let ours = buf[0] == 0xe8;
             let rel = p as i64 - from as i64;
             let mut cover = p;
@@ -277,8 +292,15 @@ pub(crate) fn try_rewrite(base: u64, site: u64, code_prot: u32) -> bool {
 /// Writes the trampoline, the padding's call (the rest of the covered padding `[p, cover)`
 /// becomes int3), then the jump over the `syscall`.
 fn install(site: u64, p: u64, cover: u64, code_prot: u32) -> bool {
-    let Some(slot) = sites::alloc(p, 1, None, true) else { return false };
-    let code = slot_code(slot, site + 2, entry::table_address(), entry::slow_address());
+    let Some(slot) = sites::alloc(p, 1, None, true) else {
+        return false;
+    };
+    let code = slot_code(
+        slot,
+        site + 2,
+        entry::table_address(),
+        entry::slow_address(),
+    );
     if !sites::write_code(slot, &code, sys::PROT_READ | sys::PROT_EXEC) {
         return false;
     }
@@ -295,7 +317,11 @@ fn install(site: u64, p: u64, cover: u64, code_prot: u32) -> bool {
         return false;
     }
     // The two bytes lie inside one cache line (checked by the caller).
-    crate::rewrite::swap_syscall(site, [0xeb, (p as i64 - (site as i64 + 2)) as i8 as u8], code_prot)
+    crate::rewrite::sled::swap_syscall(
+        site,
+        [0xeb, (p as i64 - (site as i64 + 2)) as i8 as u8],
+        code_prot,
+    )
 }
 
 #[cfg(test)]
@@ -305,8 +331,16 @@ mod tests {
     #[test]
     fn trampoline_is_return_then_dispatch() {
         let at = 0x7f00_1000_0000u64;
-        let c = slot_code(at, at - 0x1000, 0x1111_2222_3333_4444, 0x5555_6666_7777_8888);
+        let c = slot_code(
+            at,
+            at - 0x1000,
+            0x1111_2222_3333_4444,
+            0x5555_6666_7777_8888,
+        );
         assert_eq!(c[..11], sites::set_return(at, at - 0x1000));
-        assert_eq!(c[11..64], sites::dispatch(0x1111_2222_3333_4444, 0x5555_6666_7777_8888));
+        assert_eq!(
+            c[11..64],
+            sites::dispatch(0x1111_2222_3333_4444, 0x5555_6666_7777_8888)
+        );
     }
 }

@@ -46,7 +46,14 @@ pub struct OutBuf {
 
 impl OutBuf {
     pub const fn new() -> Self {
-        OutBuf { busy: false, fd: -1, is_out: false, out_moves: 0, len: AtomicUsize::new(0), data: [0; CAP] }
+        OutBuf {
+            busy: false,
+            fd: -1,
+            is_out: false,
+            out_moves: 0,
+            len: AtomicUsize::new(0),
+            data: [0; CAP],
+        }
     }
     pub(crate) fn reset(&mut self) {
         self.busy = false;
@@ -85,7 +92,11 @@ fn drain(b: &mut OutBuf) {
     if b.fd >= 0 {
         // The output descriptor may have moved since the lines were buffered (a `dup2` of
         // the program onto it, made by another thread: the calling thread flushes first).
-        let fd = if b.is_out && b.out_moves != crate::fds::out_moves() { crate::fds::out_fd() } else { b.fd };
+        let fd = if b.is_out && b.out_moves != crate::process::fds::out_moves() {
+            crate::process::fds::out_fd()
+        } else {
+            b.fd
+        };
         raw::write_all(fd, &b.data[..len]);
     }
     b.len.store(0, Ordering::Relaxed);
@@ -100,7 +111,10 @@ fn reserve(b: &OutBuf, n: usize) -> Option<usize> {
         if cur + n > CAP {
             return None;
         }
-        match b.len.compare_exchange_weak(cur, cur + n, Ordering::Relaxed, Ordering::Relaxed) {
+        match b
+            .len
+            .compare_exchange_weak(cur, cur + n, Ordering::Relaxed, Ordering::Relaxed)
+        {
             Ok(_) => return Some(cur),
             Err(now) => cur = now,
         }
@@ -129,8 +143,8 @@ pub fn write(b: &mut OutBuf, fd: i32, bytes: &[u8]) {
     if b.fd != fd {
         drain(b);
         b.fd = fd;
-        b.is_out = fd == crate::fds::out_fd();
-        b.out_moves = crate::fds::out_moves();
+        b.is_out = fd == crate::process::fds::out_fd();
+        b.out_moves = crate::process::fds::out_moves();
     }
     if bytes.len() > CAP {
         drain(b);
@@ -165,24 +179,40 @@ pub fn flush(b: &mut OutBuf) {
 /// by the instruction that runs: blocking them would turn a fault into a kill); returns the
 /// mask before.
 fn block_async_signals() -> u64 {
-    crate::signals::kernel_sigmask(sys::SIG_BLOCK, !(crate::signals::RUNTIME_SIGNALS | (1 << (sys::SIGFPE - 1))))
+    crate::process::signals::kernel_sigmask(
+        sys::SIG_BLOCK,
+        !(crate::process::signals::RUNTIME_SIGNALS | (1 << (sys::SIGFPE - 1))),
+    )
 }
 
 fn set_mask(mask: u64) {
-    crate::signals::kernel_sigmask(sys::SIG_SETMASK, mask);
+    crate::process::signals::kernel_sigmask(sys::SIG_SETMASK, mask);
 }
 
 /// Syscalls before which the thread's buffer is flushed: those that create or replace
 /// processes, end threads, or wait.
 pub(crate) fn flushes_before(nr: u32, args: &[u64; 6]) -> bool {
     match nr {
-        sys::__NR_clone | sys::__NR_clone3 | sys::__NR_fork | sys::__NR_vfork | sys::__NR_execve | sys::__NR_execveat => true,
+        sys::__NR_clone
+        | sys::__NR_clone3
+        | sys::__NR_fork
+        | sys::__NR_vfork
+        | sys::__NR_execve
+        | sys::__NR_execveat => true,
         sys::__NR_exit | sys::__NR_exit_group => true,
-        sys::__NR_wait4 | sys::__NR_waitid | sys::__NR_pause | sys::__NR_rt_sigsuspend | sys::__NR_rt_sigtimedwait => true,
+        sys::__NR_wait4
+        | sys::__NR_waitid
+        | sys::__NR_pause
+        | sys::__NR_rt_sigsuspend
+        | sys::__NR_rt_sigtimedwait => true,
         sys::__NR_poll | sys::__NR_ppoll | sys::__NR_select | sys::__NR_pselect6 => true,
         sys::__NR_epoll_wait | sys::__NR_epoll_pwait | sys::__NR_epoll_pwait2 => true,
         sys::__NR_nanosleep | sys::__NR_clock_nanosleep => true,
-        sys::__NR_accept | sys::__NR_accept4 | sys::__NR_msgrcv | sys::__NR_semop | sys::__NR_semtimedop => true,
+        sys::__NR_accept
+        | sys::__NR_accept4
+        | sys::__NR_msgrcv
+        | sys::__NR_semop
+        | sys::__NR_semtimedop => true,
         // FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_LOCK_PI, FUTEX_WAIT_REQUEUE_PI (op & 127)
         sys::__NR_futex => matches!(args[1] & 127, 0 | 9 | 6 | 11),
         _ => false,

@@ -41,9 +41,11 @@
 #![allow(unsafe_code)]
 
 use crate::api::{self, Action, Call, NR_MAX};
+use crate::process::thread::{self, off as T};
 use crate::regs::{off as R, Regs};
-use crate::thread::{self, off as T};
-use crate::{clone, exec, fds, guest, raw, raw::sys, signals};
+use crate::{
+    memory::guest, process::clone, process::exec, process::fds, process::signals, raw, raw::sys,
+};
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -555,8 +557,8 @@ pub(crate) fn init_tables() {
     for &nr in RUNTIME_NRS {
         wants[nr as usize] = true;
     }
-    if crate::out::enabled() {
-        for &nr in crate::out::WAITS {
+    if crate::output::out::enabled() {
+        for &nr in crate::output::out::WAITS {
             wants[nr as usize] = true;
         }
     }
@@ -585,7 +587,7 @@ pub fn count_in_stub(nr: u64) -> bool {
     if !tool_wants(nr)
         || RUNTIME_NRS.contains(&n)
         || [sys::__NR_rt_sigreturn, sys::__NR_exit, sys::__NR_exit_group].contains(&n)
-        || (crate::out::enabled() && crate::out::WAITS.contains(&n))
+        || (crate::output::out::enabled() && crate::output::out::WAITS.contains(&n))
     {
         return false;
     }
@@ -633,7 +635,12 @@ extern "C" fn sysgate_dispatch_exit_64(regs: &mut Regs) {
     if let (Some(tool), false) = (tool, reported) {
         let ret = regs.rax as i64;
         let nr = regs.orig_rax;
-        let mut call = Call { arch: api::Arch::X86_64, nr, regs, thread: t };
+        let mut call = Call {
+            arch: api::Arch::X86_64,
+            nr,
+            regs,
+            thread: t,
+        };
         tool.exit(&mut call, ret);
         call.regs.rax = ret as u64;
     }
@@ -641,7 +648,10 @@ extern "C" fn sysgate_dispatch_exit_64(regs: &mut Regs) {
 
 /// The outer call-in-flight record kept in the frame of `regs` ([`OUTER_CALL`]).
 fn frame_outer(regs: &mut Regs) -> (*mut Regs, u64) {
-    (*frame_word(regs, OUTER_CALL) as *mut Regs, *frame_word(regs, OUTER_FLAGS))
+    (
+        *frame_word(regs, OUTER_CALL) as *mut Regs,
+        *frame_word(regs, OUTER_FLAGS),
+    )
 }
 
 fn set_frame_outer(regs: &mut Regs, outer_call: *mut Regs, flags: u64) {
@@ -661,8 +671,17 @@ fn frame_word(regs: &mut Regs, off: usize) -> &mut u64 {
 
 fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) -> u64 {
     let nr = regs.orig_rax;
-    let tool = if tool_wants(nr) && t.traced { api::tool() } else { None };
-    let mut call = Call { arch: api::Arch::X86_64, nr, regs, thread: t };
+    let tool = if tool_wants(nr) && t.traced {
+        api::tool()
+    } else {
+        None
+    };
+    let mut call = Call {
+        arch: api::Arch::X86_64,
+        nr,
+        regs,
+        thread: t,
+    };
 
     if nr == sys::__NR_rt_sigreturn as u64 {
         // The assembly issues rt_sigreturn on the caller's stack after we return; the value
@@ -677,7 +696,7 @@ fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) -> u64 {
         if let Some(tool) = tool {
             tool.noreturn(&mut call, None);
         }
-        crate::out::flush(&mut call.thread.out);
+        crate::output::out::flush(&mut call.thread.out);
         if nr == sys::__NR_exit as u64 {
             thread::retire(call.thread);
         }
@@ -688,13 +707,17 @@ fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) -> u64 {
         None => Action::Pass,
     };
     let a = call.regs.args();
-    if crate::out::enabled() && crate::out::flushes_before(nr as u32, &a) {
-        crate::out::flush(&mut call.thread.out);
+    if crate::output::out::enabled() && crate::output::out::flushes_before(nr as u32, &a) {
+        crate::output::out::flush(&mut call.thread.out);
     }
     // Publish the call in flight, so that a signal handler that interrupts its return can
     // report it first (strace's order: the call, the signal, the handler's calls).
     let outer = (call.thread.current_call, call.thread.call_reported);
-    call.thread.current_call = if tool.is_some() { &mut *call.regs } else { core::ptr::null_mut() };
+    call.thread.current_call = if tool.is_some() {
+        &mut *call.regs
+    } else {
+        core::ptr::null_mut()
+    };
     call.thread.call_reported = false;
     let ret = match action {
         Action::Return(v) => v,
@@ -737,7 +760,12 @@ pub(crate) fn report_interrupted_call(t: &mut thread::Thread, rip: u64, rax: u64
     // stays live until that call's dispatch returns (after this handler has returned).
     let regs = unsafe { &mut *t.current_call };
     let nr = regs.orig_rax;
-    let mut call = Call { arch: api::Arch::X86_64, nr, regs, thread: t };
+    let mut call = Call {
+        arch: api::Arch::X86_64,
+        nr,
+        regs,
+        thread: t,
+    };
     tool.exit(&mut call, rax as i64);
 }
 
@@ -746,7 +774,12 @@ pub(crate) fn report_interrupted_call(t: &mut thread::Thread, rip: u64, rax: u64
 fn dispatch_i386(regs: &mut Regs, t: &'static mut thread::Thread) {
     let nr = regs.orig_rax & 0xffff_ffff;
     let tool = if t.traced { api::tool() } else { None };
-    let mut call = Call { arch: api::Arch::I386, nr, regs, thread: t };
+    let mut call = Call {
+        arch: api::Arch::I386,
+        nr,
+        regs,
+        thread: t,
+    };
     const I386_EXIT: u64 = 1;
     const I386_EXIT_GROUP: u64 = 252;
     if nr == I386_EXIT || nr == I386_EXIT_GROUP {
@@ -762,7 +795,17 @@ fn dispatch_i386(regs: &mut Regs, t: &'static mut thread::Thread) {
         Action::Return(v) => v,
         Action::Pass => {
             let a = call.args();
-            guest::int80(nr as u32, [a[0] as u32, a[1] as u32, a[2] as u32, a[3] as u32, a[4] as u32, a[5] as u32])
+            guest::int80(
+                nr as u32,
+                [
+                    a[0] as u32,
+                    a[1] as u32,
+                    a[2] as u32,
+                    a[3] as u32,
+                    a[4] as u32,
+                    a[5] as u32,
+                ],
+            )
         }
     };
     if let Some(tool) = tool {
@@ -776,7 +819,9 @@ fn dispatch_i386(regs: &mut Regs, t: &'static mut thread::Thread) {
 fn run_runtime_call(call: &mut Call<'_>) -> Option<i64> {
     let a = call.regs.args();
     Some(match call.nr as u32 {
-        sys::__NR_clone | sys::__NR_clone3 | sys::__NR_fork | sys::__NR_vfork => clone::handle(call),
+        sys::__NR_clone | sys::__NR_clone3 | sys::__NR_fork | sys::__NR_vfork => {
+            clone::handle(call)
+        }
         sys::__NR_execve | sys::__NR_execveat => exec::handle(call),
         sys::__NR_rt_sigaction => signals::rt_sigaction(a, call.thread.vfork_shared),
         sys::__NR_rt_sigprocmask => {
@@ -789,7 +834,9 @@ fn run_runtime_call(call: &mut Call<'_>) -> Option<i64> {
         sys::__NR_getdents64 => fds::getdents64(a),
         sys::__NR_sigaltstack => signals::sigaltstack(call.thread, a, call.regs.rsp),
         sys::__NR_arch_prctl => thread::arch_prctl(call.thread, a),
-        sys::__NR_readlink | sys::__NR_readlinkat => crate::procexe::readlink(call.nr as u32, a),
+        sys::__NR_readlink | sys::__NR_readlinkat => {
+            crate::process::procexe::readlink(call.nr as u32, a)
+        }
         _ => return None,
     })
 }
@@ -800,7 +847,9 @@ fn run_runtime_call(call: &mut Call<'_>) -> Option<i64> {
 pub(crate) fn stack_pointer() -> u64 {
     let sp: u64;
     // SAFETY: reads the stack pointer; no memory access.
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
     sp
 }
 

@@ -17,7 +17,7 @@
 
 #![allow(unsafe_code)]
 
-use crate::guest;
+use crate::memory::guest;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 const MAGICS: [u32; 2] = [0xffff_fff0, 0xffff_fff1];
@@ -91,7 +91,9 @@ fn segments(base: u64) -> Option<impl Iterator<Item = (u64, u64, bool)>> {
 }
 
 fn find(base: u64) -> Option<u64> {
-    let text = |a: u64| segments(base).is_some_and(|mut s| s.any(|(lo, hi, x)| x && (lo..hi).contains(&a)));
+    let text = |a: u64| {
+        segments(base).is_some_and(|mut s| s.any(|(lo, hi, x)| x && (lo..hi).contains(&a)))
+    };
     for (lo, hi, exec) in segments(base)? {
         if exec {
             continue;
@@ -111,7 +113,10 @@ fn find(base: u64) -> Option<u64> {
                 let b = &chunk[off..off + 8];
                 let magic = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
                 let h = at + off as u64;
-                if MAGICS.contains(&magic) && b[4..8] == [0, 0, 1, 8] && plausible(h, hi, &text) == Some(true) {
+                if MAGICS.contains(&magic)
+                    && b[4..8] == [0, 0, 1, 8]
+                    && plausible(h, hi, &text) == Some(true)
+                {
                     return Some(h);
                 }
             }
@@ -126,7 +131,11 @@ fn plausible(h: u64, seg_end: u64, text: &impl Fn(u64) -> bool) -> Option<bool> 
     let nfunc: u64 = rd(h + NFUNC)?;
     let start: u64 = rd(h + TEXT_START)?;
     let table = h.checked_add(rd::<u64>(h + PCLN_OFFSET)?)?;
-    if nfunc == 0 || nfunc > 1 << 24 || !text(start) || table.checked_add((nfunc + 1) * 8)? > seg_end {
+    if nfunc == 0
+        || nfunc > 1 << 24
+        || !text(start)
+        || table.checked_add((nfunc + 1) * 8)? > seg_end
+    {
         return Some(false);
     }
     let (first, last): (u32, u32) = (rd(table)?, rd(table + nfunc * 8)?);

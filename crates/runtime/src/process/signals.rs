@@ -14,7 +14,7 @@
 #![allow(unsafe_code)]
 
 use crate::raw::{self, sys};
-use crate::{entry, guest, rewrite, sud};
+use crate::{memory::guest, rewrite::sled, ways_in::entry, ways_in::sud};
 use core::cell::UnsafeCell;
 
 pub const REG_R8: usize = 0;
@@ -89,14 +89,23 @@ const SIG_IGN: u64 = 1;
 const SIGSYS_BIT: u64 = 1 << (sys::SIGSYS - 1);
 /// The signals the runtime handles itself and keeps unblocked: SIGSYS and the faults it shares
 /// with the program (guest-memory fixups, rewritten sites).
-pub(crate) const RUNTIME_SIGNALS: u64 =
-    SIGSYS_BIT | (1 << (sys::SIGSEGV - 1)) | (1 << (sys::SIGBUS - 1)) | (1 << (sys::SIGILL - 1)) | (1 << (sys::SIGTRAP - 1));
+pub(crate) const RUNTIME_SIGNALS: u64 = SIGSYS_BIT
+    | (1 << (sys::SIGSEGV - 1))
+    | (1 << (sys::SIGBUS - 1))
+    | (1 << (sys::SIGILL - 1))
+    | (1 << (sys::SIGTRAP - 1));
 
 /// Changes this thread's kernel signal mask (`how`: `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`);
 /// returns the mask before.
 pub(crate) fn kernel_sigmask(how: u32, set: u64) -> u64 {
     let mut old = 0u64;
-    raw::syscall4(sys::__NR_rt_sigprocmask, how as u64, &set as *const u64 as u64, &mut old as *mut u64 as u64, 8);
+    raw::syscall4(
+        sys::__NR_rt_sigprocmask,
+        how as u64,
+        &set as *const u64 as u64,
+        &mut old as *mut u64 as u64,
+        8,
+    );
     old
 }
 
@@ -106,7 +115,14 @@ struct Virtual(UnsafeCell<[KSigaction; 5]>);
 // SAFETY: updated only from rt_sigaction emulation; a torn read can at worst show a program
 // handler that is being replaced at that very moment, as with the kernel's own races.
 unsafe impl Sync for Virtual {}
-static VIRTUAL: Virtual = Virtual(UnsafeCell::new([KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 }; 5]));
+static VIRTUAL: Virtual = Virtual(UnsafeCell::new(
+    [KSigaction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    }; 5],
+));
 
 fn virtual_slot(sig: u64) -> Option<usize> {
     match sig as u32 {
@@ -123,7 +139,14 @@ fn virtual_slot(sig: u64) -> Option<usize> {
 struct AllVirtual(UnsafeCell<[KSigaction; 65]>);
 // SAFETY: as `Virtual`.
 unsafe impl Sync for AllVirtual {}
-static ALL: AllVirtual = AllVirtual(UnsafeCell::new([KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 }; 65]));
+static ALL: AllVirtual = AllVirtual(UnsafeCell::new(
+    [KSigaction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    }; 65],
+));
 static WRAP: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 fn wrapped(sig: u64) -> bool {
@@ -139,7 +162,9 @@ fn report_signal(info: *const SigInfo, uc: *const ucontext) {
     if !WRAP.load(core::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    let (Some(t), Some(tool)) = (crate::thread::current(), crate::api::tool()) else { return };
+    let (Some(t), Some(tool)) = (crate::process::thread::current(), crate::api::tool()) else {
+        return;
+    };
     // SAFETY: valid for this delivery.
     let (g, bytes) = unsafe { (&(*uc).uc_mcontext.gregs, &*(info as *const [u8; 128])) };
     if t.traced {
@@ -153,7 +178,9 @@ extern "C" fn sigwrap(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
     report_signal(info, uc);
     // SAFETY: see `AllVirtual`.
     let all = unsafe { &mut *ALL.0.get() };
-    let Some(act) = all.get_mut(sig as usize) else { return };
+    let Some(act) = all.get_mut(sig as usize) else {
+        return;
+    };
     let handler = act.handler;
     if act.flags & sys::SA_RESETHAND as u64 != 0 {
         // The kernel has reset the real action; the program's view follows.
@@ -165,7 +192,8 @@ extern "C" fn sigwrap(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
     // SAFETY: the program's registered handler, called with the arguments the kernel passes
     // to an SA_SIGINFO handler (a plain handler ignores the extra ones).
     unsafe {
-        let f: extern "C" fn(i32, *mut SigInfo, *mut ucontext) = core::mem::transmute(handler as usize);
+        let f: extern "C" fn(i32, *mut SigInfo, *mut ucontext) =
+            core::mem::transmute(handler as usize);
         f(sig, info, uc);
     }
 }
@@ -176,19 +204,37 @@ pub(crate) fn wrap_handlers() {
     // SAFETY: single-threaded start-up.
     let all = unsafe { &mut *ALL.0.get() };
     for sig in 1..=64u32 {
-        raw::syscall4(sys::__NR_rt_sigaction, sig as u64, 0, &mut all[sig as usize] as *mut KSigaction as u64, 8);
+        raw::syscall4(
+            sys::__NR_rt_sigaction,
+            sig as u64,
+            0,
+            &mut all[sig as usize] as *mut KSigaction as u64,
+            8,
+        );
     }
     WRAP.store(true, core::sync::atomic::Ordering::Relaxed);
 }
 
 /// The kernel's current action for `sig`.
 fn current_action(sig: u32, cur: &mut KSigaction) -> i64 {
-    raw::syscall4(sys::__NR_rt_sigaction, sig as u64, 0, cur as *mut KSigaction as u64, 8)
+    raw::syscall4(
+        sys::__NR_rt_sigaction,
+        sig as u64,
+        0,
+        cur as *mut KSigaction as u64,
+        8,
+    )
 }
 
 fn set_action(sig: u32, act: &KSigaction, old: Option<&mut KSigaction>) -> i64 {
     let oldp = old.map_or(0, |o| o as *mut KSigaction as u64);
-    raw::syscall4(sys::__NR_rt_sigaction, sig as u64, act as *const KSigaction as u64, oldp, 8)
+    raw::syscall4(
+        sys::__NR_rt_sigaction,
+        sig as u64,
+        act as *const KSigaction as u64,
+        oldp,
+        8,
+    )
 }
 
 /// Installs the runtime's SIGSYS, SIGSEGV and SIGBUS handlers and unblocks them.
@@ -261,7 +307,11 @@ pub(crate) fn rt_sigaction(a: [u64; 6], vfork_child: bool) -> i64 {
             return r;
         }
         // SAFETY: see `AllVirtual` (read only here).
-        let old = if cur.handler == sigwrap as *const () as usize as u64 { unsafe { (*ALL.0.get())[sig as usize] } } else { cur };
+        let old = if cur.handler == sigwrap as *const () as usize as u64 {
+            unsafe { (*ALL.0.get())[sig as usize] }
+        } else {
+            cur
+        };
         if actp != 0 {
             act.mask &= !SIGSYS_BIT;
             let r = set_action(sig as u32, &act, None);
@@ -304,12 +354,18 @@ pub(crate) fn rt_sigaction(a: [u64; 6], vfork_child: bool) -> i64 {
         return raw::syscall6(sys::__NR_rt_sigaction, a);
     }
     act.mask &= !SIGSYS_BIT;
-    raw::syscall4(sys::__NR_rt_sigaction, sig, &act as *const KSigaction as u64, oldp, size)
+    raw::syscall4(
+        sys::__NR_rt_sigaction,
+        sig,
+        &act as *const KSigaction as u64,
+        oldp,
+        size,
+    )
 }
 
 /// `rt_sigprocmask(how, set, oldset, sigsetsize)`: SIGSYS is never really blocked, but the
 /// program reads back the mask it set (a per-thread virtual bit).
-pub(crate) fn rt_sigprocmask(t: &mut crate::thread::Thread, a: [u64; 6]) -> i64 {
+pub(crate) fn rt_sigprocmask(t: &mut crate::process::thread::Thread, a: [u64; 6]) -> i64 {
     let (how, setp, oldp, size) = (a[0], a[1], a[2], a[3]);
     if size != 8 {
         return raw::syscall6(sys::__NR_rt_sigprocmask, a);
@@ -324,7 +380,11 @@ pub(crate) fn rt_sigprocmask(t: &mut crate::thread::Thread, a: [u64; 6]) -> i64 
     let r = raw::syscall4(
         sys::__NR_rt_sigprocmask,
         how,
-        if setp != 0 { &kset as *const u64 as u64 } else { 0 },
+        if setp != 0 {
+            &kset as *const u64 as u64
+        } else {
+            0
+        },
         &mut old as *mut u64 as u64,
         8,
     );
@@ -364,9 +424,16 @@ pub(crate) fn sigreturn_rax(rsp: u64) -> Option<i64> {
 
 /// Runs an `int $0x80` syscall with the registers of `g` (i386 convention).
 pub(crate) fn int80(g: &[u64; 23]) -> i64 {
-    crate::guest::int80(
+    crate::memory::guest::int80(
         g[REG_RAX] as u32,
-        [g[REG_RBX] as u32, g[14] as u32, g[REG_RDX] as u32, g[REG_RSI] as u32, g[REG_RDI] as u32, g[REG_RBP] as u32],
+        [
+            g[REG_RBX] as u32,
+            g[14] as u32,
+            g[REG_RDX] as u32,
+            g[REG_RSI] as u32,
+            g[REG_RDI] as u32,
+            g[REG_RBP] as u32,
+        ],
     )
 }
 
@@ -385,10 +452,13 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         // The `ud2` of a site rewritten into `call rel32; ud2`, reached without the call: it
         // stands for the syscall that was there (see trampoline.rs); so does the undefined
         // instruction at the old `syscall` of a displaced site (displaced.rs).
-        if sig as u32 == sys::SIGILL && (crate::trampoline::patched_site(g[REG_RIP]) || crate::displaced::is_trap(g[REG_RIP])) {
-            if let Some(t) = crate::thread::current() {
+        if sig as u32 == sys::SIGILL
+            && (crate::rewrite::trampoline::patched_site(g[REG_RIP])
+                || crate::rewrite::displaced::is_trap(g[REG_RIP]))
+        {
+            if let Some(t) = crate::process::thread::current() {
                 g[REG_RIP] += 2;
-                let regs = crate::sud::regs_from(g, 0x33);
+                let regs = crate::ways_in::sud::regs_from(g, 0x33);
                 let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP, entry::stack_pointer());
                 g[REG_RSP] = at;
                 g[REG_RIP] = entry::trap_entry_address();
@@ -399,7 +469,9 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         // call the site now makes (the slot runs the moved instruction, then the syscall).
         const SI_KERNEL: i32 = 0x80;
         if sig as u32 == sys::SIGTRAP && infor.si_code == SI_KERNEL {
-            if let Some((slot, ret)) = crate::displaced::int3_site(g[REG_RIP].wrapping_sub(1)) {
+            if let Some((slot, ret)) =
+                crate::rewrite::displaced::int3_site(g[REG_RIP].wrapping_sub(1))
+            {
                 let sp = g[REG_RSP].wrapping_sub(8);
                 if guest::write(sp, &ret.to_le_bytes()) {
                     g[REG_RSP] = sp;
@@ -410,17 +482,21 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         }
         // The int3 of a site being rewritten in steps: the `mov` it replaced never ran.
         if sig as u32 == sys::SIGTRAP {
-            if let (Some(nr), Some(t)) = (crate::trampoline::site_nr(g[REG_RIP].wrapping_sub(1)), crate::thread::current()) {
+            if let (Some(nr), Some(t)) = (
+                crate::rewrite::trampoline::site_nr(g[REG_RIP].wrapping_sub(1)),
+                crate::process::thread::current(),
+            ) {
                 g[REG_RAX] = nr;
                 g[REG_RIP] += 6; // past the rest of the site: int3 (1) + 4 + ud2 (2) = 7
-                let regs = crate::sud::regs_from(g, 0x33);
+                let regs = crate::ways_in::sud::regs_from(g, 0x33);
                 let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP, entry::stack_pointer());
                 g[REG_RSP] = at;
                 g[REG_RIP] = entry::trap_entry_address();
                 return;
             }
         }
-        if sig as u32 == sys::SIGSEGV && g[REG_RIP] == g[REG_RAX] && rewrite::is_sled_miss(g[REG_RSP]) {
+        if sig as u32 == sys::SIGSEGV && g[REG_RIP] == g[REG_RAX] && sled::is_sled_miss(g[REG_RSP])
+        {
             g[REG_RIP] = entry::slow_address();
             return;
         }
@@ -432,7 +508,11 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
     const SEGV_PKUERR: i32 = 4;
     // SAFETY: valid for this delivery; only the code of a page-0 fault is changed.
     unsafe {
-        if sig as u32 == sys::SIGSEGV && (*info).si_code == SEGV_PKUERR && (*info).si_addr < 4096 && rewrite::enabled() {
+        if sig as u32 == sys::SIGSEGV
+            && (*info).si_code == SEGV_PKUERR
+            && (*info).si_addr < 4096
+            && sled::enabled()
+        {
             (*info).si_code = SEGV_MAPERR;
         }
     }
@@ -446,7 +526,9 @@ fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         return; // the fault comes again, delivered at the top of the whole alternate stack
     }
     report_signal(info, uc);
-    let Some(slot) = virtual_slot(sig as u64) else { return };
+    let Some(slot) = virtual_slot(sig as u64) else {
+        return;
+    };
     // SAFETY: see `Virtual`.
     let v = unsafe { &mut *VIRTUAL.0.get() };
     let act = v[slot];
@@ -459,13 +541,21 @@ fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         // Let the kernel apply the default action: for a fault the instruction runs again and
         // faults with the default disposition (core dump and all); a signal sent by kill() is
         // sent again. The process is about to die: write out what the tools buffered.
-        if let Some(t) = crate::thread::current() {
-            crate::out::flush(&mut t.out);
+        if let Some(t) = crate::process::thread::current() {
+            crate::output::out::flush(&mut t.out);
         }
-        let dfl = KSigaction { handler: SIG_DFL, ..KSigaction::default() };
+        let dfl = KSigaction {
+            handler: SIG_DFL,
+            ..KSigaction::default()
+        };
         set_action(sig as u32, &dfl, None);
         if code <= 0 {
-            raw::syscall3(sys::__NR_tgkill, raw::getpid() as u64, raw::gettid() as u64, sig as u64);
+            raw::syscall3(
+                sys::__NR_tgkill,
+                raw::getpid() as u64,
+                raw::gettid() as u64,
+                sig as u64,
+            );
         }
         return;
     }
@@ -482,7 +572,8 @@ fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
     // SAFETY: calling the program's registered handler with the arguments the kernel passes
     // to an SA_SIGINFO handler (a plain handler ignores the extra ones).
     unsafe {
-        let f: extern "C" fn(i32, *mut SigInfo, *mut ucontext) = core::mem::transmute(act.handler as usize);
+        let f: extern "C" fn(i32, *mut SigInfo, *mut ucontext) =
+            core::mem::transmute(act.handler as usize);
         f(sig, info, uc);
     }
 }
@@ -515,8 +606,12 @@ pub struct StackT {
 /// (`SS_ONSTACK` when `caller_sp` is on it), and a program that leaves a handler with
 /// `siglongjmp` gets its stack re-armed at its next `rt_sigprocmask` ([`rearm_alt_stack`]).
 ///
-/// [`Thread::alt_stack`]: crate::thread::Thread::alt_stack
-pub(crate) fn sigaltstack(t: &mut crate::thread::Thread, a: [u64; 6], caller_sp: u64) -> i64 {
+/// [`Thread::alt_stack`]: crate::process::thread::Thread::alt_stack
+pub(crate) fn sigaltstack(
+    t: &mut crate::process::thread::Thread,
+    a: [u64; 6],
+    caller_sp: u64,
+) -> i64 {
     let (ssp, oldp) = (a[0], a[1]);
     let cur = t.alt_stack;
     let on = on_alt_stack(&cur, caller_sp);
@@ -533,7 +628,10 @@ pub(crate) fn sigaltstack(t: &mut crate::thread::Thread, a: [u64; 6], caller_sp:
         let mut old = cur;
         let autodisarm = cur.flags & sys::SS_AUTODISARM as i32;
         if cur.size == 0 {
-            old = StackT { flags: sys::SS_DISABLE as i32 | autodisarm, ..StackT::default() };
+            old = StackT {
+                flags: sys::SS_DISABLE as i32 | autodisarm,
+                ..StackT::default()
+            };
         } else if on {
             old.flags = sys::SS_ONSTACK as i32 | autodisarm;
         } else {
@@ -547,13 +645,20 @@ pub(crate) fn sigaltstack(t: &mut crate::thread::Thread, a: [u64; 6], caller_sp:
         return 0;
     }
     let mode = new.flags & !(sys::SS_AUTODISARM as i32);
-    let kernel = if mode == sys::SS_DISABLE as i32 { new } else { armed(&new) };
+    let kernel = if mode == sys::SS_DISABLE as i32 {
+        new
+    } else {
+        armed(&new)
+    };
     // The kernel validates (mode, minimum size) and answers the errors.
     let r = give_kernel(&kernel);
     if r == 0 {
         t.alt_lent = false;
         t.alt_stack = if mode == sys::SS_DISABLE as i32 {
-            StackT { flags: new.flags & sys::SS_AUTODISARM as i32, ..StackT::default() }
+            StackT {
+                flags: new.flags & sys::SS_AUTODISARM as i32,
+                ..StackT::default()
+            }
         } else {
             new
         };
@@ -568,14 +673,19 @@ fn on_alt_stack(ss: &StackT, sp: u64) -> bool {
 /// Whether code at `sp` has left the alternate stack for the program's own stacks: neither on
 /// it nor on the runtime's (a handler the kernel delivered on the entry stack, in the middle
 /// of a call made from the alternate stack, still has live frames above it there).
-fn left_alt_stack(t: &crate::thread::Thread, sp: u64) -> bool {
+fn left_alt_stack(t: &crate::process::thread::Thread, sp: u64) -> bool {
     let on = |lo: u64, hi: u64| sp > lo && sp <= hi;
-    !on_alt_stack(&t.alt_stack, sp) && !on(t.stack_lo, t.stack_hi) && !on(t.handler_lo, t.handler_hi)
+    !on_alt_stack(&t.alt_stack, sp)
+        && !on(t.stack_lo, t.stack_hi)
+        && !on(t.handler_lo, t.handler_hi)
 }
 
 /// How the kernel holds the program's stack `ss` (or a part of it): enabled, `SS_AUTODISARM`.
 fn armed(ss: &StackT) -> StackT {
-    StackT { flags: ss.flags | sys::SS_AUTODISARM as i32, ..*ss }
+    StackT {
+        flags: ss.flags | sys::SS_AUTODISARM as i32,
+        ..*ss
+    }
 }
 
 /// Makes `ss` the thread's alternate stack in the kernel.
@@ -604,7 +714,7 @@ const MIN_ALT_STACK: u64 = 2048;
 /// A call from the program's own stack while a loan is out gives the kernel the whole stack
 /// back (the thread has left the alternate stack: natively a signal would now land at its
 /// top).
-pub(crate) fn lend_alt_stack(t: &mut crate::thread::Thread, caller_sp: u64) {
+pub(crate) fn lend_alt_stack(t: &mut crate::process::thread::Thread, caller_sp: u64) {
     let ss = t.alt_stack;
     if !on_alt_stack(&ss, caller_sp) {
         if t.alt_lent && left_alt_stack(t, caller_sp) {
@@ -617,7 +727,11 @@ pub(crate) fn lend_alt_stack(t: &mut crate::thread::Thread, caller_sp: u64) {
     if top < ss.sp + MIN_ALT_STACK {
         return;
     }
-    if give_kernel(&armed(&StackT { size: top - ss.sp, ..ss })) == 0 {
+    if give_kernel(&armed(&StackT {
+        size: top - ss.sp,
+        ..ss
+    })) == 0
+    {
         t.alt_lent = true;
     }
 }
@@ -636,10 +750,15 @@ pub(crate) fn lend_alt_stack(t: &mut crate::thread::Thread, caller_sp: u64) {
 /// stack. Returns whether it did so. Only for faults (an instruction to run again); a signal
 /// sent by `kill` is delivered where it lands.
 fn retake_on_whole_alt_stack(uc: &mut ucontext) -> bool {
-    let Some(t) = crate::thread::current() else { return false };
+    let Some(t) = crate::process::thread::current() else {
+        return false;
+    };
     let ss = t.alt_stack;
     let frame = uc as *const ucontext as u64;
-    if ss.size == 0 || !left_alt_stack(t, uc.uc_mcontext.gregs[REG_RSP]) || !on_alt_stack(&ss, frame) {
+    if ss.size == 0
+        || !left_alt_stack(t, uc.uc_mcontext.gregs[REG_RSP])
+        || !on_alt_stack(&ss, frame)
+    {
         return false;
     }
     if uc.ss_sp != ss.sp || uc.ss_size >= ss.size {
@@ -658,13 +777,15 @@ fn retake_on_whole_alt_stack(uc: &mut ucontext) -> bool {
 /// there and left with `siglongjmp` (whose `rt_sigprocmask` brings us here) never ran the
 /// `rt_sigreturn` that re-arms it. Natively the stack is free again as soon as the thread has
 /// left it.
-pub(crate) fn rearm_alt_stack(t: &mut crate::thread::Thread, caller_sp: u64) {
+pub(crate) fn rearm_alt_stack(t: &mut crate::process::thread::Thread, caller_sp: u64) {
     let ss = t.alt_stack;
     if ss.size == 0 || !left_alt_stack(t, caller_sp) {
         return;
     }
     let mut k = StackT::default();
-    if raw::syscall2(sys::__NR_sigaltstack, 0, &mut k as *mut StackT as u64) == 0 && (k.sp, k.size) != (ss.sp, ss.size) {
+    if raw::syscall2(sys::__NR_sigaltstack, 0, &mut k as *mut StackT as u64) == 0
+        && (k.sp, k.size) != (ss.sp, ss.size)
+    {
         give_kernel(&armed(&ss));
     }
     t.alt_lent = false;

@@ -9,11 +9,11 @@
 //! own context, with the program's signal mask.
 #![allow(unsafe_code)]
 
+use crate::process::signals::{ucontext, SigInfo, REG_RAX, REG_RIP, REG_RSP};
+use crate::process::thread::Thread;
 use crate::raw::{self, sys};
 use crate::regs::Regs;
-use crate::signals::{ucontext, SigInfo, REG_RAX, REG_RIP, REG_RSP};
-use crate::thread::Thread;
-use crate::{entry, rewrite};
+use crate::{rewrite::sled, ways_in::entry};
 use core::arch::global_asm;
 use linux_raw_sys::prctl as pr;
 
@@ -48,7 +48,7 @@ pub unsafe fn arm_current(t: *mut Thread) -> Result<(), i64> {
 
 /// The `Regs` image of a trapped call, from the signal context.
 pub(crate) fn regs_from(g: &[u64; 23], cs: u64) -> Regs {
-    use crate::signals::*;
+    use crate::process::signals::*;
     Regs {
         r15: g[7],
         r14: g[6],
@@ -65,7 +65,11 @@ pub(crate) fn regs_from(g: &[u64; 23], cs: u64) -> Regs {
         rdx: g[REG_RDX],
         rsi: g[REG_RSI],
         rdi: g[REG_RDI],
-        orig_rax: if cs == crate::api::CS_I386 { g[REG_RAX] & 0xffff_ffff } else { g[REG_RAX] },
+        orig_rax: if cs == crate::api::CS_I386 {
+            g[REG_RAX] & 0xffff_ffff
+        } else {
+            g[REG_RAX]
+        },
         rip: g[REG_RIP],
         cs,
         eflags: g[REG_EFL],
@@ -113,8 +117,8 @@ sysgate_sigsys_entry:
     .size sysgate_sigsys_entry, . - sysgate_sigsys_entry
     .popsection
 "#,
-    lo = const crate::thread::off::HANDLER_LO,
-    hi = const crate::thread::off::HANDLER_HI,
+    lo = const crate::process::thread::off::HANDLER_LO,
+    hi = const crate::process::thread::off::HANDLER_HI,
     sigsys = sym sigsys,
     forward = sym forward,
     options(att_syntax)
@@ -132,7 +136,7 @@ pub(crate) fn sigsys_entry_address() -> u64 {
 /// A SIGSYS the runtime does not take, on the stack the kernel delivered it on (the program's
 /// handler runs there, as natively).
 extern "C" fn forward(info: *mut SigInfo, uc: *mut ucontext) {
-    crate::signals::forward_sigsys(info, uc);
+    crate::process::signals::forward_sigsys(info, uc);
 }
 
 /// SIGSYS handler (installed with all signals blocked, `SA_RESTORER` in runtime text), on the
@@ -146,12 +150,12 @@ extern "C" fn sigsys(_sig: i32, info: *mut SigInfo, uc: *mut ucontext, frame: u6
     // SAFETY: the kernel hands us valid siginfo and ucontext pointers for this delivery.
     let (info, uc) = unsafe { (&*info, &mut *uc) };
     const SYS_SECCOMP: i32 = 1;
-    let vsys = info.si_code == SYS_SECCOMP && crate::vsyscall::is_vsyscall(info.si_addr);
+    let vsys = info.si_code == SYS_SECCOMP && crate::ways_in::vsyscall::is_vsyscall(info.si_addr);
     if info.si_code != sys::SYS_USER_DISPATCH as i32 && !vsys {
         return 1;
     }
     let g = &mut uc.uc_mcontext.gregs;
-    let Some(t) = crate::thread::current() else {
+    let Some(t) = crate::process::thread::current() else {
         raw::fatal("syscall trapped in a thread the runtime does not know");
     };
     if vsys {
@@ -166,15 +170,15 @@ extern "C" fn sigsys(_sig: i32, info: *mut SigInfo, uc: *mut ucontext, frame: u6
     }
     let (cs, mode) = match info.arch() {
         AUDIT_ARCH_X86_64 => {
-            rewrite::try_rewrite(g[REG_RIP], g[REG_RAX]);
+            sled::try_rewrite(g[REG_RIP], g[REG_RAX]);
             (0x33, entry::EXIT_JMP)
         }
         AUDIT_ARCH_I386 => {
             // int $0x80 preserves every register but rax: leave through `ret`, which
             // restores them all, with the return address pushed as a call would have.
             let sp = g[REG_RSP].wrapping_sub(8);
-            if !crate::guest::write_struct(sp, &g[REG_RIP]) {
-                g[REG_RAX] = crate::signals::int80(g) as u64;
+            if !crate::memory::guest::write_struct(sp, &g[REG_RIP]) {
+                g[REG_RAX] = crate::process::signals::int80(g) as u64;
                 return 0;
             }
             (crate::api::CS_I386, entry::EXIT_RET)

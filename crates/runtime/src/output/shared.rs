@@ -21,7 +21,10 @@ static WORDS: AtomicUsize = AtomicUsize::new(0);
 /// Maps the region named by the configuration (`shm=FD`), if there is one. Called by the
 /// loader once per image, before the runtime is armed. Returns whether a region is mapped.
 pub fn attach() -> bool {
-    let Some(fd) = crate::config::get().get("shm").and_then(|v| v.parse::<i32>().ok()) else {
+    let Some(fd) = crate::config::get()
+        .get("shm")
+        .and_then(|v| v.parse::<i32>().ok())
+    else {
         return false;
     };
     if fd < 0 {
@@ -37,12 +40,19 @@ pub fn attach() -> bool {
     }
     let addr = raw::syscall6(
         sys::__NR_mmap,
-        [0, len as u64, (sys::PROT_READ | sys::PROT_WRITE) as u64, sys::MAP_SHARED as u64, fd as u64, 0],
+        [
+            0,
+            len as u64,
+            (sys::PROT_READ | sys::PROT_WRITE) as u64,
+            sys::MAP_SHARED as u64,
+            fd as u64,
+            0,
+        ],
     );
     if addr < 0 {
         return false;
     }
-    crate::fds::set_shared(fd);
+    crate::process::fds::set_shared(fd);
     BASE.store(addr as usize, Ordering::Relaxed);
     WORDS.store(len / 8, Ordering::Release);
     true

@@ -12,9 +12,9 @@
 #![allow(unsafe_code)]
 
 use crate::api::NR_MAX;
-use crate::guest;
+use crate::memory::guest;
 use crate::raw::{self, sys};
-use crate::trampoline::{in_range, map_fixed, map_near};
+use crate::rewrite::trampoline::{in_range, map_fixed, map_near};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 pub(crate) const SLOT: u64 = 64;
@@ -30,19 +30,32 @@ const _: () = assert!(PAGES <= 64);
 
 /// The region holding `addr`, if any.
 pub(crate) fn region_of(addr: u64) -> Option<u64> {
-    REGIONS.iter().map(|r| r.load(Ordering::Relaxed)).take_while(|&b| b != 0).find(|&b| addr >= b && addr < b + REGION_LEN)
+    REGIONS
+        .iter()
+        .map(|r| r.load(Ordering::Relaxed))
+        .take_while(|&b| b != 0)
+        .find(|&b| addr >= b && addr < b + REGION_LEN)
 }
 
 /// `n` consecutive free slots whose first is reachable by a rel32 call from `from` (and, with
 /// `window = (lo, hi)`, lies in `[lo, hi)`), mapping a region if none has room and `map`
 /// allows. The caller holds the rewriter's lock.
 pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>, map: bool) -> Option<u64> {
-    let fits = |at: u64| in_range(from, at) && in_range(from, at + n * SLOT) && window.is_none_or(|(lo, hi)| at >= lo && at < hi);
+    let fits = |at: u64| {
+        in_range(from, at)
+            && in_range(from, at + n * SLOT)
+            && window.is_none_or(|(lo, hi)| at >= lo && at < hi)
+    };
     if n * SLOT > 4096 {
         return None; // a trampoline is written within one page
     }
     // Regions are taken in order and never given back: the first empty entry ends the list.
-    for (i, b) in REGIONS.iter().map(|r| r.load(Ordering::Relaxed)).take_while(|&b| b != 0).enumerate() {
+    for (i, b) in REGIONS
+        .iter()
+        .map(|r| r.load(Ordering::Relaxed))
+        .take_while(|&b| b != 0)
+        .enumerate()
+    {
         let mut k = USED[i].load(Ordering::Relaxed);
         if (k * SLOT) % 4096 + n * SLOT > 4096 {
             k = (k * SLOT).next_multiple_of(4096) / SLOT;
@@ -55,9 +68,15 @@ pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>, map: bool) ->
     if !map {
         return None;
     }
-    let i = REGIONS.iter().position(|r| r.load(Ordering::Relaxed) == 0)?;
-    let lazy = crate::fds::mem_fd() >= 0;
-    let prot = if lazy { sys::PROT_READ | sys::PROT_EXEC } else { sys::PROT_READ | sys::PROT_WRITE };
+    let i = REGIONS
+        .iter()
+        .position(|r| r.load(Ordering::Relaxed) == 0)?;
+    let lazy = crate::process::fds::mem_fd() >= 0;
+    let prot = if lazy {
+        sys::PROT_READ | sys::PROT_EXEC
+    } else {
+        sys::PROT_READ | sys::PROT_WRITE
+    };
     let b = match window {
         None => map_near(from, REGION_LEN, prot)?,
         Some((lo, hi)) => map_in(lo, hi, prot)?,
@@ -77,7 +96,12 @@ pub(crate) fn alloc(from: u64, n: u64, window: Option<(u64, u64)>, map: bool) ->
         for page in 0..PAGES {
             guest::write(b + page * 4096, &fill);
         }
-        raw::syscall3(sys::__NR_mprotect, b, REGION_LEN, (sys::PROT_READ | sys::PROT_EXEC) as u64);
+        raw::syscall3(
+            sys::__NR_mprotect,
+            b,
+            REGION_LEN,
+            (sys::PROT_READ | sys::PROT_EXEC) as u64,
+        );
         FILLED[i].store(u64::MAX, Ordering::Relaxed);
     }
     REGIONS[i].store(b, Ordering::Relaxed);
@@ -106,7 +130,7 @@ fn filled(i: usize, base: u64, at: u64) -> bool {
 fn map_in(lo: u64, hi: u64, prot: u32) -> Option<u64> {
     let first = lo.checked_add(4095)? & !4095;
     let usable = |at: u64| (0x10000..0x7fff_0000_0000).contains(&at);
-    if let Some(mut ahead) = crate::rewrite::mapping_from(first) {
+    if let Some(mut ahead) = crate::rewrite::sled::mapping_from(first) {
         let mut at = first;
         for _ in 0..16 {
             if at >= hi || !usable(at) {
@@ -116,7 +140,7 @@ fn map_in(lo: u64, hi: u64, prot: u32) -> Option<u64> {
                 Some((start, end)) if start < at + REGION_LEN => at = end.max(at + 4096),
                 _ => return map_fixed(at, REGION_LEN, prot),
             }
-            ahead = crate::rewrite::mapping_from(at)?;
+            ahead = crate::rewrite::sled::mapping_from(at)?;
         }
         return None;
     }
@@ -167,8 +191,15 @@ pub(crate) fn write_code(at: u64, code: &[u8], prot: u32) -> bool {
 /// the pages; false if there is none or the kernel refused. Not atomic: only for bytes no
 /// other thread can be running.
 pub(crate) fn poke(at: u64, bytes: &[u8]) -> bool {
-    let mem = crate::fds::mem_fd();
-    mem >= 0 && raw::syscall4(sys::__NR_pwrite64, mem as u64, bytes.as_ptr() as u64, bytes.len() as u64, at) == bytes.len() as i64
+    let mem = crate::process::fds::mem_fd();
+    mem >= 0
+        && raw::syscall4(
+            sys::__NR_pwrite64,
+            mem as u64,
+            bytes.as_ptr() as u64,
+            bytes.len() as u64,
+            at,
+        ) == bytes.len() as i64
 }
 
 /// Length of [`dispatch`].
@@ -219,7 +250,7 @@ pub(crate) fn set_return(at: u64, ret_to: u64) -> [u8; 11] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trampoline::insn_len;
+    use crate::rewrite::trampoline::insn_len;
 
     #[test]
     fn dispatch_decodes_as_intended() {
@@ -238,7 +269,10 @@ mod tests {
         // Both jrcxz go where they should: 11 + 13 = 24, 39 - 28 = 11.
         assert_eq!(11 + c[10] as usize, 24);
         assert_eq!(39 + c[38] as i8 as isize, 11);
-        assert_eq!(i32::from_le_bytes(c[27..31].try_into().unwrap()), -(NR_MAX as i32));
+        assert_eq!(
+            i32::from_le_bytes(c[27..31].try_into().unwrap()),
+            -(NR_MAX as i32)
+        );
         let at = 0x7f00_1000_0000u64;
         let r = set_return(at, at - 0x1000);
         assert_eq!(insn_len(&r), Some(7));
@@ -258,7 +292,15 @@ mod tests {
         for rax in [0u64, 1, 39, 110, NR_MAX as u64 - 1] {
             assert!(check(rax), "{rax}");
         }
-        for rax in [NR_MAX as u64, 1000, 0x4000_0000, 1 << 40, 1 << 56, u64::MAX, (1u64 << 63) | 39] {
+        for rax in [
+            NR_MAX as u64,
+            1000,
+            0x4000_0000,
+            1 << 40,
+            1 << 56,
+            u64::MAX,
+            (1u64 << 63) | 39,
+        ] {
             assert!(!check(rax), "{rax:#x}");
         }
     }

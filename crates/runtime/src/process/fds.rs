@@ -21,7 +21,11 @@ static SHARED: AtomicI32 = AtomicI32::new(-1);
 pub(crate) static FLOOR: AtomicU32 = AtomicU32::new(0);
 
 fn refresh_floor() {
-    let low = ours().into_iter().filter(|&fd| fd >= 0).min().map_or(u32::MAX, |fd| fd as u32);
+    let low = ours()
+        .into_iter()
+        .filter(|&fd| fd >= 0)
+        .min()
+        .map_or(u32::MAX, |fd| fd as u32);
     FLOOR.store(low, Ordering::Relaxed);
 }
 
@@ -66,13 +70,21 @@ static MEM: AtomicI32 = AtomicI32::new(-1);
 
 /// Opens (or, in a fork child, reopens) the maps and mem descriptors at high numbers.
 pub(crate) fn open_self_files() {
-    for (slot, path, mode) in [(&MAPS, c"/proc/self/maps", sys::O_RDONLY), (&MEM, c"/proc/self/mem", sys::O_RDWR)] {
+    for (slot, path, mode) in [
+        (&MAPS, c"/proc/self/maps", sys::O_RDONLY),
+        (&MEM, c"/proc/self/mem", sys::O_RDWR),
+    ] {
         let old = slot.swap(-1, Ordering::Relaxed);
         if old >= 0 {
             raw::syscall1(sys::__NR_close, old as u64);
         }
         // "/proc/self" resolves now, to this process: later reads describe it even from threads.
-        let fd = raw::syscall3(sys::__NR_open, path.as_ptr() as u64, (mode | sys::O_CLOEXEC) as u64, 0);
+        let fd = raw::syscall3(
+            sys::__NR_open,
+            path.as_ptr() as u64,
+            (mode | sys::O_CLOEXEC) as u64,
+            0,
+        );
         if fd < 0 {
             continue;
         }
@@ -130,7 +142,11 @@ fn dup_from(fd: i32, floor: u64, cmd: u32) -> i64 {
 /// runtime's other descriptors (above the program's descriptor limit when they are there);
 /// returns its new number (close-on-exec unless `inherit`), or `fd` itself if there is no room.
 pub fn move_high(fd: i32, inherit: bool) -> i32 {
-    let cmd = if inherit { sys::F_DUPFD } else { sys::F_DUPFD_CLOEXEC };
+    let cmd = if inherit {
+        sys::F_DUPFD
+    } else {
+        sys::F_DUPFD_CLOEXEC
+    };
     for floor in [above_ours(), 100] {
         let r = dup_from(fd, floor, cmd);
         if r >= 0 {
@@ -177,7 +193,7 @@ static NEXT_MOVE: AtomicUsize = AtomicUsize::new(0);
 /// last recorded it in this address space; a move of the descriptor updates it.
 pub static OUT_OWNER: AtomicU64 = AtomicU64::new(0);
 
-/// How many times the output descriptor moved (see [`OutBuf`](crate::out::OutBuf)).
+/// How many times the output descriptor moved (see [`OutBuf`](crate::output::out::OutBuf)).
 static OUT_MOVES: AtomicU32 = AtomicU32::new(0);
 
 pub(crate) fn out_moves() -> u32 {
@@ -188,7 +204,11 @@ pub(crate) fn out_moves() -> u32 {
 pub fn current(fd: i32) -> i32 {
     let mut fd = fd;
     for _ in 0..MOVES {
-        let Some(to) = MOVED.iter().map(|m| m.load(Ordering::Relaxed)).find(|&m| m != 0 && (m >> 32) as i32 == fd) else {
+        let Some(to) = MOVED
+            .iter()
+            .map(|m| m.load(Ordering::Relaxed))
+            .find(|&m| m != 0 && (m >> 32) as i32 == fd)
+        else {
             break;
         };
         fd = to as u32 as i32;
@@ -199,7 +219,11 @@ pub fn current(fd: i32) -> i32 {
 /// Moves our descriptor `fd` to a free number at or above `floor`; updates the record.
 fn relocate(fd: i32) {
     let maps = MAPS.load(Ordering::Relaxed) == fd;
-    let cmd = if maps { sys::F_DUPFD_CLOEXEC } else { sys::F_DUPFD };
+    let cmd = if maps {
+        sys::F_DUPFD_CLOEXEC
+    } else {
+        sys::F_DUPFD
+    };
     for floor in [above_ours(), 100, 10] {
         let new = dup_from(fd, floor, cmd);
         if new >= 0 {
@@ -220,27 +244,35 @@ fn relocate(fd: i32) {
             if SHARED.load(Ordering::Relaxed) == fd {
                 SHARED.store(new as i32, Ordering::Relaxed);
                 // Later images find the region through the configuration.
-                crate::config::patch_number("shm", new as u64, crate::shared::FD_WIDTH);
+                crate::config::patch_number("shm", new as u64, crate::output::shared::FD_WIDTH);
             }
             refresh_floor();
             for m in MOVED.iter() {
                 let v = m.load(Ordering::Relaxed);
                 if v != 0 && v as u32 as i32 == fd {
-                    let _ = m.compare_exchange(v, v & !0xffff_ffff | new as u32 as u64, Ordering::Relaxed, Ordering::Relaxed);
+                    let _ = m.compare_exchange(
+                        v,
+                        v & !0xffff_ffff | new as u32 as u64,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
                 }
             }
             let slot = NEXT_MOVE.fetch_add(1, Ordering::Relaxed) % MOVES;
-            MOVED[slot].store((fd as u32 as u64) << 32 | new as u32 as u64, Ordering::Relaxed);
+            MOVED[slot].store(
+                (fd as u32 as u64) << 32 | new as u32 as u64,
+                Ordering::Relaxed,
+            );
             raw::syscall1(sys::__NR_close, fd as u64);
             return;
         }
     }
 }
 
-pub(crate) fn dup2(nr: u32, a: [u64; 6], out: &mut crate::out::OutBuf) -> i64 {
+pub(crate) fn dup2(nr: u32, a: [u64; 6], out: &mut crate::output::out::OutBuf) -> i64 {
     let new = a[1] & 0xffff_ffff;
     if is_ours(new) && a[0] & 0xffff_ffff != new {
-        crate::out::flush(out);
+        crate::output::out::flush(out);
         relocate(new as i32);
     }
     raw::syscall6(nr, a)
@@ -299,11 +331,25 @@ fn is_own_fd_dir(fd: u64) -> bool {
     let digits = dec(fd & 0xffff_ffff, &mut d);
     path[prefix.len()..prefix.len() + digits.len()].copy_from_slice(digits);
     let mut target = [0u8; 64];
-    let n = raw::syscall3(sys::__NR_readlink, path.as_ptr() as u64, target.as_mut_ptr() as u64, target.len() as u64);
-    let Ok(n) = usize::try_from(n) else { return false };
+    let n = raw::syscall3(
+        sys::__NR_readlink,
+        path.as_ptr() as u64,
+        target.as_mut_ptr() as u64,
+        target.len() as u64,
+    );
+    let Ok(n) = usize::try_from(n) else {
+        return false;
+    };
     let t = &target[..n.min(target.len())];
-    let Some(rest) = t.strip_prefix(b"/proc/") else { return false };
-    let Some(num) = rest.strip_suffix(b"/fd").or_else(|| rest.strip_suffix(b"/fd/")) else { return false };
+    let Some(rest) = t.strip_prefix(b"/proc/") else {
+        return false;
+    };
+    let Some(num) = rest
+        .strip_suffix(b"/fd")
+        .or_else(|| rest.strip_suffix(b"/fd/"))
+    else {
+        return false;
+    };
     let mut v: u64 = 0;
     for &c in num {
         if !c.is_ascii_digit() {
@@ -354,9 +400,11 @@ fn drop_ours(buf: u64, total: u64, ours: &[i64], count_only: bool) -> Result<u64
     let (mut at, mut kept, mut found) = (0u64, 0u64, 0u64);
     // Every `getdents64` of the program passes here (`find` makes tens of thousands): the
     // records are read a window at a time, not one guarded copy per record.
-    let mut records = crate::guest::Window::new(buf, total);
+    let mut records = crate::memory::guest::Window::new(buf, total);
     while at + 19 < total {
-        let Some(hdr) = records.get(at, 19) else { return Err(-(sys::EFAULT as i64)) };
+        let Some(hdr) = records.get(at, 19) else {
+            return Err(-(sys::EFAULT as i64));
+        };
         let (reclen, d_type) = (u16::from_le_bytes([hdr[16], hdr[17]]) as u64, hdr[18]);
         if reclen < 19 || at + reclen > total {
             return Ok(if count_only { found } else { total }); // not what the kernel writes
@@ -364,10 +412,14 @@ fn drop_ours(buf: u64, total: u64, ours: &[i64], count_only: bool) -> Result<u64
         let mut drop = false;
         if d_type == DT_LNK {
             // A descriptor's name: up to 10 digits, then the NUL, inside the record.
-            let name = records.get(at + 19, (reclen as usize - 19).min(11)).unwrap_or(&[]);
+            let name = records
+                .get(at + 19, (reclen as usize - 19).min(11))
+                .unwrap_or(&[]);
             let n = name.iter().position(|&c| c == 0).unwrap_or(usize::MAX);
             if n > 0 && n < 11 && name[..n].iter().all(|c| c.is_ascii_digit()) {
-                let num = name[..n].iter().fold(0i64, |v, &c| v * 10 + (c - b'0') as i64);
+                let num = name[..n]
+                    .iter()
+                    .fold(0i64, |v, &c| v * 10 + (c - b'0') as i64);
                 drop = ours.contains(&num);
             }
         }
@@ -378,7 +430,9 @@ fn drop_ours(buf: u64, total: u64, ours: &[i64], count_only: bool) -> Result<u64
                 // through a bounce buffer).
                 let mut rec = [0u8; 280];
                 let m = (reclen as usize).min(rec.len());
-                if !crate::guest::read(buf + at, &mut rec[..m]) || !crate::guest::write(buf + kept, &rec[..m]) {
+                if !crate::memory::guest::read(buf + at, &mut rec[..m])
+                    || !crate::memory::guest::write(buf + kept, &rec[..m])
+                {
                     return Err(-(sys::EFAULT as i64));
                 }
             }

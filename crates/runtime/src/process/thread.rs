@@ -85,7 +85,7 @@ pub struct Thread {
     pub call_reported: bool,
     /// The alternate signal stack as the program set it (`size` 0: none); the kernel holds it
     /// with `SS_AUTODISARM` added (see `signals::sigaltstack`).
-    pub alt_stack: crate::signals::StackT,
+    pub alt_stack: crate::process::signals::StackT,
     /// The kernel holds only a part of the alternate stack, lent by `signals::lend_alt_stack`:
     /// the next call from off the stack gives it the whole stack back.
     pub alt_lent: bool,
@@ -93,7 +93,7 @@ pub struct Thread {
     /// tables in that memory (the program's virtual signal actions) are the parent's.
     pub vfork_shared: bool,
     /// Buffered tool output (see `out.rs`).
-    pub out: crate::out::OutBuf,
+    pub out: crate::output::out::OutBuf,
     pub line: [u8; LINE_CAP],
 }
 
@@ -142,7 +142,8 @@ pub(crate) fn alone() -> bool {
 /// Blocks of threads that called `exit`: reused once the kernel no longer knows their tid
 /// (until then the exiting thread may still be running on the block's stack).
 const RETIRED: usize = 256;
-static RETIRED_BLOCKS: [AtomicPtr<Thread>; RETIRED] = [const { AtomicPtr::new(core::ptr::null_mut()) }; RETIRED];
+static RETIRED_BLOCKS: [AtomicPtr<Thread>; RETIRED] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; RETIRED];
 
 /// Hands the block of a thread that is about to `exit` to later `alloc`s (with the block it
 /// lent to vfork children). A full list leaks the block.
@@ -156,7 +157,15 @@ pub(crate) fn retire(t: &mut Thread) {
             continue;
         }
         for slot in RETIRED_BLOCKS.iter() {
-            if slot.compare_exchange(core::ptr::null_mut(), b, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+            if slot
+                .compare_exchange(
+                    core::ptr::null_mut(),
+                    b,
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+            {
                 break;
             }
         }
@@ -176,7 +185,15 @@ fn reuse() -> Option<*mut Thread> {
         if raw::syscall3(sys::__NR_tgkill, pid, tid, 0) != -(sys::ESRCH as i64) {
             continue;
         }
-        if slot.compare_exchange(b, core::ptr::null_mut(), Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+        if slot
+            .compare_exchange(
+                b,
+                core::ptr::null_mut(),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
             // SAFETY: its thread no longer exists and we took it off the list: it is ours.
             unsafe { (*b).reset() };
             return Some(b);
@@ -218,17 +235,18 @@ impl Thread {
         }
         let block = page_up(core::mem::size_of::<Thread>());
         let len = GUARD + HANDLER_STACK + GUARD + ENTRY_STACK + block;
-        let map = raw::mmap_anon(
-            len,
-            sys::PROT_READ | sys::PROT_WRITE,
-            sys::MAP_NORESERVE,
-        )?;
+        let map = raw::mmap_anon(len, sys::PROT_READ | sys::PROT_WRITE, sys::MAP_NORESERVE)?;
         // Guard pages below each stack: an overflowing stack faults instead of silently
         // writing into whatever lies below.
         raw::syscall3(sys::__NR_mprotect, map, GUARD as u64, sys::PROT_NONE as u64);
         let handler_lo = map + GUARD as u64;
         let base = handler_lo + HANDLER_STACK as u64;
-        raw::syscall3(sys::__NR_mprotect, base, GUARD as u64, sys::PROT_NONE as u64);
+        raw::syscall3(
+            sys::__NR_mprotect,
+            base,
+            GUARD as u64,
+            sys::PROT_NONE as u64,
+        );
         let t = (base + (GUARD + ENTRY_STACK) as u64) as *mut Thread;
         // SAFETY: `t` points into a fresh, writable, zero-filled mapping large enough for a
         // `Thread`; all-zero is a valid bit pattern for every field.
@@ -237,7 +255,7 @@ impl Thread {
             (*t).stack_lo = base + GUARD as u64;
             (*t).stack_hi = t as u64;
             (*t).entry_cur = t as u64;
-            (*t).stack_low_water = base + (GUARD + 2 * crate::entry::RUST_RESERVE) as u64;
+            (*t).stack_low_water = base + (GUARD + 2 * crate::ways_in::entry::RUST_RESERVE) as u64;
             (*t).selector = linux_raw_sys::prctl::SYSCALL_DISPATCH_FILTER_BLOCK as u8;
             (*t).magic = MAGIC;
             (*t).handler_lo = handler_lo;
@@ -304,7 +322,7 @@ pub(crate) fn arch_prctl(t: &mut Thread, a: [u64; 6]) -> i64 {
             0
         }
         ARCH_GET_GS => {
-            if crate::guest::write_struct(a[1], &t.virtual_gs) {
+            if crate::memory::guest::write_struct(a[1], &t.virtual_gs) {
                 0
             } else {
                 -(sys::EFAULT as i64)

@@ -9,11 +9,11 @@
 
 use crate::api::Call;
 use crate::config;
-use sysgate_abi::elf;
-use crate::fds;
-use crate::guest;
+use crate::memory::guest;
+use crate::process::fds;
+use crate::process::thread::Thread;
 use crate::raw::{self, sys};
-use crate::thread::Thread;
+use sysgate_abi::elf;
 
 const STR_SPACE: usize = 16 * 1024;
 const MAX_ENV: usize = 1 << 20;
@@ -100,12 +100,23 @@ fn check(path: &[u8], depth: u32) -> Result<bool, i64> {
     if r < 0 {
         return Err(r);
     }
-    let fd = raw::syscall3(sys::__NR_open, p, (sys::O_RDONLY | sys::O_CLOEXEC) as u64, 0);
+    let fd = raw::syscall3(
+        sys::__NR_open,
+        p,
+        (sys::O_RDONLY | sys::O_CLOEXEC) as u64,
+        0,
+    );
     if fd < 0 {
         return Err(fd);
     }
     let mut head = [0u8; 4096];
-    let n = raw::syscall4(sys::__NR_pread64, fd as u64, head.as_mut_ptr() as u64, head.len() as u64, 0);
+    let n = raw::syscall4(
+        sys::__NR_pread64,
+        fd as u64,
+        head.as_mut_ptr() as u64,
+        head.len() as u64,
+        0,
+    );
     let result = (|| {
         let n = usize::try_from(n).map_err(|_| n)?;
         if let Some((interp, _)) = elf::shebang(&head[..n]) {
@@ -124,7 +135,13 @@ fn check(path: &[u8], depth: u32) -> Result<bool, i64> {
                 if let Some((off, len)) = plan.interp {
                     let mut ipath = [0u8; PATH_MAX + 1];
                     let len = (len as usize).min(PATH_MAX);
-                    let got = raw::syscall4(sys::__NR_pread64, fd as u64, ipath.as_mut_ptr() as u64, len as u64, off);
+                    let got = raw::syscall4(
+                        sys::__NR_pread64,
+                        fd as u64,
+                        ipath.as_mut_ptr() as u64,
+                        len as u64,
+                        off,
+                    );
                     if got != len as i64 {
                         return Err(err(sys::ENOEXEC));
                     }
@@ -189,7 +206,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         return err(sys::ENOENT);
     }
     // `/proc/self/exe` is the loader; natively it is the program.
-    if crate::procexe::names_own_exe(&path[..plen]) {
+    if crate::process::procexe::names_own_exe(&path[..plen]) {
         if let Some(exe) = config::get().exe() {
             let n = exe.len().min(PATH_MAX);
             path[..n].copy_from_slice(&exe[..n]);
@@ -231,7 +248,11 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
     let Some(base) = ensure_scratch(call.thread, ptr_bytes + STR_SPACE + PATH_MAX) else {
         return err(sys::ENOMEM);
     };
-    let mut strings = Strings { base: base + ptr_bytes as u64, used: 0, cap: STR_SPACE + PATH_MAX };
+    let mut strings = Strings {
+        base: base + ptr_bytes as u64,
+        used: 0,
+        cap: STR_SPACE + PATH_MAX,
+    };
     let mut out = 0usize;
     let put = |p: u64, out: &mut usize| {
         guest::write_struct(base + (*out * 8) as u64, &p);
@@ -250,10 +271,23 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
     let mut ours = [
         strings.push(&[b"SYSGATE_EXEC=", &path[..plen]]),
         strings.push(&[b"SYSGATE_CONFIG=", cfg.raw().as_bytes()]),
-        strings.push(&[b"SYSGATE_FDS=", dec(fds::out_fd() as i64, &mut b1), b",", dec(fds::diag_fd() as i64, &mut b2)]),
+        strings.push(&[
+            b"SYSGATE_FDS=",
+            dec(fds::out_fd() as i64, &mut b1),
+            b",",
+            dec(fds::diag_fd() as i64, &mut b2),
+        ]),
         strings.push(&[b"SYSGATE_ROOT=", dec(cfg.root_pid as i64, &mut b3)]),
-        if cfg.seccomp { strings.push(&[b"SYSGATE_SECCOMP=1"]) } else { Some(0) },
-        if call.thread.traced { strings.push(&[b"SYSGATE_EXECVE=1"]) } else { strings.push(&[b"SYSGATE_UNTRACED=1"]) },
+        if cfg.seccomp {
+            strings.push(&[b"SYSGATE_SECCOMP=1"])
+        } else {
+            Some(0)
+        },
+        if call.thread.traced {
+            strings.push(&[b"SYSGATE_EXECVE=1"])
+        } else {
+            strings.push(&[b"SYSGATE_UNTRACED=1"])
+        },
     ];
     let loader_p = strings.push(&[loader.as_bytes()]);
     for s in ours.iter_mut() {

@@ -79,7 +79,10 @@ pub fn read(addr: u64, buf: &mut [u8]) -> bool {
     if buf.is_empty() {
         return true;
     }
-    if addr.checked_add(buf.len() as u64).is_none_or(|end| end > 0x0000_8000_0000_0000) {
+    if addr
+        .checked_add(buf.len() as u64)
+        .is_none_or(|end| end > 0x0000_8000_0000_0000)
+    {
         return false;
     }
     // SAFETY: `buf` is ours and writable for its length; the source is guest memory whose
@@ -92,7 +95,10 @@ pub fn write(addr: u64, data: &[u8]) -> bool {
     if data.is_empty() {
         return true;
     }
-    if addr.checked_add(data.len() as u64).is_none_or(|end| end > 0x0000_8000_0000_0000) {
+    if addr
+        .checked_add(data.len() as u64)
+        .is_none_or(|end| end > 0x0000_8000_0000_0000)
+    {
         return false;
     }
     // SAFETY: as in `read`, with the roles swapped.
@@ -103,14 +109,18 @@ pub fn write(addr: u64, data: &[u8]) -> bool {
 pub fn read_struct<T: Copy>(addr: u64, out: &mut T) -> bool {
     // SAFETY: T is plain old data in every use in the runtime (integers and repr(C) structs of
     // integers), so any byte pattern is a valid T.
-    let bytes = unsafe { core::slice::from_raw_parts_mut(out as *mut T as *mut u8, core::mem::size_of::<T>()) };
+    let bytes = unsafe {
+        core::slice::from_raw_parts_mut(out as *mut T as *mut u8, core::mem::size_of::<T>())
+    };
     read(addr, bytes)
 }
 
 /// Writes a plain-data value to the guest.
 pub fn write_struct<T: Copy>(addr: u64, v: &T) -> bool {
     // SAFETY: reading the bytes of a plain-data value.
-    let bytes = unsafe { core::slice::from_raw_parts(v as *const T as *const u8, core::mem::size_of::<T>()) };
+    let bytes = unsafe {
+        core::slice::from_raw_parts(v as *const T as *const u8, core::mem::size_of::<T>())
+    };
     write(addr, bytes)
 }
 
@@ -159,7 +169,15 @@ impl Window {
 
 impl<R: FnMut(u64, &mut [u8]) -> bool> Window<R> {
     pub fn with_reader(base: u64, len: u64, read: R) -> Window<R> {
-        Window { read, base, len, at: 0, have: 0, whole: true, buf: [0; WINDOW] }
+        Window {
+            read,
+            base,
+            len,
+            at: 0,
+            have: 0,
+            whole: true,
+            buf: [0; WINDOW],
+        }
     }
 
     /// The `n` bytes at offset `off` of the buffer (`n` at most 4 KiB); `None` past its end or
@@ -205,8 +223,20 @@ mod tests {
     fn window_reads_fields_across_windows_and_stops_at_the_end() {
         let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let mut w = Window::new(data.as_ptr() as u64, data.len() as u64);
-        for (off, n) in [(0u64, 19usize), (4090, 19), (4077, 19), (8191, 2), (9981, 19), (5000, 4096), (12, 1)] {
-            assert_eq!(w.get(off, n), Some(&data[off as usize..off as usize + n]), "at {off}");
+        for (off, n) in [
+            (0u64, 19usize),
+            (4090, 19),
+            (4077, 19),
+            (8191, 2),
+            (9981, 19),
+            (5000, 4096),
+            (12, 1),
+        ] {
+            assert_eq!(
+                w.get(off, n),
+                Some(&data[off as usize..off as usize + n]),
+                "at {off}"
+            );
         }
         assert_eq!(w.get(9990, 11), None);
         assert_eq!(w.get(0, 4097), None);

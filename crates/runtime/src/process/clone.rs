@@ -12,11 +12,11 @@
 #![allow(unsafe_code)]
 
 use crate::api::Call;
-use crate::entry;
+use crate::process::thread::{self, off as T, Thread};
 use crate::raw::{self, sys};
 use crate::regs::off as R;
-use crate::sud;
-use crate::thread::{self, off as T, Thread};
+use crate::ways_in::entry;
+use crate::ways_in::sud;
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicI32, Ordering};
 
@@ -56,7 +56,15 @@ sysgate_clone_stub:
 );
 
 extern "C" {
-    fn sysgate_clone_stub(nr: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, child: *mut Thread) -> i64;
+    fn sysgate_clone_stub(
+        nr: u64,
+        a1: u64,
+        a2: u64,
+        a3: u64,
+        a4: u64,
+        a5: u64,
+        child: *mut Thread,
+    ) -> i64;
 }
 
 const _: () = assert!(R::RAX == 80);
@@ -89,7 +97,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
             let mut ca = [0u64; 11];
             let size = (a[1] as usize).min(core::mem::size_of_val(&ca));
             let mut buf = [0u8; 88];
-            if size < 64 || !crate::guest::read(a[0], &mut buf[..size]) {
+            if size < 64 || !crate::memory::guest::read(a[0], &mut buf[..size]) {
                 return raw::syscall6(nr, a); // let the kernel produce the error
             }
             for (i, w) in ca.iter_mut().enumerate().take(size / 8) {
@@ -98,7 +106,11 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
                 *w = u64::from_ne_bytes(b);
             }
             // struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size
-            let sp = if ca[5] != 0 { ca[5].wrapping_add(ca[6]) } else { 0 };
+            let sp = if ca[5] != 0 {
+                ca[5].wrapping_add(ca[6])
+            } else {
+                0
+            };
             (ca[0], sp)
         }
         sys::__NR_vfork => ((sys::CLONE_VM | sys::CLONE_VFORK) as u64, 0),
@@ -126,7 +138,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
                 if sud::arm_current(t).is_err() {
                     raw::fatal("cannot arm syscall user dispatch in a fork child");
                 }
-                crate::fds::open_self_files();
+                crate::process::fds::open_self_files();
             }
         }
         return ret;
@@ -164,7 +176,11 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         (*child).sigsys_blocked = call.thread.sigsys_blocked;
         // The kernel keeps the alternate signal stack for a vfork child (it shares the
         // parent's memory until it execs) and clears it for a new thread.
-        (*child).alt_stack = if vfork { call.thread.alt_stack } else { Default::default() };
+        (*child).alt_stack = if vfork {
+            call.thread.alt_stack
+        } else {
+            Default::default()
+        };
         (*child).alt_lent = vfork && call.thread.alt_lent;
         (*child).vfork_shared = vfork;
         (*child).tool_scratch = [0; thread::SCRATCH_WORDS];
@@ -202,7 +218,10 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
 /// True in a fork-style child that is returning through the copied parent frame.
 pub(crate) fn is_child_return(call: &Call<'_>, ret: i64) -> bool {
     ret == 0
-        && matches!(call.nr as u32, sys::__NR_fork | sys::__NR_clone | sys::__NR_clone3 | sys::__NR_vfork)
+        && matches!(
+            call.nr as u32,
+            sys::__NR_fork | sys::__NR_clone | sys::__NR_clone3 | sys::__NR_vfork
+        )
         && FORK_PARENT.load(Ordering::Relaxed) != call.thread.pid
         && FORK_PARENT.load(Ordering::Relaxed) != 0
 }

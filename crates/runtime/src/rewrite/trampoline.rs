@@ -30,9 +30,9 @@
 //!   pushed (one word of the red zone, as with every call-based rewriter).
 
 use crate::api::NR_MAX;
-use crate::entry;
-use crate::guest;
+use crate::memory::guest;
 use crate::raw::{self, sys};
+use crate::ways_in::entry;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 const SLOT: usize = 32;
@@ -87,7 +87,12 @@ fn region_near(site: u64) -> Option<u64> {
         raw::munmap(base, REGION_LEN as usize);
         return None;
     }
-    raw::syscall3(sys::__NR_mprotect, base, REGION_LEN, (sys::PROT_READ | sys::PROT_EXEC) as u64);
+    raw::syscall3(
+        sys::__NR_mprotect,
+        base,
+        REGION_LEN,
+        (sys::PROT_READ | sys::PROT_EXEC) as u64,
+    );
     slot.store(base, Ordering::Relaxed);
     Some(base)
 }
@@ -95,7 +100,16 @@ fn region_near(site: u64) -> Option<u64> {
 /// Maps `len` bytes (protection `prot`) that a rel32 call from `site` can reach, at one of
 /// a few distances that avoid the libraries and heap around it.
 pub(crate) fn map_near(site: u64, len: u64, prot: u32) -> Option<u64> {
-    for delta in [-(1i64 << 28), 1 << 28, -(1 << 30), 1 << 30, -(1 << 26), 1 << 26, -(1 << 24), 1 << 24] {
+    for delta in [
+        -(1i64 << 28),
+        1 << 28,
+        -(1 << 30),
+        1 << 30,
+        -(1 << 26),
+        1 << 26,
+        -(1 << 24),
+        1 << 24,
+    ] {
         let hint = ((site as i64 + delta) as u64) & !0xffff;
         if !(0x10000..0x7fff_0000_0000).contains(&hint) {
             continue;
@@ -188,7 +202,7 @@ pub(crate) fn function_and_next(base: u64, pc: u64) -> Option<(u64, u64, u64)> {
     }
     if hdr == 0 {
         // Go binaries have no unwind tables, but a function table of their own.
-        return crate::gofuncs::function_and_next(base, pc);
+        return crate::rewrite::gofuncs::function_and_next(base, pc);
     }
     let [version, _ptr_enc, count_enc, table_enc]: [u8; 4] = rd(hdr)?;
     if version != 1 || count_enc != 0x03 || table_enc != 0x3b {
@@ -200,7 +214,10 @@ pub(crate) fn function_and_next(base: u64, pc: u64) -> Option<(u64, u64, u64)> {
         let e = table + i as u64 * 8;
         let loc: i32 = rd(e)?;
         let fde: i32 = rd(e + 4)?;
-        Some(((hdr as i64 + loc as i64) as u64, (hdr as i64 + fde as i64) as u64))
+        Some((
+            (hdr as i64 + loc as i64) as u64,
+            (hdr as i64 + fde as i64) as u64,
+        ))
     };
     // The last entry whose start is <= pc.
     let (mut lo, mut hi) = (0u32, count);
@@ -298,7 +315,10 @@ pub fn site_nr(site: u64) -> Option<u64> {
     if !is_trampoline(target) {
         return None;
     }
-    let region = REGIONS.iter().map(|r| r.load(Ordering::Relaxed)).find(|&b| b != 0 && target >= b && target < b + REGION_LEN)?;
+    let region = REGIONS
+        .iter()
+        .map(|r| r.load(Ordering::Relaxed))
+        .find(|&b| b != 0 && target >= b && target < b + REGION_LEN)?;
     Some((target - region) / SLOT as u64)
 }
 
@@ -320,14 +340,23 @@ mod tests {
     fn trampoline_bytes() {
         let c = slot_code(39, 0x1122_3344_5566_7788);
         // pop r11; lea 2(r11),r11; push r11; mov $39,eax; movabs ..., r11; jmp *(r11)
-        assert_eq!(&c[..9], &[0x41, 0x5b, 0x4d, 0x8d, 0x5b, 0x02, 0x41, 0x53, 0xb8]);
+        assert_eq!(
+            &c[..9],
+            &[0x41, 0x5b, 0x4d, 0x8d, 0x5b, 0x02, 0x41, 0x53, 0xb8]
+        );
         assert_eq!(u32::from_le_bytes([c[9], c[10], c[11], c[12]]), 39);
         assert_eq!(&c[13..15], &[0x49, 0xbb]);
-        assert_eq!(u64::from_le_bytes(c[15..23].try_into().unwrap()), 0x1122_3344_5566_7788);
+        assert_eq!(
+            u64::from_le_bytes(c[15..23].try_into().unwrap()),
+            0x1122_3344_5566_7788
+        );
         assert_eq!(&c[23..26], &[0x41, 0xff, 0x23]);
         assert!(in_range(0x7f00_0000_0000, 0x7f00_7000_0000));
         assert_eq!(insn_len(&[0xb8, 0x27, 0, 0, 0, 0x0f, 0x05]), Some(5));
-        assert_eq!(insn_len(&[0xc7, 0x45, 0xb8, 0, 0, 0, 0, 0x0f, 0x05]), Some(7));
+        assert_eq!(
+            insn_len(&[0xc7, 0x45, 0xb8, 0, 0, 0, 0, 0x0f, 0x05]),
+            Some(7)
+        );
         assert_eq!(insn_len(&[0x0f, 0x05]), Some(2));
         assert!(!in_range(0x5500_0000_0000, 0x7f00_0000_0000));
     }

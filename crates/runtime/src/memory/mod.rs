@@ -1,0 +1,3 @@
+pub mod guest;
+#[cfg(not(test))]
+mod mem;

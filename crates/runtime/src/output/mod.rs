@@ -1,0 +1,2 @@
+pub mod out;
+pub mod shared;

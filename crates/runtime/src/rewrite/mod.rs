@@ -1,0 +1,6 @@
+pub mod displaced;
+mod gofuncs;
+mod padding;
+mod sites;
+pub mod sled;
+pub mod trampoline;

@@ -1,0 +1,4 @@
+pub mod entry;
+pub mod sud;
+pub mod vdso;
+pub mod vsyscall;
