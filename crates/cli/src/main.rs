@@ -772,9 +772,11 @@ fn run_qualifiers(exprs: &[String]) -> Result<Vec<String>, String> {
     for e in exprs {
         match e.split_once('=') {
             Some((k @ ("inject" | "fault"), v)) => out.push(inject::parse(v, k == "fault")?.wire()),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "run -e {e}: only inject=… and fault=… apply to run (use `sysgate trace` to trace)"
-            )),
+            ))
+            }
         }
     }
     Ok(out)

@@ -303,7 +303,7 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
     // SAFETY: the aux vector follows envp's NULL.
     let kauxv = unsafe { envp.add(envc + 1) } as *const u64;
     // SAFETY: single-threaded; removes the runtime's variables from the environment array.
-    if !unsafe { config::init_from_env(envp) } {
+    if !unsafe { rt::init_from_env(envp) } {
         die(
             b"sysgate-loader",
             &"started without sysgate's configuration (run programs with `sysgate run`)",

@@ -104,49 +104,5 @@ pub(crate) fn tool() -> Option<&'static dyn Tool> {
     unsafe { *TOOL.0.get() }
 }
 
-/// A value set once at start-up (before the runtime is armed) and read-only afterwards: the
-/// safe way for tools to keep their configuration in a `static`.
-pub struct StartupCell<T> {
-    set: AtomicBool,
-    value: UnsafeCell<Option<T>>,
-}
-
-// SAFETY: the value is written once, before `set` becomes true with release ordering, and only
-// read after observing `set` with acquire ordering; it is never written again.
-unsafe impl<T: Sync> Sync for StartupCell<T> {}
-
-impl<T> StartupCell<T> {
-    pub const fn new() -> Self {
-        StartupCell {
-            set: AtomicBool::new(false),
-            value: UnsafeCell::new(None),
-        }
-    }
-
-    /// Stores `v` if nothing was stored yet; returns whether it did. Call it during
-    /// single-threaded start-up only.
-    pub fn set(&self, v: T) -> bool {
-        if self.set.load(Ordering::Acquire) {
-            return false;
-        }
-        // SAFETY: start-up is single-threaded and nothing has been published yet, so no reader
-        // can hold a reference into the cell.
-        unsafe { *self.value.get() = Some(v) };
-        self.set.store(true, Ordering::Release);
-        true
-    }
-
-    pub fn get(&self) -> Option<&T> {
-        if !self.set.load(Ordering::Acquire) {
-            return None;
-        }
-        // SAFETY: published and never written again (see `set`).
-        unsafe { (*self.value.get()).as_ref() }
-    }
-}
-
-impl<T> Default for StartupCell<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// The cell tools keep their start-up configuration in (defined with the configuration).
+pub use crate::config::StartupCell;

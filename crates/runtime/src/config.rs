@@ -17,6 +17,7 @@
 #![allow(unsafe_code)]
 
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 const RAW_CAP: usize = 8192;
 const EXE_CAP: usize = 4096;
@@ -40,6 +41,10 @@ pub struct Config {
     /// move into a trampoline (not `displace=0`). Read on every first call of a site.
     pub rewrite: bool,
     pub displace: bool,
+    /// `SYSGATE_FDS`: the trace output and diagnostics descriptors sysgate passed (-1: none);
+    /// [`crate::init_from_env`] hands them to the descriptor guard.
+    pub out_fd: i32,
+    pub diag_fd: i32,
     /// The program's absolute path: what `/proc/self/exe` names natively (it names
     /// `sysgate-loader` here).
     exe: [u8; EXE_CAP],
@@ -83,6 +88,8 @@ static CONFIG: Cell = Cell(UnsafeCell::new(Config {
     seccomp: false,
     rewrite: true,
     displace: true,
+    out_fd: -1,
+    diag_fd: -1,
     exe: [0; EXE_CAP],
     exe_len: 0,
 }));
@@ -211,7 +218,7 @@ pub unsafe fn init_from_env(envp: *mut *const u8) -> bool {
             let mut it = v.split(|&b| b == b',');
             let out = it.next().and_then(parse_dec).unwrap_or(-1);
             let diag = it.next().and_then(parse_dec).unwrap_or(-1);
-            crate::process::fds::set(out, diag);
+            (c.out_fd, c.diag_fd) = (out, diag);
             keep = None;
         } else if let Some(v) = s.strip_prefix(b"SYSGATE_ROOT=") {
             c.root_pid = parse_dec(v).unwrap_or(0);
@@ -246,4 +253,51 @@ pub unsafe fn init_from_env(envp: *mut *const u8) -> bool {
         c.root_pid = crate::raw::getpid();
     }
     true
+}
+
+/// A value set once at start-up (before the runtime is armed) and read-only afterwards: the
+/// safe way for tools to keep their configuration in a `static`.
+pub struct StartupCell<T> {
+    set: AtomicBool,
+    value: UnsafeCell<Option<T>>,
+}
+
+// SAFETY: the value is written once, before `set` becomes true with release ordering, and only
+// read after observing `set` with acquire ordering; it is never written again.
+unsafe impl<T: Sync> Sync for StartupCell<T> {}
+
+impl<T> StartupCell<T> {
+    pub const fn new() -> Self {
+        StartupCell {
+            set: AtomicBool::new(false),
+            value: UnsafeCell::new(None),
+        }
+    }
+
+    /// Stores `v` if nothing was stored yet; returns whether it did. Call it during
+    /// single-threaded start-up only.
+    pub fn set(&self, v: T) -> bool {
+        if self.set.load(Ordering::Acquire) {
+            return false;
+        }
+        // SAFETY: start-up is single-threaded and nothing has been published yet, so no reader
+        // can hold a reference into the cell.
+        unsafe { *self.value.get() = Some(v) };
+        self.set.store(true, Ordering::Release);
+        true
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        if !self.set.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: published and never written again (see `set`).
+        unsafe { (*self.value.get()).as_ref() }
+    }
+}
+
+impl<T> Default for StartupCell<T> {
+    fn default() -> Self {
+        Self::new()
+    }
 }

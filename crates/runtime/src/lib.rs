@@ -40,6 +40,22 @@ pub mod ways_in;
 pub use api::{Action, Call, Tool};
 pub use regs::Regs;
 
+/// Reads the runtime's configuration from the environment (see [`config::init_from_env`]) and
+/// hands the descriptors sysgate passed to the guard that keeps them from the program
+/// ([`process::fds`]). Returns false if the process was not started by sysgate.
+///
+/// # Safety
+/// As [`config::init_from_env`]: the process's environment array, single-threaded start-up.
+pub unsafe fn init_from_env(envp: *mut *const u8) -> bool {
+    // SAFETY: forwarded caller contract.
+    if !unsafe { config::init_from_env(envp) } {
+        return false;
+    }
+    let c = config::get();
+    process::fds::set(c.out_fd, c.diag_fd);
+    true
+}
+
 /// Arms the runtime in the calling (main) thread. Called once per process image, before the
 /// program's `main`. `tool` handles the syscalls it subscribes to; `auxv` is the process's aux
 /// vector (0 if unknown), used to find the vDSO.
@@ -55,7 +71,12 @@ pub unsafe fn arm(tool: &'static dyn Tool, auxv: u64) -> Result<(), i64> {
         (*t).traced = config::get().follow_root;
         process::fds::open_self_files();
         rewrite::sled::init();
-        process::signals::install()?;
+        ways_in::sud::set_rewriter(rewrite::sled::try_rewrite);
+        let hooks = process::signals::Hooks {
+            site_fault: rewrite::traps::site_fault,
+            report: ways_in::entry::report_signal,
+        };
+        process::signals::install(ways_in::sud::sigsys_entry_address(), hooks)?;
         if tool.wants_signals() {
             process::signals::wrap_handlers();
         }
@@ -71,7 +92,7 @@ pub unsafe fn arm(tool: &'static dyn Tool, auxv: u64) -> Result<(), i64> {
                 ways_in::vdso::patch(base);
             }
         }
-        ways_in::sud::arm_current(t)?;
+        process::thread::arm_dispatch(t)?;
     }
     Ok(())
 }

@@ -127,6 +127,28 @@ pub fn write_all(fd: i32, mut buf: &[u8]) {
     }
 }
 
+/// The signals the runtime handles itself and keeps unblocked: SIGSYS and the faults it shares
+/// with the program (guest-memory fixups, rewritten sites).
+pub(crate) const RUNTIME_SIGNALS: u64 = (1 << (sys::SIGSYS - 1))
+    | (1 << (sys::SIGSEGV - 1))
+    | (1 << (sys::SIGBUS - 1))
+    | (1 << (sys::SIGILL - 1))
+    | (1 << (sys::SIGTRAP - 1));
+
+/// Changes this thread's kernel signal mask (`how`: `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`);
+/// returns the mask before.
+pub(crate) fn kernel_sigmask(how: u32, set: u64) -> u64 {
+    let mut old = 0u64;
+    syscall4(
+        sys::__NR_rt_sigprocmask,
+        how as u64,
+        &set as *const u64 as u64,
+        &mut old as *mut u64 as u64,
+        8,
+    );
+    old
+}
+
 pub fn gettid() -> i32 {
     syscall0(sys::__NR_gettid) as i32
 }

@@ -348,7 +348,7 @@ fn socket_endpoints(fd: i32, buf: &mut [u8]) -> Option<usize> {
 fn output_fd(thread: &mut rt::process::thread::Thread, s: &Settings) -> i32 {
     match s.per_process {
         Some(hex) => per_process_fd(thread, hex),
-        None => rt::process::fds::out_fd(),
+        None => rt::output::out::fd(),
     }
 }
 
@@ -382,7 +382,7 @@ fn per_process_fd(thread: &mut rt::process::thread::Thread, hex: &str) -> i32 {
         if global != v {
             PER_PROCESS_FD.store(v, Ordering::Relaxed);
         }
-        if rt::process::fds::out_fd() != fd {
+        if rt::output::out::fd() != fd {
             rt::process::fds::set_out(fd);
         }
         return fd;
@@ -392,7 +392,7 @@ fn per_process_fd(thread: &mut rt::process::thread::Thread, hex: &str) -> i32 {
     let Some(len) = per_process_path(hex, thread.pid, &mut path) else {
         return -1;
     };
-    let inherited = rt::process::fds::out_fd();
+    let inherited = rt::output::out::fd();
     let fresh_image = global == 0;
     let fd =
         if fresh_image && inherited >= 0 && is_same_file(inherited, path.get(..len).unwrap_or(&[]))

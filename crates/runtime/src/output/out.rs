@@ -26,7 +26,34 @@
 //!   before the line that caused the drain, which is one line older.)
 
 use crate::raw::{self, sys};
-use core::sync::atomic::{compiler_fence, AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{compiler_fence, AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
+
+/// The trace output descriptor (-1: none): the one sysgate passed, or one a tool chose. It is
+/// one of the runtime's guarded descriptors (`process/fds.rs`), which moves it out of the way
+/// of the program's `dup2` and tells this module through [`moved_to`].
+static FD: AtomicI32 = AtomicI32::new(-1);
+/// How many times [`FD`] moved: a buffer filled for the old number follows it (see [`OutBuf`]).
+static MOVES: AtomicU32 = AtomicU32::new(0);
+
+/// Where trace output goes (-1: nowhere).
+pub fn fd() -> i32 {
+    FD.load(Ordering::Relaxed)
+}
+
+pub(crate) fn moves() -> u32 {
+    MOVES.load(Ordering::Relaxed)
+}
+
+/// Makes `fd` the output descriptor (the guard in `process/fds.rs` records it first).
+pub(crate) fn set_fd(fd: i32) {
+    FD.store(fd, Ordering::Relaxed);
+}
+
+/// The output descriptor now lives at `new` (moved by the descriptor guard).
+pub(crate) fn moved_to(new: i32) {
+    FD.store(new, Ordering::Relaxed);
+    MOVES.fetch_add(1, Ordering::Relaxed);
+}
 
 pub const CAP: usize = 32 * 1024;
 
@@ -36,7 +63,7 @@ pub struct OutBuf {
     busy: bool,
     fd: i32,
     /// `fd` was the runtime's output descriptor, which had moved `out_moves` times
-    /// (`fds::out_moves`): if it has moved since, the lines go to where it is now.
+    /// ([`moves`]): if it has moved since, the lines go to where it is now.
     is_out: bool,
     out_moves: u32,
     /// Bytes reserved (and, once every writer that reserved them has returned, written).
@@ -92,8 +119,8 @@ fn drain(b: &mut OutBuf) {
     if b.fd >= 0 {
         // The output descriptor may have moved since the lines were buffered (a `dup2` of
         // the program onto it, made by another thread: the calling thread flushes first).
-        let fd = if b.is_out && b.out_moves != crate::process::fds::out_moves() {
-            crate::process::fds::out_fd()
+        let fd = if b.is_out && b.out_moves != moves() {
+            fd()
         } else {
             b.fd
         };
@@ -143,8 +170,8 @@ pub fn write(b: &mut OutBuf, fd: i32, bytes: &[u8]) {
     if b.fd != fd {
         drain(b);
         b.fd = fd;
-        b.is_out = fd == crate::process::fds::out_fd();
-        b.out_moves = crate::process::fds::out_moves();
+        b.is_out = fd == self::fd();
+        b.out_moves = moves();
     }
     if bytes.len() > CAP {
         drain(b);
@@ -179,14 +206,14 @@ pub fn flush(b: &mut OutBuf) {
 /// by the instruction that runs: blocking them would turn a fault into a kill); returns the
 /// mask before.
 fn block_async_signals() -> u64 {
-    crate::process::signals::kernel_sigmask(
+    raw::kernel_sigmask(
         sys::SIG_BLOCK,
-        !(crate::process::signals::RUNTIME_SIGNALS | (1 << (sys::SIGFPE - 1))),
+        !(raw::RUNTIME_SIGNALS | (1 << (sys::SIGFPE - 1))),
     )
 }
 
 fn set_mask(mask: u64) {
-    crate::process::signals::kernel_sigmask(sys::SIG_SETMASK, mask);
+    raw::kernel_sigmask(sys::SIG_SETMASK, mask);
 }
 
 /// Syscalls before which the thread's buffer is flushed: those that create or replace

@@ -10,13 +10,27 @@
 #![allow(unsafe_code)]
 
 use crate::raw::{self, sys};
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 /// Width of the `shm=` value: the descriptor number, zero-padded, rewritten in place.
 pub const FD_WIDTH: usize = 7;
 
+/// The region's memory file (-1: none), one of the runtime's guarded descriptors.
+static FD: AtomicI32 = AtomicI32::new(-1);
 static BASE: AtomicUsize = AtomicUsize::new(0);
 static WORDS: AtomicUsize = AtomicUsize::new(0);
+
+/// The region's descriptor, or -1.
+pub(crate) fn fd() -> i32 {
+    FD.load(Ordering::Relaxed)
+}
+
+/// The region's descriptor now lives at `new` (moved by the descriptor guard): later images
+/// find it through the configuration, whose `shm=` value is rewritten in place.
+pub(crate) fn moved_to(new: i32) {
+    FD.store(new, Ordering::Relaxed);
+    crate::config::patch_number("shm", new as u64, FD_WIDTH);
+}
 
 /// Maps the region named by the configuration (`shm=FD`), if there is one. Called by the
 /// loader once per image, before the runtime is armed. Returns whether a region is mapped.
@@ -52,7 +66,7 @@ pub fn attach() -> bool {
     if addr < 0 {
         return false;
     }
-    crate::process::fds::set_shared(fd);
+    FD.store(fd, Ordering::Relaxed);
     BASE.store(addr as usize, Ordering::Relaxed);
     WORDS.store(len / 8, Ordering::Release);
     true

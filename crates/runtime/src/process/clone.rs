@@ -11,12 +11,9 @@
 //! in its own copy and is re-armed on the way (`is_child_return`).
 #![allow(unsafe_code)]
 
-use crate::api::Call;
 use crate::process::thread::{self, off as T, Thread};
 use crate::raw::{self, sys};
-use crate::regs::off as R;
-use crate::ways_in::entry;
-use crate::ways_in::sud;
+use crate::regs::{off as R, Regs};
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicI32, Ordering};
 
@@ -48,14 +45,50 @@ sysgate_clone_stub:
     call    {child_start}
     ud2
     .size sysgate_clone_stub, . - sysgate_clone_stub
+
+/* void sysgate_resume(const Regs *regs): load every register from `regs` and jump to regs->rip
+   (a new thread's first return to the program). rcx ends as the return address and r11 as
+   regs->r11, as after a syscall. */
+    .globl sysgate_resume
+    .hidden sysgate_resume
+    .type sysgate_resume,@function
+    .p2align 4
+sysgate_resume:
+    mov     %rdi, %r11
+    push    {eflags}(%r11)
+    mov     {r15}(%r11), %r15
+    mov     {r14}(%r11), %r14
+    mov     {r13}(%r11), %r13
+    mov     {r12}(%r11), %r12
+    mov     {rbp}(%r11), %rbp
+    mov     {rbx}(%r11), %rbx
+    mov     {r10}(%r11), %r10
+    mov     {r9}(%r11), %r9
+    mov     {r8}(%r11), %r8
+    mov     {rdx}(%r11), %rdx
+    mov     {rsi}(%r11), %rsi
+    mov     {rdi}(%r11), %rdi
+    popfq
+    mov     {rip}(%r11), %rcx
+    mov     {rax}(%r11), %rax
+    mov     {rsp}(%r11), %rsp
+    mov     {r11}(%r11), %r11
+    jmp     *%rcx
+    .size sysgate_resume, . - sysgate_resume
     .popsection
 "#,
     stack_hi = const T::STACK_HI,
+    r15 = const R::R15, r14 = const R::R14, r13 = const R::R13, r12 = const R::R12,
+    rbp = const R::RBP, rbx = const R::RBX, r11 = const R::R11, r10 = const R::R10,
+    r9 = const R::R9, r8 = const R::R8, rax = const R::RAX,
+    rdx = const R::RDX, rsi = const R::RSI, rdi = const R::RDI,
+    rip = const R::RIP, eflags = const R::EFLAGS, rsp = const R::RSP,
     child_start = sym sysgate_child_start,
     options(att_syntax)
 );
 
 extern "C" {
+    fn sysgate_resume(regs: *const Regs) -> !;
     fn sysgate_clone_stub(
         nr: u64,
         a1: u64,
@@ -80,17 +113,19 @@ extern "C" fn sysgate_child_start(t: *mut Thread) -> ! {
         if thread::install(t).is_err() {
             raw::fatal("cannot set the GS base in a new thread");
         }
-        if sud::arm_current(t).is_err() {
+        if thread::arm_dispatch(t).is_err() {
             raw::fatal("cannot arm syscall user dispatch in a new thread");
         }
-        entry::resume(&(*t).child_regs)
+        sysgate_resume(&(*t).child_regs)
     }
 }
 
-/// `clone`, `clone3`, `fork`, `vfork`.
-pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
-    let a = call.regs.args();
-    let nr = call.nr as u32;
+/// `clone`, `clone3`, `fork`, `vfork` (number `nr`) of the thread `thread`, whose registers at
+/// the call are `regs`. Returns the result, and whether the new child runs on the caller's own
+/// stack (a `vfork` without a new stack): the entry must then leave without reading the
+/// return address the call pushed there, which the child may have overwritten.
+pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> (i64, bool) {
+    let a = regs.args();
     let (flags, new_sp) = match nr {
         sys::__NR_clone => (a[0], a[1]),
         sys::__NR_clone3 => {
@@ -98,7 +133,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
             let size = (a[1] as usize).min(core::mem::size_of_val(&ca));
             let mut buf = [0u8; 88];
             if size < 64 || !crate::memory::guest::read(a[0], &mut buf[..size]) {
-                return raw::syscall6(nr, a); // let the kernel produce the error
+                return (raw::syscall6(nr, a), false); // let the kernel produce the error
             }
             for (i, w) in ca.iter_mut().enumerate().take(size / 8) {
                 let mut b = [0u8; 8];
@@ -117,7 +152,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         _ => (0, 0), // fork
     };
     let shares_vm = flags & sys::CLONE_VM as u64 != 0;
-    let parent_traced = call.thread.traced;
+    let parent_traced = thread.traced;
     let child_traced = parent_traced && crate::config::get().follow;
 
     if !shares_vm && new_sp == 0 {
@@ -128,60 +163,56 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         if ret == 0 {
             // SAFETY: in the child, single-threaded, on our own copy of the block.
             unsafe {
-                let t: *mut Thread = call.thread;
+                let t: *mut Thread = thread;
                 (*t).tid = raw::gettid();
                 (*t).pid = raw::getpid();
                 (*t).traced = child_traced;
                 (*t).count_go = 0;
                 (*t).count_calls = 0;
                 thread::RUNNERS.store(1, Ordering::SeqCst);
-                if sud::arm_current(t).is_err() {
+                if thread::arm_dispatch(t).is_err() {
                     raw::fatal("cannot arm syscall user dispatch in a fork child");
                 }
                 crate::process::fds::open_self_files();
             }
         }
-        return ret;
+        return (ret, false);
     }
 
     let vfork = flags & sys::CLONE_VFORK as u64 != 0 && shares_vm;
-    if vfork && new_sp == 0 {
-        // The child runs on our stack until it execs or exits and may overwrite the word a
-        // rewritten call pushed: leave without reading it.
-        entry::set_exit_mode(call.regs, entry::EXIT_JMP);
-    }
+    let on_our_stack = vfork && new_sp == 0;
     let child: *mut Thread = if vfork {
-        if call.thread.vfork_child.is_null() {
+        if thread.vfork_child.is_null() {
             match Thread::alloc() {
-                Some(c) => call.thread.vfork_child = c,
-                None => return -(sys::EAGAIN as i64),
+                Some(c) => thread.vfork_child = c,
+                None => return (-(sys::EAGAIN as i64), on_our_stack),
             }
         }
-        call.thread.vfork_child
+        thread.vfork_child
     } else {
         match Thread::alloc() {
             Some(c) => c,
-            None => return -(sys::EAGAIN as i64),
+            None => return (-(sys::EAGAIN as i64), false),
         }
     };
     // SAFETY: `child` is a block no running thread uses: fresh, or the vfork block whose last
     // user has exec'd or exited (the parent was suspended until then).
     unsafe {
-        (*child).child_regs = *call.regs;
+        (*child).child_regs = *regs;
         (*child).child_regs.rax = 0;
         if new_sp != 0 {
             (*child).child_regs.rsp = new_sp;
         }
         (*child).traced = child_traced;
-        (*child).sigsys_blocked = call.thread.sigsys_blocked;
+        (*child).sigsys_blocked = thread.sigsys_blocked;
         // The kernel keeps the alternate signal stack for a vfork child (it shares the
         // parent's memory until it execs) and clears it for a new thread.
         (*child).alt_stack = if vfork {
-            call.thread.alt_stack
+            thread.alt_stack
         } else {
             Default::default()
         };
-        (*child).alt_lent = vfork && call.thread.alt_lent;
+        (*child).alt_lent = vfork && thread.alt_lent;
         (*child).vfork_shared = vfork;
         (*child).tool_scratch = [0; thread::SCRATCH_WORDS];
         (*child).count_go = 0;
@@ -212,16 +243,17 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         // SAFETY: the child lives in another address space.
         unsafe { Thread::free(child) };
     }
-    ret
+    (ret, on_our_stack)
 }
 
 /// True in a fork-style child that is returning through the copied parent frame.
-pub(crate) fn is_child_return(call: &Call<'_>, ret: i64) -> bool {
+/// `nr` is the call, `pid` the process the calling thread's block names, `ret` the result.
+pub(crate) fn is_child_return(nr: u32, pid: i32, ret: i64) -> bool {
     ret == 0
         && matches!(
-            call.nr as u32,
+            nr,
             sys::__NR_fork | sys::__NR_clone | sys::__NR_clone3 | sys::__NR_vfork
         )
-        && FORK_PARENT.load(Ordering::Relaxed) != call.thread.pid
+        && FORK_PARENT.load(Ordering::Relaxed) != pid
         && FORK_PARENT.load(Ordering::Relaxed) != 0
 }

@@ -7,12 +7,12 @@
 //! An image the loader cannot run (an ELF for another machine, e.g. i386) is exec'd by the
 //! kernel itself and runs untraced, with a `sysgate:` warning.
 
-use crate::api::Call;
 use crate::config;
 use crate::memory::guest;
 use crate::process::fds;
 use crate::process::thread::Thread;
 use crate::raw::{self, sys};
+use crate::regs::Regs;
 use sysgate_abi::elf;
 
 const STR_SPACE: usize = 16 * 1024;
@@ -177,9 +177,8 @@ fn warn(path: &[u8], why: &[u8]) {
     raw::write_all(d, &line[..l]);
 }
 
-pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
-    let a = call.regs.args();
-    let nr = call.nr as u32;
+pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
+    let a = regs.args();
     let (path_p, argv, envp) = if nr == sys::__NR_execve {
         (a[0], a[1], a[2])
     } else {
@@ -245,7 +244,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         }
     }
     let ptr_bytes = (count + 12) * 8;
-    let Some(base) = ensure_scratch(call.thread, ptr_bytes + STR_SPACE + PATH_MAX) else {
+    let Some(base) = ensure_scratch(thread, ptr_bytes + STR_SPACE + PATH_MAX) else {
         return err(sys::ENOMEM);
     };
     let mut strings = Strings {
@@ -273,7 +272,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         strings.push(&[b"SYSGATE_CONFIG=", cfg.raw().as_bytes()]),
         strings.push(&[
             b"SYSGATE_FDS=",
-            dec(fds::out_fd() as i64, &mut b1),
+            dec(crate::output::out::fd() as i64, &mut b1),
             b",",
             dec(fds::diag_fd() as i64, &mut b2),
         ]),
@@ -283,7 +282,7 @@ pub(crate) fn handle(call: &mut Call<'_>) -> i64 {
         } else {
             Some(0)
         },
-        if call.thread.traced {
+        if thread.traced {
             strings.push(&[b"SYSGATE_EXECVE=1"])
         } else {
             strings.push(&[b"SYSGATE_UNTRACED=1"])

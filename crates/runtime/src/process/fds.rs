@@ -1,16 +1,17 @@
-//! The runtime's own file descriptors (trace output, diagnostics, the shared region of
-//! `shared.rs`) survive whatever the program
-//! does to "all" descriptors: `close` of one of them reports EBADF as if it were not open
+//! The runtime's own file descriptors (trace output, diagnostics, the shared region, its view
+//! of `/proc/self/maps` and `mem`) survive whatever the program does to "all" descriptors: `close` of one of them reports EBADF as if it were not open
 //! (which, for the program, it is not), `dup2`/`dup3` onto one moves ours out of the way first,
 //! and `close_range` skips them.
 
+//!
+//! The trace output descriptor and the shared region's are kept by their owners in `output/`
+//! (`out::fd`, `shared::fd`); this guard reads them and moves them when it must.
+
+use crate::output::{out, shared};
 use crate::raw::{self, sys};
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-static OUT: AtomicI32 = AtomicI32::new(-1);
 static DIAG: AtomicI32 = AtomicI32::new(-1);
-/// The shared region's memory file (`shared.rs`), or -1.
-static SHARED: AtomicI32 = AtomicI32::new(-1);
 
 /// The lowest of the runtime's descriptors (`u32::MAX` when it has none; 0, so nothing is
 /// below it, until they are known): `close`, `dup2` and `dup3` of a lower number cannot touch
@@ -29,8 +30,9 @@ fn refresh_floor() {
     FLOOR.store(low, Ordering::Relaxed);
 }
 
-pub(crate) fn set(out: i32, diag: i32) {
-    OUT.store(out, Ordering::Relaxed);
+/// Records the descriptors sysgate passed: trace output and diagnostics (-1: none).
+pub fn set(out_fd: i32, diag: i32) {
+    out::set_fd(out_fd);
     DIAG.store(diag, Ordering::Relaxed);
     refresh_floor();
 }
@@ -38,21 +40,10 @@ pub(crate) fn set(out: i32, diag: i32) {
 /// Makes `fd` the trace output descriptor (protected like the one sysgate passed, and passed
 /// on across `execve`); the previous one is left open.
 pub fn set_out(fd: i32) {
-    OUT.store(fd, Ordering::Relaxed);
+    out::set_fd(fd);
     refresh_floor();
 }
 
-/// Records the shared region's descriptor (protected like the others; its number is kept
-/// in the configuration's `shm=` value, which is rewritten if the descriptor has to move).
-pub(crate) fn set_shared(fd: i32) {
-    SHARED.store(fd, Ordering::Relaxed);
-    refresh_floor();
-}
-
-/// Where trace output goes (-1: nowhere).
-pub fn out_fd() -> i32 {
-    OUT.load(Ordering::Relaxed)
-}
 /// Where the runtime's own warnings go (a copy of sysgate's stderr).
 pub fn diag_fd() -> i32 {
     DIAG.load(Ordering::Relaxed)
@@ -102,7 +93,14 @@ pub(crate) fn open_self_files() {
 
 /// The runtime's descriptors (-1 for one not open).
 fn ours() -> [i64; 5] {
-    [&OUT, &DIAG, &SHARED, &MAPS, &MEM].map(|v| v.load(Ordering::Relaxed) as i64)
+    [
+        out::fd(),
+        DIAG.load(Ordering::Relaxed),
+        shared::fd(),
+        MAPS.load(Ordering::Relaxed),
+        MEM.load(Ordering::Relaxed),
+    ]
+    .map(i64::from)
 }
 
 /// The first number above every descriptor of the runtime (at least 100).
@@ -193,13 +191,6 @@ static NEXT_MOVE: AtomicUsize = AtomicUsize::new(0);
 /// last recorded it in this address space; a move of the descriptor updates it.
 pub static OUT_OWNER: AtomicU64 = AtomicU64::new(0);
 
-/// How many times the output descriptor moved (see [`OutBuf`](crate::output::out::OutBuf)).
-static OUT_MOVES: AtomicU32 = AtomicU32::new(0);
-
-pub(crate) fn out_moves() -> u32 {
-    OUT_MOVES.load(Ordering::Relaxed)
-}
-
 /// Where a descriptor of ours recorded as `fd` is now.
 pub fn current(fd: i32) -> i32 {
     let mut fd = fd;
@@ -230,9 +221,8 @@ fn relocate(fd: i32) {
             if maps {
                 MAPS.store(new as i32, Ordering::Relaxed);
             }
-            if OUT.load(Ordering::Relaxed) == fd {
-                OUT.store(new as i32, Ordering::Relaxed);
-                OUT_MOVES.fetch_add(1, Ordering::Relaxed);
+            if out::fd() == fd {
+                out::moved_to(new as i32);
                 let owner = OUT_OWNER.load(Ordering::Relaxed);
                 if owner != 0 && owner as u32 as i32 == fd {
                     OUT_OWNER.store(owner & !0xffff_ffff | new as u32 as u64, Ordering::Relaxed);
@@ -241,10 +231,8 @@ fn relocate(fd: i32) {
             if DIAG.load(Ordering::Relaxed) == fd {
                 DIAG.store(new as i32, Ordering::Relaxed);
             }
-            if SHARED.load(Ordering::Relaxed) == fd {
-                SHARED.store(new as i32, Ordering::Relaxed);
-                // Later images find the region through the configuration.
-                crate::config::patch_number("shm", new as u64, crate::output::shared::FD_WIDTH);
+            if shared::fd() == fd {
+                shared::moved_to(new as i32);
             }
             refresh_floor();
             for m in MOVED.iter() {
@@ -269,10 +257,10 @@ fn relocate(fd: i32) {
     }
 }
 
-pub(crate) fn dup2(nr: u32, a: [u64; 6], out: &mut crate::output::out::OutBuf) -> i64 {
+pub(crate) fn dup2(nr: u32, a: [u64; 6], out: &mut out::OutBuf) -> i64 {
     let new = a[1] & 0xffff_ffff;
     if is_ours(new) && a[0] & 0xffff_ffff != new {
-        crate::output::out::flush(out);
+        out::flush(out);
         relocate(new as i32);
     }
     raw::syscall6(nr, a)

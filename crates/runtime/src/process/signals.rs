@@ -13,8 +13,10 @@
 //!   program's own (virtual) action, as the kernel would have.
 #![allow(unsafe_code)]
 
+use crate::config::StartupCell;
+use crate::memory::guest;
+use crate::process::thread::Thread;
 use crate::raw::{self, sys};
-use crate::{memory::guest, rewrite::sled, ways_in::entry, ways_in::sud};
 use core::cell::UnsafeCell;
 
 pub const REG_R8: usize = 0;
@@ -87,27 +89,6 @@ pub struct KSigaction {
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
 const SIGSYS_BIT: u64 = 1 << (sys::SIGSYS - 1);
-/// The signals the runtime handles itself and keeps unblocked: SIGSYS and the faults it shares
-/// with the program (guest-memory fixups, rewritten sites).
-pub(crate) const RUNTIME_SIGNALS: u64 = SIGSYS_BIT
-    | (1 << (sys::SIGSEGV - 1))
-    | (1 << (sys::SIGBUS - 1))
-    | (1 << (sys::SIGILL - 1))
-    | (1 << (sys::SIGTRAP - 1));
-
-/// Changes this thread's kernel signal mask (`how`: `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`);
-/// returns the mask before.
-pub(crate) fn kernel_sigmask(how: u32, set: u64) -> u64 {
-    let mut old = 0u64;
-    raw::syscall4(
-        sys::__NR_rt_sigprocmask,
-        how as u64,
-        &set as *const u64 as u64,
-        &mut old as *mut u64 as u64,
-        8,
-    );
-    old
-}
 
 /// Program actions the runtime keeps virtual: index 0 = SIGSYS, 1 = SIGSEGV, 2 = SIGBUS,
 /// 3 = SIGILL, 4 = SIGTRAP.
@@ -162,14 +143,13 @@ fn report_signal(info: *const SigInfo, uc: *const ucontext) {
     if !WRAP.load(core::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    let (Some(t), Some(tool)) = (crate::process::thread::current(), crate::api::tool()) else {
+    let (Some(t), Some(hooks)) = (crate::process::thread::current(), HOOKS.get()) else {
         return;
     };
     // SAFETY: valid for this delivery.
     let (g, bytes) = unsafe { (&(*uc).uc_mcontext.gregs, &*(info as *const [u8; 128])) };
     if t.traced {
-        entry::report_interrupted_call(t, g[REG_RIP], g[REG_RAX]);
-        tool.signal(t, bytes);
+        (hooks.report)(t, g, bytes);
     }
 }
 
@@ -237,8 +217,23 @@ fn set_action(sig: u32, act: &KSigaction, old: Option<&mut KSigaction>) -> i64 {
     )
 }
 
-/// Installs the runtime's SIGSYS, SIGSEGV and SIGBUS handlers and unblocks them.
-pub(crate) fn install() -> Result<(), i64> {
+/// What the layers above this one do with a signal, given to [`install`]: this file knows the
+/// signals, not what the entry or the rewriter make of them.
+pub(crate) struct Hooks {
+    /// A fault (`si_code > 0`) outside every guest-memory copy: returns true if it was a
+    /// rewritten site's and the context now resumes the call (`rewrite/traps.rs`); may adjust
+    /// `info` for the program (the page-0 sled's fault code) when it returns false.
+    pub site_fault: fn(sig: u32, info: &mut SigInfo, gregs: &mut [u64; 23]) -> bool,
+    /// A signal is being delivered to a traced thread of a tool that listens: report the call
+    /// it interrupted and the signal (`ways_in/entry.rs`). `info` is the raw `siginfo_t`.
+    pub report: fn(t: &mut Thread, gregs: &[u64; 23], info: &[u8; 128]),
+}
+static HOOKS: StartupCell<Hooks> = StartupCell::new();
+
+/// Installs the runtime's SIGSYS, SIGSEGV and SIGBUS handlers and unblocks them. `sigsys` is
+/// the address of the SIGSYS handler (`ways_in/sud.rs`).
+pub(crate) fn install(sigsys: u64, hooks: Hooks) -> Result<(), i64> {
+    HOOKS.set(hooks);
     let restorer = raw::sysgate_restorer as *const () as usize as u64;
     // SA_ONSTACK: a thread that has an alternate signal stack gets the SIGSYS frame there, not
     // on whatever stack the trapped code runs on (Go's goroutine stacks leave a syscall less
@@ -246,7 +241,7 @@ pub(crate) fn install() -> Result<(), i64> {
     // free whenever the program's own handlers are not on it, and nested delivery stacks
     // below them when they are.
     let sigsys = KSigaction {
-        handler: sud::sigsys_entry_address(),
+        handler: sigsys,
         flags: (sys::SA_SIGINFO | sys::SA_RESTORER | sys::SA_ONSTACK) as u64,
         restorer,
         mask: !0u64, // defer program signals for the few instructions the handler runs
@@ -267,7 +262,7 @@ pub(crate) fn install() -> Result<(), i64> {
     set_action(sys::SIGBUS, &fault, Some(&mut v[2]));
     set_action(sys::SIGILL, &fault, Some(&mut v[3]));
     set_action(sys::SIGTRAP, &fault, Some(&mut v[4]));
-    kernel_sigmask(sys::SIG_UNBLOCK, RUNTIME_SIGNALS);
+    raw::kernel_sigmask(sys::SIG_UNBLOCK, raw::RUNTIME_SIGNALS);
     Ok(())
 }
 
@@ -448,72 +443,12 @@ extern "C" fn sigfault(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
             g[REG_RIP] = fixup;
             return;
         }
-        // A rewritten `call *%rax` whose number lies beyond the sled: it is still a syscall.
-        // The `ud2` of a site rewritten into `call rel32; ud2`, reached without the call: it
-        // stands for the syscall that was there (see trampoline.rs); so does the undefined
-        // instruction at the old `syscall` of a displaced site (displaced.rs).
-        if sig as u32 == sys::SIGILL
-            && (crate::rewrite::trampoline::patched_site(g[REG_RIP])
-                || crate::rewrite::displaced::is_trap(g[REG_RIP]))
-        {
-            if let Some(t) = crate::process::thread::current() {
-                g[REG_RIP] += 2;
-                let regs = crate::ways_in::sud::regs_from(g, 0x33);
-                let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP, entry::stack_pointer());
-                g[REG_RSP] = at;
-                g[REG_RIP] = entry::trap_entry_address();
+        // A fault that belongs to the layers above (a rewritten site reached another way).
+        if let Some(hooks) = HOOKS.get() {
+            // SAFETY: valid for this delivery.
+            if (hooks.site_fault)(sig as u32, unsafe { &mut *info }, g) {
                 return;
             }
-        }
-        // The int3 over the first byte of a displaced site being rewritten in steps: make the
-        // call the site now makes (the slot runs the moved instruction, then the syscall).
-        const SI_KERNEL: i32 = 0x80;
-        if sig as u32 == sys::SIGTRAP && infor.si_code == SI_KERNEL {
-            if let Some((slot, ret)) =
-                crate::rewrite::displaced::int3_site(g[REG_RIP].wrapping_sub(1))
-            {
-                let sp = g[REG_RSP].wrapping_sub(8);
-                if guest::write(sp, &ret.to_le_bytes()) {
-                    g[REG_RSP] = sp;
-                    g[REG_RIP] = slot;
-                    return;
-                }
-            }
-        }
-        // The int3 of a site being rewritten in steps: the `mov` it replaced never ran.
-        if sig as u32 == sys::SIGTRAP {
-            if let (Some(nr), Some(t)) = (
-                crate::rewrite::trampoline::site_nr(g[REG_RIP].wrapping_sub(1)),
-                crate::process::thread::current(),
-            ) {
-                g[REG_RAX] = nr;
-                g[REG_RIP] += 6; // past the rest of the site: int3 (1) + 4 + ud2 (2) = 7
-                let regs = crate::ways_in::sud::regs_from(g, 0x33);
-                let at = entry::build_trap_frame(t, &regs, entry::EXIT_JMP, entry::stack_pointer());
-                g[REG_RSP] = at;
-                g[REG_RIP] = entry::trap_entry_address();
-                return;
-            }
-        }
-        if sig as u32 == sys::SIGSEGV && g[REG_RIP] == g[REG_RAX] && sled::is_sled_miss(g[REG_RSP])
-        {
-            g[REG_RIP] = entry::slow_address();
-            return;
-        }
-    }
-    // Page 0 holds the sled, execute-only through a protection key, so a NULL dereference
-    // faults with SEGV_PKUERR; natively nothing is mapped there (SEGV_MAPERR). Programs
-    // tell nil-pointer faults by that code (Go turns them into recoverable panics).
-    const SEGV_MAPERR: i32 = 1;
-    const SEGV_PKUERR: i32 = 4;
-    // SAFETY: valid for this delivery; only the code of a page-0 fault is changed.
-    unsafe {
-        if sig as u32 == sys::SIGSEGV
-            && (*info).si_code == SEGV_PKUERR
-            && (*info).si_addr < 4096
-            && sled::enabled()
-        {
-            (*info).si_code = SEGV_MAPERR;
         }
     }
     forward(sig, info, uc);
@@ -565,7 +500,7 @@ fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         mask |= 1 << (sig - 1);
     }
     mask &= !SIGSYS_BIT;
-    kernel_sigmask(sys::SIG_SETMASK, mask);
+    raw::kernel_sigmask(sys::SIG_SETMASK, mask);
     if act.flags & sys::SA_RESETHAND as u64 != 0 {
         v[slot] = KSigaction::default();
     }

@@ -8,7 +8,11 @@
 use crate::raw::{self, sys};
 use crate::regs::Regs;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use linux_raw_sys::prctl as pr;
 
+/// Stack below a frame that belongs to it: the dispatcher and the tool run there. A nested
+/// entry (a signal handler on its own stack calling in) builds its frame below this.
+pub const RUST_RESERVE: usize = 32 * 1024;
 /// Size of each thread's entry stack. Program signal handlers that arrive while a thread is in
 /// the entry run on it too, and each nesting level reserves room for the dispatcher, so it is
 /// generous; it is mapped without reserve and only touched as far as it is used.
@@ -255,7 +259,7 @@ impl Thread {
             (*t).stack_lo = base + GUARD as u64;
             (*t).stack_hi = t as u64;
             (*t).entry_cur = t as u64;
-            (*t).stack_low_water = base + (GUARD + 2 * crate::ways_in::entry::RUST_RESERVE) as u64;
+            (*t).stack_low_water = base + (GUARD + 2 * RUST_RESERVE) as u64;
             (*t).selector = linux_raw_sys::prctl::SYSCALL_DISPATCH_FILTER_BLOCK as u8;
             (*t).magic = MAGIC;
             (*t).handler_lo = handler_lo;
@@ -293,6 +297,33 @@ pub unsafe fn install(t: *mut Thread) -> Result<(), i64> {
         (*t).pid = raw::getpid();
     }
     Ok(())
+}
+
+/// Arms Syscall User Dispatch in the calling thread with `t`'s selector: from now on every
+/// `syscall` outside the runtime's `sysgate_entry` section traps (`ways_in/sud.rs`).
+///
+/// # Safety
+/// `t` must be the calling thread's live block.
+pub unsafe fn arm_dispatch(t: *mut Thread) -> Result<(), i64> {
+    let (start, end) = raw::allowed_range();
+    // SAFETY: `t` is live (caller contract); the selector byte lives as long as the thread.
+    let sel = unsafe { core::ptr::addr_of_mut!((*t).selector) } as u64;
+    let r = raw::syscall6(
+        sys::__NR_prctl,
+        [
+            pr::PR_SET_SYSCALL_USER_DISPATCH as u64,
+            pr::PR_SYS_DISPATCH_ON as u64,
+            start,
+            end - start,
+            sel,
+            0,
+        ],
+    );
+    if r < 0 {
+        Err(r)
+    } else {
+        Ok(())
+    }
 }
 
 /// The calling thread's block, if the runtime is armed in it.

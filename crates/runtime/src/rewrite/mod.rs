@@ -4,3 +4,4 @@ mod padding;
 mod sites;
 pub mod sled;
 pub mod trampoline;
+pub(crate) mod traps;

@@ -83,9 +83,6 @@ const PAD0: usize = FRAME;
 const PAD1: usize = FRAME + 8;
 /// CF PF AF ZF SF OF: the flags `sahf` plus an overflowing add restore.
 const ARITH_FLAGS: u64 = 0x8d5;
-/// Stack below a frame that belongs to it: the dispatcher and the tool run there. A nested
-/// entry (a signal handler on its own stack calling in) builds its frame below this.
-pub(crate) const RUST_RESERVE: usize = 32 * 1024;
 
 /// Where each syscall number goes from a rewritten or trapped site.
 #[allow(non_upper_case_globals)]
@@ -414,35 +411,6 @@ sysgate_entry_syscall_end:
     ud2
     .size sysgate_slow, . - sysgate_slow
 
-/* void sysgate_resume(const Regs *regs): load every register from `regs` and jump to regs->rip
-   (a new thread's first return to the program). rcx ends as the return address and r11 as
-   regs->r11, as after a syscall. */
-    .globl sysgate_resume
-    .hidden sysgate_resume
-    .type sysgate_resume,@function
-    .p2align 4
-sysgate_resume:
-    mov     %rdi, %r11
-    push    {eflags}(%r11)
-    mov     {r15}(%r11), %r15
-    mov     {r14}(%r11), %r14
-    mov     {r13}(%r11), %r13
-    mov     {r12}(%r11), %r12
-    mov     {rbp}(%r11), %rbp
-    mov     {rbx}(%r11), %rbx
-    mov     {r10}(%r11), %r10
-    mov     {r9}(%r11), %r9
-    mov     {r8}(%r11), %r8
-    mov     {rdx}(%r11), %rdx
-    mov     {rsi}(%r11), %rsi
-    mov     {rdi}(%r11), %rdi
-    popfq
-    mov     {rip}(%r11), %rcx
-    mov     {rax}(%r11), %rax
-    mov     {rsp}(%r11), %rsp
-    mov     {r11}(%r11), %r11
-    jmp     *%rcx
-    .size sysgate_resume, . - sysgate_resume
     .popsection
 "#,
     fd_floor = sym fds::FLOOR,
@@ -454,7 +422,7 @@ sysgate_resume:
     stack_hi = const T::STACK_HI,
     cur = const T::CUR,
     low_water = const T::LOW_WATER,
-    reserve = const RUST_RESERVE,
+    reserve = const thread::RUST_RESERVE,
     dispatch = sym sysgate_dispatch_64,
     dispatch_exit = sym sysgate_dispatch_exit_64,
     call_in_asm = const CALL_IN_ASM,
@@ -483,7 +451,6 @@ extern "C" {
     fn sysgate_dup_fast();
     fn sysgate_trap_entry();
     fn sysgate_count_stubs();
-    fn sysgate_resume(regs: *const Regs) -> !;
     fn sysgate_entry_syscall_end();
 }
 
@@ -509,15 +476,6 @@ pub fn target(nr: u64) -> u64 {
     } else {
         slow_address()
     }
-}
-
-/// Loads `regs` into the CPU and continues at `regs.rip`.
-///
-/// # Safety
-/// `regs` must describe a valid user context of the calling thread.
-pub unsafe fn resume(regs: &Regs) -> ! {
-    // SAFETY: forwarded caller contract.
-    unsafe { sysgate_resume(regs) }
 }
 
 /// Numbers the runtime itself must see whatever the tool wants.
@@ -732,7 +690,7 @@ fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) -> u64 {
     };
     let reported = call.thread.call_reported;
     (call.thread.current_call, call.thread.call_reported) = outer;
-    if clone::is_child_return(&call, ret) {
+    if clone::is_child_return(call.nr as u32, call.thread.pid, ret) {
         // A fork-style child returning through the parent's frame: it has no business
         // reporting the parent's call.
         call.regs.rax = ret as u64;
@@ -748,6 +706,17 @@ fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) -> u64 {
 /// Reports the slow-path call that was returning when a signal arrived (the signal context's
 /// RIP is right after the runtime's `syscall` instruction and `rax` the call's result), if a
 /// tool wants it and has not seen it yet.
+/// The signal layer's `report` hook (`process/signals.rs`): a signal is being delivered to the
+/// traced thread `t`, whose context is `g`; the tool hears first of the call whose return the
+/// signal interrupted, then of the signal (`info`, the raw `siginfo_t`).
+pub(crate) fn report_signal(t: &mut thread::Thread, g: &[u64; 23], info: &[u8; 128]) {
+    use crate::process::signals::{REG_RAX, REG_RIP};
+    if let Some(tool) = api::tool() {
+        report_interrupted_call(t, g[REG_RIP], g[REG_RAX]);
+        tool.signal(t, info);
+    }
+}
+
 pub(crate) fn report_interrupted_call(t: &mut thread::Thread, rip: u64, rax: u64) {
     let after_syscall = rip == raw::syscall_return_address()
         || rip == sysgate_entry_syscall_end as *const () as usize as u64;
@@ -820,9 +789,17 @@ fn run_runtime_call(call: &mut Call<'_>) -> Option<i64> {
     let a = call.regs.args();
     Some(match call.nr as u32 {
         sys::__NR_clone | sys::__NR_clone3 | sys::__NR_fork | sys::__NR_vfork => {
-            clone::handle(call)
+            let (ret, child_on_our_stack) = clone::handle(call.nr as u32, call.regs, call.thread);
+            if child_on_our_stack {
+                // The vfork child ran on the caller's stack and may have overwritten the word
+                // a rewritten call pushed: leave without reading it.
+                set_exit_mode(call.regs, EXIT_JMP);
+            }
+            ret
         }
-        sys::__NR_execve | sys::__NR_execveat => exec::handle(call),
+        sys::__NR_execve | sys::__NR_execveat => {
+            exec::handle(call.nr as u32, call.regs, call.thread)
+        }
         sys::__NR_rt_sigaction => signals::rt_sigaction(a, call.thread.vfork_shared),
         sys::__NR_rt_sigprocmask => {
             signals::rearm_alt_stack(call.thread, call.regs.rsp);
@@ -891,7 +868,7 @@ pub(crate) fn build_trap_frame(t: &mut thread::Thread, regs: &Regs, mode: u64, l
     if base < t.stack_low_water {
         base = t.stack_hi - 16;
     }
-    t.entry_cur = base - (FRAME + VEC_SAVE + RUST_RESERVE) as u64;
+    t.entry_cur = base - (FRAME + VEC_SAVE + thread::RUST_RESERVE) as u64;
     let at = base - FRAME as u64;
     // SAFETY: [at, base) lies inside this thread's entry stack, below every live frame (CUR
     // was at or above `base`), and is now protected by the lowered CUR.

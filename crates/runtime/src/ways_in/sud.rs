@@ -7,43 +7,30 @@
 //! that the return from the handler lands in the entry with the return address pushed — the
 //! same state a rewritten site's `call *%rax` produces. The syscall then runs in the program's
 //! own context, with the program's signal mask.
+//!
+//! Each thread is armed (its selector byte and the allowed range given to the kernel) by
+//! `process/thread.rs`, [`arm_dispatch`](crate::process::thread::arm_dispatch), when it is
+//! created; this file is the trap side.
 #![allow(unsafe_code)]
 
+use crate::config::StartupCell;
 use crate::process::signals::{ucontext, SigInfo, REG_RAX, REG_RIP, REG_RSP};
-use crate::process::thread::Thread;
 use crate::raw::{self, sys};
 use crate::regs::Regs;
-use crate::{rewrite::sled, ways_in::entry};
+use crate::ways_in::entry;
 use core::arch::global_asm;
-use linux_raw_sys::prctl as pr;
 
 const AUDIT_ARCH_X86_64: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
 const AUDIT_ARCH_I386: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_I386;
 
-/// Arms Syscall User Dispatch in the calling thread with `t`'s selector.
-///
-/// # Safety
-/// `t` must be the calling thread's live block.
-pub unsafe fn arm_current(t: *mut Thread) -> Result<(), i64> {
-    let (start, end) = raw::allowed_range();
-    // SAFETY: `t` is live (caller contract); the selector byte lives as long as the thread.
-    let sel = unsafe { core::ptr::addr_of_mut!((*t).selector) } as u64;
-    let r = raw::syscall6(
-        sys::__NR_prctl,
-        [
-            pr::PR_SET_SYSCALL_USER_DISPATCH as u64,
-            pr::PR_SYS_DISPATCH_ON as u64,
-            start,
-            end - start,
-            sel,
-            0,
-        ],
-    );
-    if r < 0 {
-        Err(r)
-    } else {
-        Ok(())
-    }
+/// What a trapped `syscall` site is offered to first: the rewriter (`rewrite/sled.rs`), given
+/// at start-up, with the address after the instruction and the call's number. From then on the
+/// site calls the entry directly and traps no more.
+static REWRITER: StartupCell<fn(end: u64, nr: u64)> = StartupCell::new();
+
+/// Sets the rewriter trapped sites are offered to (once, at start-up).
+pub(crate) fn set_rewriter(f: fn(end: u64, nr: u64)) {
+    REWRITER.set(f);
 }
 
 /// The `Regs` image of a trapped call, from the signal context.
@@ -170,7 +157,9 @@ extern "C" fn sigsys(_sig: i32, info: *mut SigInfo, uc: *mut ucontext, frame: u6
     }
     let (cs, mode) = match info.arch() {
         AUDIT_ARCH_X86_64 => {
-            sled::try_rewrite(g[REG_RIP], g[REG_RAX]);
+            if let Some(rewrite) = REWRITER.get() {
+                rewrite(g[REG_RIP], g[REG_RAX]);
+            }
             (0x33, entry::EXIT_JMP)
         }
         AUDIT_ARCH_I386 => {
