@@ -167,7 +167,7 @@ pub fn start(call: &mut rt::Call<'_>, clock: Clock, stub: bool) {
         Some(1)
     } else {
         if stub && call.arch == Arch::X86_64 {
-            rt::ways_in::entry::count_in_stub(call.nr);
+            rt::ways_in::dispatch::count_in_stub(call.nr);
         }
         thread_countdown(call.thread)
     };

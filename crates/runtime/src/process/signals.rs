@@ -301,8 +301,8 @@ pub(crate) fn rt_sigaction(a: [u64; 6], vfork_child: bool) -> i64 {
         if r < 0 {
             return r;
         }
-        // SAFETY: see `AllVirtual` (read only here).
         let old = if cur.handler == sigwrap as *const () as usize as u64 {
+            // SAFETY: see `AllVirtual` (read only here).
             unsafe { (*ALL.0.get())[sig as usize] }
         } else {
             cur

@@ -2,7 +2,7 @@
 //!
 //! Used when page 0 cannot be mapped and `displaced.rs` cannot take the site: the site
 //! straddles an aligned 16-byte block, or no trampoline window is free. Both the sled in
-//! `rewrite.rs` and `displaced.rs` are faster: they leave the return address alone.
+//! `sled.rs` and `displaced.rs` are faster: they leave the return address alone.
 //!
 //! Most syscall sites in libc and static programs are this 7-byte shape. The `call` goes to the
 //! trampoline for `nr` in a trampoline region within ±2 GiB of the site (regions are mapped next

@@ -1,0 +1,205 @@
+//! What every command shares on its command line: the program to run, the options of every
+//! command that runs one, the `-e` expressions, and how errors are reported.
+
+use clap::Args;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::inject;
+
+#[derive(Args)]
+pub(crate) struct Program {
+    /// The program and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PROG [ARGS]"
+    )]
+    pub(crate) argv: Vec<OsString>,
+}
+
+/// Options of every command that runs a program.
+#[derive(Args)]
+pub(crate) struct Common {
+    /// Never rewrite syscall sites: every syscall takes the SIGSYS path (what a user who cannot
+    /// map page 0 gets; slower).
+    #[arg(long)]
+    no_rewrite: bool,
+    /// Do not map page 0 (what a user without CAP_SYS_RAWIO gets when vm.mmap_min_addr > 0):
+    /// sites are rewritten into calls to trampolines near the code; a site that no rewrite
+    /// fits stays on the SIGSYS path.
+    #[arg(long)]
+    no_page0: bool,
+    /// Do not move the instruction before a `syscall` into a trampoline (the rewrite tried
+    /// first): sites take the page-0 sled, or without page 0 `call; ud2` for
+    /// `mov $nr,%eax; syscall` and jumps into padding. For comparing the rewrites.
+    #[arg(long)]
+    no_displace: bool,
+    /// What to do with the vDSO (clock_gettime, gettimeofday, time, getcpu, clock_getres):
+    /// `patch` (default) keeps it mapped, so programs that look for it find it, with each of
+    /// those functions redirected into sysgate as the syscall it stands for; `syscall` leaves it
+    /// out of the program's aux vector, so libc makes real syscalls; `native` keeps the
+    /// kernel's fast functions, which sysgate then does not see.
+    #[arg(long, value_name = "MODE", default_value = "patch", value_parser = ["patch", "syscall", "native"])]
+    vdso: String,
+    /// When calls to the legacy vsyscall page are caught (a kernel seccomp filter, which costs
+    /// every syscall of the program ~40 ns here, installed only for tools that want
+    /// gettimeofday, time or getcpu, and only with CAP_SYS_ADMIN): `auto` (default) when the
+    /// code of the program or its interpreter names a vsyscall entry point; `trap` always;
+    /// `native` never (the kernel emulates them, unseen).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "trap", "native"])]
+    vsyscall: String,
+}
+
+impl Common {
+    pub(crate) fn config(&self) -> String {
+        let mut c = String::new();
+        if self.no_rewrite {
+            c.push_str(";rewrite=0");
+        }
+        if self.no_page0 {
+            c.push_str(";page0=0");
+        }
+        if self.no_displace {
+            c.push_str(";displace=0");
+        }
+        c.push_str(";vdso=");
+        c.push_str(&self.vdso);
+        c.push_str(";vsyscall=");
+        c.push_str(&self.vsyscall);
+        c
+    }
+}
+
+pub(crate) fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "sysgate: {msg}");
+    ExitCode::from(code)
+}
+
+/// `sysgate-loader`, which sits beside `sysgate`.
+pub(crate) fn loader_path() -> Result<PathBuf, String> {
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find sysgate's own path: {e}"))?;
+    let loader = exe.with_file_name("sysgate-loader");
+    if loader.is_file() {
+        Ok(loader)
+    } else {
+        Err(format!(
+            "{} not found (build the whole workspace: cargo build --release)",
+            loader.display()
+        ))
+    }
+}
+
+/// What the `-e` expressions select.
+pub(crate) struct Qualifiers {
+    /// `-e inject=`/`fault=` rules in their wire form.
+    pub(crate) injects: Vec<String>,
+    pub(crate) set: sysgate_abi::SyscallSet,
+    /// `tracer::status` bits (successful 1, failed 2, unfinished 4, unavailable 8, detached 16).
+    pub(crate) status: u8,
+    /// Signals whose delivery lines are shown (bit n-1 for signal n).
+    pub(crate) signals: u64,
+}
+
+const STATUS_NAMES: [(&str, u8); 5] = [
+    ("successful", 1),
+    ("failed", 2),
+    ("unfinished", 4),
+    ("unavailable", 8),
+    ("detached", 16),
+];
+const STATUS_ALL: u8 = 31;
+
+fn parse_status(v: &str) -> Result<u8, String> {
+    let (negate, body) = match v.strip_prefix('!') {
+        Some(b) => (true, b),
+        None => (false, v),
+    };
+    let mut bits = 0u8;
+    for w in body.split(',') {
+        bits |= match w {
+            "all" => STATUS_ALL,
+            "none" => 0,
+            _ => match STATUS_NAMES.iter().find(|(n, _)| *n == w) {
+                Some((_, b)) => *b,
+                None => return Err(format!("invalid status '{w}'")),
+            },
+        };
+    }
+    Ok(if negate { !bits & STATUS_ALL } else { bits })
+}
+
+/// Parses a `-e signal=` set (names with or without `SIG`, numbers, `all`, `none`, `!`) into a
+/// mask: bit `n - 1` for signal `n`.
+fn parse_signal_set(v: &str) -> Result<u64, String> {
+    let (negate, body) = match v.strip_prefix('!') {
+        Some(b) => (true, b),
+        None => (false, v),
+    };
+    let mut mask = 0u64;
+    for w in body.split(',') {
+        let n = match w {
+            "all" => {
+                mask = !0;
+                continue;
+            }
+            "none" => continue,
+            _ => w
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .or_else(|| sysgate_abi::signal::number(w))
+                .or_else(|| sysgate_abi::signal::number(&format!("SIG{w}")))
+                .ok_or_else(|| format!("invalid signal '{w}'"))?,
+        };
+        mask |= 1 << (n - 1);
+    }
+    Ok(if negate { !mask } else { mask })
+}
+
+pub(crate) fn qualifiers(
+    exprs: &[String],
+    successful: bool,
+    failed: bool,
+) -> Result<Qualifiers, String> {
+    let mut q = Qualifiers {
+        injects: Vec::new(),
+        set: sysgate_abi::SyscallSet::all(),
+        status: STATUS_ALL,
+        signals: !0,
+    };
+    // -z and -Z are shorthands for status=; together they select both.
+    if successful || failed {
+        q.status = if successful { 1 } else { 0 } | if failed { 2 } else { 0 };
+    }
+    for e in exprs {
+        let (name, v) = match e.split_once('=') {
+            Some((q, v)) => (q, v),
+            None => ("trace", e.as_str()),
+        };
+        match name {
+            "trace" | "t" => {
+                q.set = sysgate_abi::parse_trace_set(v).map_err(|err| err.to_string())?
+            }
+            "status" => q.status = parse_status(v)?,
+            "signal" | "signals" | "s" => q.signals = parse_signal_set(v)?,
+            "inject" | "fault" => q.injects.push(inject::parse(v, name == "fault")?.wire()),
+            other => return Err(format!("-e {other}=… is not supported yet")),
+        }
+    }
+    Ok(q)
+}
+
+/// `FILE` as hex, for the configuration string (a path may hold `;`).
+pub(crate) fn hex_bytes(b: &[u8]) -> String {
+    b.iter().map(|c| format!("{c:02x}")).collect()
+}
+
+/// `-o |CMD` or `-o !CMD`.
+pub(crate) fn is_pipe(p: &std::path::Path) -> bool {
+    matches!(p.as_os_str().as_encoded_bytes().first(), Some(b'|' | b'!'))
+}

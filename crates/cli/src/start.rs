@@ -1,0 +1,203 @@
+//! What every command does once its options are read: create the shared region, start the
+//! program through the loader, append sysgate's own last lines (`+++ killed by`, the summary,
+//! the end of a Perfetto array) and end the way the program ended.
+
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::options::{fail, Program};
+use crate::summary;
+use sysgate_launch as loader;
+
+/// A command, ready to start: its program, the runtime's configuration and where output goes.
+pub(crate) struct Prepared<'a> {
+    pub(crate) prog: &'a Program,
+    pub(crate) config: String,
+    /// The trace output descriptor the runtime writes to (-1: none).
+    pub(crate) out_fd: i32,
+    /// The tool prints the first `execve` line itself.
+    pub(crate) show_execve: bool,
+    pub(crate) sink: Sink,
+    /// Lines carry a `PID ` prefix (`-f` to a file).
+    pub(crate) prefix_pid: bool,
+    pub(crate) extra: Extra,
+    pub(crate) stay: Stay,
+}
+
+/// How the `sysgate` process spends the program's run.
+pub(crate) enum Stay {
+    /// `run`: the program takes this process's place (its output, exit status and signals are
+    /// the program's; nothing is left to do once it ends).
+    ExecInPlace,
+    /// Wait for the program, then append sysgate's own lines; `killed_line`: the trace's
+    /// `+++ killed by SIG +++` line when the program dies of a signal.
+    Wait { killed_line: bool },
+}
+
+/// What a command needs beyond the configuration string.
+#[derive(Default)]
+pub(crate) struct Extra {
+    /// Size of the shared region in 64-bit words (0: none).
+    pub(crate) shared_words: usize,
+    /// Print the call summary at the end, sorted this way.
+    pub(crate) summary: Option<summary::SortBy>,
+    /// `--json`: sysgate's own lines are JSON too.
+    pub(crate) json: bool,
+    /// `--perfetto`: the output file holds a trace-event array to close at the end.
+    pub(crate) perfetto: bool,
+}
+
+/// Where sysgate itself appends to the trace (the `+++ killed by` line of the first process).
+pub(crate) enum Sink {
+    Stderr,
+    File(std::fs::File),
+    /// `-ff -o FILE`: FILE (absolute); process PID writes FILE.PID.
+    PerProcess(PathBuf),
+    /// `-o |CMD`: the shell running CMD, reading the trace on its stdin.
+    Pipe(std::process::Child),
+}
+
+impl Sink {
+    pub(crate) fn write(&mut self, bytes: &[u8], pid: u32) -> std::io::Result<()> {
+        match self {
+            Sink::Stderr => std::io::stderr().write_all(bytes),
+            Sink::File(f) => f.write_all(bytes),
+            Sink::PerProcess(p) => {
+                let mut name = p.clone().into_os_string();
+                name.push(format!(".{pid}"));
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(name)?
+                    .write_all(bytes)
+            }
+            Sink::Pipe(c) => match c.stdin.as_mut() {
+                Some(s) => s.write_all(bytes),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Closes sysgate's end of a pipe. The command sees the end of the trace once the last
+    /// writer is gone (sysgate's own inherited copy goes when sysgate exits), so it is not
+    /// waited for.
+    pub(crate) fn finish(self) {
+        if let Sink::Pipe(mut c) = self {
+            drop(c.stdin.take());
+        }
+    }
+}
+
+/// Starts the prepared command's program through `loader_bin` and ends like it; `diag` is sysgate's copy of stderr
+/// for the runtime's warnings.
+pub(crate) fn start(p: Prepared<'_>, loader_bin: &Path, diag: i32) -> ExitCode {
+    let Prepared {
+        prog,
+        mut config,
+        out_fd,
+        show_execve,
+        sink: mut out_file,
+        prefix_pid,
+        extra,
+        stay,
+    } = p;
+    // The region every process of the run shares (counters), created before the program.
+    let shared = if extra.shared_words > 0 {
+        match loader::shared_region((extra.shared_words * 8) as u64) {
+            Ok((file, fd)) => {
+                config.push_str(&format!(";shm={fd:07}"));
+                Some(file)
+            }
+            Err(e) => return fail(format!("cannot create the shared counters: {e}"), 1),
+        }
+    } else {
+        None
+    };
+    let argv0 = &prog.argv[0];
+    let program = match loader::resolve(argv0).and_then(|p| loader::validate(&p).map(|_| p)) {
+        Ok(p) => p,
+        Err(e) => {
+            let code = e.code as u8;
+            return fail(e, code);
+        }
+    };
+    let launch = loader::Launch {
+        program: &program,
+        argv0,
+        args: &prog.argv[1..],
+        loader: loader_bin,
+        config,
+        out_fd,
+        diag_fd: diag,
+        show_execve,
+    };
+    let start_error = |e: std::io::Error| {
+        let code = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            126
+        } else {
+            127
+        };
+        fail(format!("{}: {e}", argv0.to_string_lossy()), code)
+    };
+    // `run` has nothing to do once the program has ended (its output, its exit status and its
+    // signals are the program's): the program takes this process's place.
+    let killed_line = match stay {
+        Stay::ExecInPlace => return start_error(loader::exec(&launch)),
+        Stay::Wait { killed_line } => killed_line,
+    };
+    let (pid, status) = match loader::launch(&launch) {
+        Ok(s) => s,
+        Err(e) => return start_error(e),
+    };
+    if let (Some(sig), true, false) = (status.signal(), killed_line, extra.perfetto) {
+        let name = sysgate_abi::signal::name(sig).unwrap_or("SIG?");
+        let line = if extra.json {
+            format!(
+                "{{\"pid\":{pid},\"killed\":\"{name}\",\"core\":{}}}\n",
+                status.core_dumped()
+            )
+        } else {
+            let core = if status.core_dumped() {
+                " (core dumped)"
+            } else {
+                ""
+            };
+            let prefix = if prefix_pid {
+                format!("{pid:<5} ")
+            } else {
+                String::new()
+            };
+            format!("{prefix}+++ killed by {name}{core} +++\n")
+        };
+        let _ = out_file.write(line.as_bytes(), pid);
+    }
+    if extra.perfetto {
+        // Close the event array: a last metadata event naming the first process.
+        let name = std::path::Path::new(argv0)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name: String = name
+            .chars()
+            .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+            .collect();
+        let end = format!(
+            "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":{pid},\"tid\":{pid},\"args\":{{\"name\":\"{name}\"}}}}\n]}}\n"
+        );
+        let _ = out_file.write(end.as_bytes(), pid);
+    }
+    if let (Some(sort), Some(file)) = (extra.summary, &shared) {
+        match summary::summary(file, sort) {
+            Ok(text) => {
+                let _ = out_file.write(text.as_bytes(), pid);
+            }
+            Err(e) => {
+                let _ = fail(format!("cannot read the counters: {e}"), 1);
+            }
+        }
+    }
+    out_file.finish();
+    loader::exit_like(status)
+}

@@ -1,0 +1,276 @@
+//! `sysgate trace`: strace's command line and output, one line per syscall (or JSON, or a
+//! Perfetto timeline), to stderr, a file, a file per process or a pipe.
+
+use clap::{ArgAction, Args};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::options::{fail, hex_bytes, is_pipe, qualifiers, Common, Program};
+use crate::start::{Extra, Prepared, Sink, Stay};
+use crate::summary;
+use sysgate_launch as loader;
+
+#[derive(Args)]
+pub(crate) struct TraceArgs {
+    /// Follow threads and child processes; `-ff` with `-o FILE`: one file per process, FILE.PID.
+    #[arg(short = 'f', action = ArgAction::Count)]
+    follow: u8,
+    /// Write the trace to FILE instead of stderr; `|CMD` or `!CMD` pipes it into a shell command.
+    #[arg(short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Qualifying expression: `trace=SET` (names, %classes, /regex, !negation; a bare SET means
+    /// trace=SET), `status=LIST`, `signal=SET`.
+    #[arg(short = 'e', value_name = "EXPR")]
+    expr: Vec<String>,
+    /// Maximum string size to print (default 32).
+    #[arg(short = 's', value_name = "N", default_value_t = 32)]
+    strsize: usize,
+    /// Print structures in full (unabbreviated).
+    #[arg(short = 'v')]
+    verbose: bool,
+    /// Strings with non-ASCII bytes in hex; `-xx`: all strings in hex.
+    #[arg(short = 'x', action = ArgAction::Count)]
+    hex: u8,
+    /// Descriptors with their paths; `-yy`: sockets with their endpoints too.
+    #[arg(short = 'y', action = ArgAction::Count)]
+    decode_fds: u8,
+    /// Time spent in each call, `<0.000012>`.
+    #[arg(short = 'T')]
+    time_in_call: bool,
+    /// Time of day before each line; `-tt` with microseconds; `-ttt` as seconds since the epoch.
+    #[arg(short = 't', action = ArgAction::Count)]
+    timestamps: u8,
+    /// Time since the previous call's entry before each line.
+    #[arg(short = 'r')]
+    relative: bool,
+    /// Only calls that succeeded (`-e status=successful`).
+    #[arg(short = 'z')]
+    successful: bool,
+    /// Only calls that failed (`-e status=failed`).
+    #[arg(short = 'Z')]
+    failed: bool,
+    /// Quiet: accepted (sysgate prints no attach/detach messages); `-qq` also drops the
+    /// `+++ exited with N +++` lines.
+    #[arg(short = 'q', action = ArgAction::Count)]
+    quiet: u8,
+    /// Count calls, errors and time per syscall and print a summary instead of the trace.
+    #[arg(short = 'c')]
+    count: bool,
+    /// Print the trace and the summary.
+    #[arg(short = 'C')]
+    count_too: bool,
+    /// Sort the summary by `time` (default), `calls`, `errors`, `name`, `min-time`,
+    /// `max-time`, `avg-time` or `nothing`.
+    #[arg(short = 'S', value_name = "SORTBY")]
+    sort_by: Option<String>,
+    /// Summary: wall-clock time in each call instead of its thread's CPU time.
+    #[arg(short = 'w')]
+    wall_clock: bool,
+    /// One JSON object per call (pid, tid, time, name, args, result, errno, duration).
+    #[arg(long)]
+    json: bool,
+    /// Write a Chrome/Perfetto trace-event file (a per-thread timeline of the calls) to FILE;
+    /// follows children.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "output", "count", "count_too"])]
+    perfetto: Option<PathBuf>,
+    /// strace options sysgate does not support yet (each is refused with a message).
+    #[command(flatten)]
+    unsupported: Unsupported,
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    prog: Program,
+}
+
+/// strace's options that sysgate refuses, so that none is silently ignored.
+#[derive(Args)]
+struct Unsupported {
+    #[arg(short = 'i', hide = true)]
+    instruction_pointer: bool,
+    #[arg(short = 'k', hide = true)]
+    stack_trace: bool,
+    #[arg(short = 'n', hide = true)]
+    syscall_numbers: bool,
+    #[arg(short = 'X', hide = true, value_name = "FORMAT")]
+    xlat_style: Option<String>,
+    #[arg(short = 'p', hide = true, value_name = "PID")]
+    attach: Option<String>,
+    #[arg(short = 'u', hide = true, value_name = "USER")]
+    user: Option<String>,
+    #[arg(short = 'P', hide = true, value_name = "PATH")]
+    path: Option<String>,
+    #[arg(short = 'a', hide = true, value_name = "COLUMN")]
+    align: Option<String>,
+    #[arg(short = 'b', hide = true, value_name = "SYSCALL")]
+    detach_on: Option<String>,
+    #[arg(short = 'E', hide = true, value_name = "VAR")]
+    env: Option<String>,
+    #[arg(short = 'D', hide = true)]
+    daemon: bool,
+}
+
+impl Unsupported {
+    /// The message for the first unsupported option given, if any.
+    fn refusal(&self) -> Option<String> {
+        let flags: [(bool, &str, &str); 11] = [
+            (self.instruction_pointer, "-i", "not supported yet"),
+            (self.stack_trace, "-k", "not supported yet"),
+            (self.syscall_numbers, "-n", "not supported yet"),
+            (self.xlat_style.is_some(), "-X", "not supported yet"),
+            (
+                self.attach.is_some(),
+                "-p",
+                "not supported (sysgate runs inside the program it starts; it cannot attach)",
+            ),
+            (self.user.is_some(), "-u", "not supported yet"),
+            (self.path.is_some(), "-P", "not supported yet"),
+            (self.align.is_some(), "-a", "not supported yet"),
+            (self.detach_on.is_some(), "-b", "not supported yet"),
+            (self.env.is_some(), "-E", "not supported yet"),
+            (
+                self.daemon,
+                "-D",
+                "not supported (there is no tracer process to detach)",
+            ),
+        ];
+        flags
+            .iter()
+            .find(|(on, _, _)| *on)
+            .map(|(_, flag, why)| format!("trace {flag}: {why}"))
+    }
+}
+
+pub(crate) fn prepare(t: &TraceArgs, diag: i32) -> Result<Prepared<'_>, ExitCode> {
+    let mut extra = Extra::default();
+    if let Some(msg) = t.unsupported.refusal() {
+        return Err(fail(msg, 1));
+    }
+    let q = match qualifiers(&t.expr, t.successful, t.failed) {
+        Ok(q) => q,
+        Err(e) => return Err(fail(e, 1)),
+    };
+    let follow = t.follow > 0 || t.perfetto.is_some();
+    // -ff without -o is -f (as in strace).
+    let per_process = t.follow > 1 && t.output.as_ref().is_some_and(|p| !is_pipe(p));
+    let output = t.perfetto.as_ref().or(t.output.as_ref());
+    let (out_fd, mut sink) = match output {
+        Some(path) if is_pipe(path) => {
+            let cmd = path.as_os_str().to_string_lossy()[1..].to_string();
+            let child = match std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(&cmd)
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+            {
+                Ok(c) => c,
+                Err(e) => return Err(fail(format!("can't run '{cmd}': {e}"), 1)),
+            };
+            let Some(stdin) = child.stdin.as_ref() else {
+                return Err(fail(format!("can't run '{cmd}': no pipe"), 1));
+            };
+            match loader::high_copy(stdin) {
+                Ok(fd) => (fd, Sink::Pipe(child)),
+                Err(e) => return Err(fail(format!("can't run '{cmd}': {e}"), 1)),
+            }
+        }
+        Some(path) if per_process => match std::path::absolute(path) {
+            // Each process opens FILE.<pid> itself, on its first line.
+            Ok(abs) => (-1, Sink::PerProcess(abs)),
+            Err(e) => return Err(fail(format!("can't fopen '{}': {e}", path.display()), 1)),
+        },
+        Some(path) => match loader::open_output(path) {
+            Ok(f) => match loader::high_copy(&f) {
+                Ok(fd) => (fd, Sink::File(f)),
+                Err(e) => return Err(fail(format!("{}: {e}", path.display()), 1)),
+            },
+            Err(e) => return Err(fail(format!("can't fopen '{}': {e}", path.display()), 1)),
+        },
+        None => (diag, Sink::Stderr),
+    };
+    let to_file = output.is_some();
+    let prefix = match (follow, to_file, per_process) {
+        (false, _, _) | (_, _, true) => "none",
+        (true, true, false) => "pid",
+        (true, false, false) => "bracket",
+    };
+    let mut words = String::new();
+    let _ = q.set.write_words(&mut words);
+    let ff = match &sink {
+        Sink::PerProcess(p) => hex_bytes(p.as_os_str().as_encoded_bytes()),
+        _ => String::new(),
+    };
+    let config = format!(
+        "tool=trace;follow={};tofile={};buffer={};s={};prefix={};set={};status={};sig={:x};x={};v={};y={};t={};r={};T={};q={};ff={}{}",
+        follow as u8,
+        to_file as u8,
+        // Lines to a file or a pipe are written in chunks; to a terminal, line by line.
+        to_file as u8,
+        t.strsize,
+        prefix,
+        words,
+        q.status,
+        q.signals,
+        t.hex.min(2),
+        t.verbose as u8,
+        t.decode_fds.min(2),
+        t.timestamps.min(3),
+        t.relative as u8,
+        t.time_in_call as u8,
+        t.quiet,
+        ff,
+        t.common.config()
+    );
+    let mut config = config;
+    if t.count {
+        // -c: the summary instead of the trace.
+        config = config.replacen("tool=trace;", "tool=count;", 1);
+    }
+    if t.count || t.count_too {
+        let sort = match summary::SortBy::parse(t.sort_by.as_deref().unwrap_or("time")) {
+            Ok(s) => s,
+            Err(e) => return Err(fail(e, 1)),
+        };
+        config.push_str(&format!(
+            ";count={};cset={}",
+            if t.wall_clock { "wall" } else { "cpu" },
+            words
+        ));
+        extra.summary = Some(sort);
+        extra.shared_words = summary::WORDS;
+    } else if t.sort_by.is_some() || t.wall_clock {
+        return Err(fail(
+            "trace -S and -w only apply to the summary (-c or -C)",
+            1,
+        ));
+    }
+    if t.json {
+        config.push_str(";fmt=json");
+        extra.json = true;
+    }
+    if let Some(path) = &t.perfetto {
+        config.push_str(";fmt=perfetto");
+        if let Sink::File(f) = &mut sink {
+            if let Err(e) = f.write_all(b"{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n") {
+                return Err(fail(format!("{}: {e}", path.display()), 1));
+            }
+        }
+        extra.perfetto = true;
+    }
+    if !q.injects.is_empty() {
+        config.push_str(&format!(";inj={}", q.injects.join("/")));
+        extra.shared_words = extra.shared_words.max(summary::INJECT_REGION_WORDS);
+    }
+    Ok(Prepared {
+        prog: &t.prog,
+        config,
+        out_fd,
+        show_execve: true,
+        sink,
+        prefix_pid: prefix == "pid",
+        extra,
+        stay: Stay::Wait {
+            killed_line: !t.count,
+        },
+    })
+}
