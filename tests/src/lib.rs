@@ -135,3 +135,15 @@ pub fn describe_difference(what: &str, expected: &[u8], actual: &[u8]) -> String
         context(&al),
     )
 }
+
+/// Asserts that a probe run exited 0, reported no `FAILED` check and ended its output with
+/// `last` (the probe's "all … checks passed" line).
+pub fn assert_probe_ok(o: &Outcome, last: &str) {
+    let out = o.stdout_str();
+    let failed: Vec<&str> = out.lines().filter(|l| l.ends_with("FAILED")).collect();
+    assert!(
+        o.code() == Some(0) && failed.is_empty() && out.ends_with(last),
+        "{}: checks failed: {failed:?}\n{o}",
+        o.label
+    );
+}

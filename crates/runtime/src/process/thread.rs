@@ -117,7 +117,7 @@ const _: () = assert!(core::mem::offset_of!(Thread, stack_lo) == off::STACK_LO);
 const _: () = assert!(core::mem::offset_of!(Thread, stack_hi) == off::STACK_HI);
 const _: () = assert!(core::mem::offset_of!(Thread, entry_cur) == off::CUR);
 const _: () = assert!(core::mem::offset_of!(Thread, stack_low_water) == off::LOW_WATER);
-// tests/probes/escape.c finds the selector byte and the magic word at these offsets.
+// tests/probes/sandbox_escapes.c finds the selector byte and the magic word at these offsets.
 const _: () = assert!(core::mem::offset_of!(Thread, selector) == 40);
 const _: () = assert!(core::mem::offset_of!(Thread, magic) == 48);
 const _: () = assert!(core::mem::offset_of!(Thread, count_go) == off::COUNT_GO);

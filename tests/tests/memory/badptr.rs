@@ -19,13 +19,13 @@ fn assert_all_passed(o: &Outcome) {
 #[test]
 fn probe_passes_natively() {
     let t = TestDir::new("badptr-native");
-    assert_all_passed(&t.run(&Cmd::new(probe("badptr")), Mode::Native));
+    assert_all_passed(&t.run(&Cmd::new(probe("bad_pointers_efault")), Mode::Native));
 }
 
 #[test]
 fn same_under_run_and_trace() {
     let t = TestDir::new("badptr");
-    let outs = t.assert_same_everywhere(&Cmd::new(probe("badptr")));
+    let outs = t.assert_same_everywhere(&Cmd::new(probe("bad_pointers_efault")));
     for o in &outs {
         assert_all_passed(o);
     }
@@ -34,7 +34,7 @@ fn same_under_run_and_trace() {
 #[test]
 fn trace_shows_bad_addresses() {
     let t = TestDir::new("badptr-trace");
-    let o = t.run(&Cmd::new(probe("badptr")), Mode::Trace);
+    let o = t.run(&Cmd::new(probe("bad_pointers_efault")), Mode::Trace);
     assert_all_passed(&o);
     let texts: Vec<String> = o.trace_lines().into_iter().map(|l| l.text).collect();
     let count = |pred: &dyn Fn(&str) -> bool| texts.iter().filter(|l| pred(l)).count();

@@ -32,7 +32,7 @@ fn marker_line(origin: &str) -> String {
 }
 
 fn entries_cmd() -> Cmd {
-    Cmd::new(probe("entries")).arg(probe_lib("dlib"))
+    Cmd::new(probe("every_origin")).arg(probe_lib("dlopen_sites_lib"))
 }
 
 /// For each origin, the single line carrying its marker; panics with the

@@ -20,13 +20,13 @@ fn assert_all_passed(o: &Outcome) {
 #[test]
 fn probe_passes_natively() {
     let t = TestDir::new("signals-native");
-    assert_all_passed(&t.run(&Cmd::new(probe("signals")), Mode::Native));
+    assert_all_passed(&t.run(&Cmd::new(probe("signal_semantics")), Mode::Native));
 }
 
 #[test]
 fn same_under_run_and_trace() {
     let t = TestDir::new("signals");
-    let outs = t.assert_same_everywhere(&Cmd::new(probe("signals")));
+    let outs = t.assert_same_everywhere(&Cmd::new(probe("signal_semantics")));
     for o in &outs {
         assert_all_passed(o);
     }
@@ -46,7 +46,7 @@ fn same_under_run_and_trace() {
 #[test]
 fn alternate_stack_handlers_under_signal_storms() {
     let t = TestDir::new("altstack");
-    let outs = t.assert_same_everywhere(&Cmd::new(probe("altstack")));
+    let outs = t.assert_same_everywhere(&Cmd::new(probe("altstack_handlers")));
     for o in &outs {
         assert_eq!(
             o.stdout_str(),

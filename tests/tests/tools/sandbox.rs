@@ -13,7 +13,7 @@ fn examples() -> std::path::PathBuf {
 fn hostile_probe_cannot_create_a_socket_escape_count_zero() {
     let t = TestDir::new("sandbox-escape");
     // Natively the probe gets its sockets (so the attempts are real).
-    let native = t.run_plain("native", &Cmd::new(probe("escape")), None);
+    let native = t.run_plain("native", &Cmd::new(probe("sandbox_escapes")), None);
     native.assert_exit_code(0);
     let n = native.stdout_str();
     assert!(
@@ -22,7 +22,7 @@ fn hostile_probe_cannot_create_a_socket_escape_count_zero() {
     );
     let o = t.run_sysgate(
         &["sandbox", "--deny", "%network"],
-        &Cmd::new(probe("escape")),
+        &Cmd::new(probe("sandbox_escapes")),
         None,
     );
     o.assert_exit_code(0);
@@ -114,7 +114,7 @@ fn example_policies_work() {
     let nn = examples().join("no-network.toml");
     let o = t.run_sysgate(
         &["sandbox", "--policy", nn.to_str().unwrap()],
-        &Cmd::new(probe("escape")),
+        &Cmd::new(probe("sandbox_escapes")),
         None,
     );
     assert!(o.stdout_str().contains("\nescapes: 0 of "), "{o}");
@@ -137,7 +137,7 @@ fn kill_action_kills_from_the_kernel_filter_too() {
     );
     let o = t.run_sysgate(
         &["sandbox", "--policy", p.to_str().unwrap()],
-        &Cmd::new(probe("escape")),
+        &Cmd::new(probe("sandbox_escapes")),
         None,
     );
     o.assert_exit_code(0);

@@ -1,5 +1,5 @@
 /*
- * signals: signal semantics a program relies on, which must be the same with
+ * signal_semantics: signal semantics a program relies on, which must be the same with
  * every syscall passing through an in-process runtime.
  *
  *  - a blocking read() interrupted by SIGALRM (setitimer): EINTR without

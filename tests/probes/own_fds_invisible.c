@@ -1,5 +1,5 @@
 /*
- * fds: a program that treats every file descriptor above stderr as its own.
+ * own_fds_invisible: a program that treats every file descriptor above stderr as its own.
  *
  * It closes 3..1023 one by one, calls close_range(3, ~0U, 0), dup2()s over
  * every descriptor from 3 up to the limit, fills the table, and keeps making

@@ -9,7 +9,7 @@ use sysgate_tests::{probe, Cmd, Mode, TestDir};
 #[test]
 fn registers_and_flags_survive_every_path() {
     let t = TestDir::new("regstate");
-    let native = t.run(&Cmd::new(probe("regstate")), Mode::Native);
+    let native = t.run(&Cmd::new(probe("registers_preserved")), Mode::Native);
     assert_eq!(native.code(), Some(0), "{native}");
     // Natively r11 holds the flags the call was made with (sysgate clobbers it: DESIGN.md).
     assert!(
@@ -32,7 +32,7 @@ fn registers_and_flags_survive_every_path() {
         &["trace", "--no-rewrite", "-o", &out],
     ];
     for args in configs {
-        let o = t.run_sysgate(args, &Cmd::new(probe("regstate")), None);
+        let o = t.run_sysgate(args, &Cmd::new(probe("registers_preserved")), None);
         assert!(
             o.code() == Some(0) && o.stdout_str().ends_with("all register checks passed\n"),
             "sysgate {}: {o}",

@@ -1,5 +1,5 @@
 /*
- * badptr: bad pointers handed to the kernel give EFAULT, never a crash, and
+ * bad_pointers_efault: bad pointers handed to the kernel give EFAULT, never a crash, and
  * the program's own SIGSEGV handler still sees its own faults.
  *
  *  - open((char *)1), a path running into an unmapped page, stat() into an

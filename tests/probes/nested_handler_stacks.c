@@ -1,5 +1,5 @@
 /*
- * deep_handler: signal handlers that run on ever deeper stacks and make a syscall each, while
+ * nested_handler_stacks: signal handlers that run on ever deeper stacks and make a syscall each, while
  * the main thread is blocked in read(). Under sysgate the blocked read is served on the
  * entry stack, so the kernel delivers each handler there; the handler's syscall, when it is
  * trapped, needs a new entry frame below the handler's own signal frame (several KiB of

@@ -9,7 +9,7 @@ fn filter_selects_only_named_syscalls() {
     let t = TestDir::new("opt-filter");
     let file = t.trace_file("filter");
     let f = file.display().to_string();
-    let cmd = Cmd::new(probe("entries")).arg(probe_lib("dlib"));
+    let cmd = Cmd::new(probe("every_origin")).arg(probe_lib("dlopen_sites_lib"));
     let o = t.run_sysgate(
         &["trace", "-f", "-e", "trace=openat", "-o", &f],
         &cmd,
@@ -542,7 +542,7 @@ fn quiet_and_signal_set_accepted() {
 #[test]
 fn unsupported_flags_are_refused() {
     let t = TestDir::new("opt-refused");
-    // -c, -C, -S, -w and inject= are supported now (tests/tests/count.rs, inject.rs); -k and
+    // -c, -C, -S, -w and inject= are supported now (tests/tests/tools/count.rs, inject.rs); -k and
     // inject's syscall= are not.
     for flags in [
         &["-k"][..],

@@ -1,5 +1,5 @@
 /*
- * smallstack: threads that start on a stack of a few KiB (as Go's new threads do, on their
+ * small_stack_threads: threads that start on a stack of a few KiB (as Go's new threads do, on their
  * 8 KiB system stack) and make syscalls at sites no thread has used before. Under sysgate each
  * first call of a site traps: the kernel's SIGSYS frame (the whole vector state, about 3 KiB
  * with AVX-512) lands on that small stack, and the handler, which decodes and rewrites the

@@ -1,5 +1,5 @@
 /*
- * altstack: signal handlers on an alternate signal stack that make syscalls while other
+ * altstack_handlers: signal handlers on an alternate signal stack that make syscalls while other
  * signals keep arriving.
  *
  * 1. storm: SIGUSR1 (sent by the main loop) and SIGALRM (an interval timer) both have

@@ -1,76 +1,10 @@
-//! The SIGSYS path alone: with `--no-rewrite` no site is ever rewritten, so every syscall of the
-//! program is trapped by Syscall User Dispatch and redirected into the entry from the SIGSYS
-//! handler. This is what a user who cannot map page 0 gets; the probes must behave exactly as
-//! with rewriting.
+//! The rewrites that need no page 0 (`--no-page0`): `mov $nr,%eax; syscall` into a call to a
+//! trampoline, `P; syscall` with `P` moved into a slot, register-number sites through nearby
+//! padding, `syscall`s that straddle a cache line or a page, and Go binaries' sites (found
+//! through Go's own function table). Every probe behaves as natively, also when code jumps
+//! straight to an old `syscall`.
 
-use sysgate_tests::{probe, probe_lib, Cmd, TestDir};
-
-fn assert_probe_ok(o: &sysgate_tests::Outcome, last: &str) {
-    let out = o.stdout_str();
-    let failed: Vec<&str> = out.lines().filter(|l| l.ends_with("FAILED")).collect();
-    assert!(
-        o.code() == Some(0) && failed.is_empty() && out.ends_with(last),
-        "{}: checks failed: {failed:?}\n{o}",
-        o.label
-    );
-}
-
-#[test]
-fn probes_pass_on_the_trap_path() {
-    let t = TestDir::new("trap-path");
-    for (name, last) in [
-        ("signals", "all signal checks passed\n"),
-        ("fds", "all fd checks passed\n"),
-        ("badptr", "all bad pointer checks passed\n"),
-    ] {
-        let o = t.run_sysgate(&["run", "--no-rewrite"], &Cmd::new(probe(name)), None);
-        assert_probe_ok(&o, last);
-        let file = t.trace_file(name);
-        let f = file.to_string_lossy().into_owned();
-        let o = t.run_sysgate(
-            &["trace", "--no-rewrite", "-f", "-o", &f],
-            &Cmd::new(probe(name)),
-            Some(&file),
-        );
-        assert_probe_ok(&o, last);
-        o.assert_trace_shape();
-    }
-}
-
-#[test]
-fn every_entry_is_seen_on_the_trap_path() {
-    let t = TestDir::new("trap-path-entries");
-    let file = t.trace_file("entries");
-    let f = file.to_string_lossy().into_owned();
-    let cmd = Cmd::new(probe("entries")).arg(probe_lib("dlib"));
-    let o = t.run_sysgate(
-        &["trace", "--no-rewrite", "-f", "-o", &f],
-        &cmd,
-        Some(&file),
-    );
-    assert_eq!(o.code(), Some(0), "{o}");
-    let text = o.trace_text();
-    for origin in [
-        "main-asm",
-        "libc",
-        "thread",
-        "fork",
-        "vfork",
-        "jit",
-        "dlopen-asm",
-        "signal",
-        "sigaltstack",
-        "after-exec",
-    ] {
-        let line = format!(
-            "openat(AT_FDCWD, \"/nonexistent/sysgate-marker-{origin}\", O_RDONLY) = -1 ENOENT (No such file or directory)"
-        );
-        assert!(
-            text.contains(&line),
-            "missing marker {origin} on the trap path\n{o}"
-        );
-    }
-}
+use sysgate_tests::{assert_probe_ok, probe, probe_lib, Cmd, TestDir};
 
 /// Without page 0 (`--no-page0`): sites of the form `mov $nr,%eax; syscall` become calls to
 /// trampolines; every probe behaves as natively.
@@ -78,9 +12,9 @@ fn every_entry_is_seen_on_the_trap_path() {
 fn probes_pass_without_page0() {
     let t = TestDir::new("no-page0");
     for (name, last) in [
-        ("signals", "all signal checks passed\n"),
-        ("fds", "all fd checks passed\n"),
-        ("badptr", "all bad pointer checks passed\n"),
+        ("signal_semantics", "all signal checks passed\n"),
+        ("own_fds_invisible", "all fd checks passed\n"),
+        ("bad_pointers_efault", "all bad pointer checks passed\n"),
         ("every_entry", "all entries passed\n"),
     ] {
         let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe(name)), None);
@@ -101,7 +35,7 @@ fn probes_pass_without_page0() {
             "{flags:?}\n{o}"
         );
     }
-    let cmd = Cmd::new(probe("entries")).arg(probe_lib("dlib"));
+    let cmd = Cmd::new(probe("every_origin")).arg(probe_lib("dlopen_sites_lib"));
     let o = t.run_sysgate(&["run", "--no-page0"], &cmd, None);
     assert_eq!(o.code(), Some(0), "{o}");
 }
@@ -156,13 +90,20 @@ fn jumping_into_a_rewritten_site_still_makes_the_call() {
 #[test]
 fn sites_next_to_padding_are_rewritten_without_page0() {
     let t = TestDir::new("padsite");
-    let native = t.run(&Cmd::new(probe("padsite")), sysgate_tests::Mode::Native);
+    let native = t.run(
+        &Cmd::new(probe("padding_sites")),
+        sysgate_tests::Mode::Native,
+    );
     assert_eq!(
         native.stdout_str(),
         "rewritten: inner=0 gap=0 live=0\nall padding checks passed\n",
         "{native}"
     );
-    let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("padsite")), None);
+    let o = t.run_sysgate(
+        &["run", "--no-page0"],
+        &Cmd::new(probe("padding_sites")),
+        None,
+    );
     assert_eq!(
         o.stdout_str(),
         "rewritten: inner=1 gap=1 live=0\nall padding checks passed\n",
@@ -172,7 +113,7 @@ fn sites_next_to_padding_are_rewritten_without_page0() {
     let f = file.to_string_lossy().into_owned();
     let o = t.run_sysgate(
         &["trace", "--no-page0", "-o", &f],
-        &Cmd::new(probe("padsite")),
+        &Cmd::new(probe("padding_sites")),
         Some(&file),
     );
     assert_eq!(
@@ -197,7 +138,7 @@ fn sites_next_to_padding_are_rewritten_without_page0() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let o = t.run_sysgate(&["run"], &Cmd::new(probe("padsite")), None);
+    let o = t.run_sysgate(&["run"], &Cmd::new(probe("padding_sites")), None);
     assert!(
         o.stdout_str().ends_with("all padding checks passed\n"),
         "{o}"
@@ -214,13 +155,20 @@ fn sites_next_to_padding_are_rewritten_without_page0() {
 #[test]
 fn sites_with_a_movable_instruction_are_rewritten_without_page0() {
     let t = TestDir::new("dispsite");
-    let native = t.run(&Cmd::new(probe("dispsite")), sysgate_tests::Mode::Native);
+    let native = t.run(
+        &Cmd::new(probe("displaced_sites")),
+        sysgate_tests::Mode::Native,
+    );
     assert_eq!(
         native.stdout_str(),
         "rewritten: d3=0 d4=0 d5=0 d7=0 rip=0 pair=0 pairjt=0 mem=0\nall displaced checks passed\n",
         "{native}"
     );
-    let o = t.run_sysgate(&["run", "--no-page0"], &Cmd::new(probe("dispsite")), None);
+    let o = t.run_sysgate(
+        &["run", "--no-page0"],
+        &Cmd::new(probe("displaced_sites")),
+        None,
+    );
     assert_eq!(
         o.stdout_str(),
         "rewritten: d3=1 d4=1 d5=1 d7=1 rip=1 pair=1 pairjt=0 mem=0\nall displaced checks passed\n",
@@ -230,7 +178,7 @@ fn sites_with_a_movable_instruction_are_rewritten_without_page0() {
     let f = file.to_string_lossy().into_owned();
     let o = t.run_sysgate(
         &["trace", "-f", "--no-page0", "-o", &f],
-        &Cmd::new(probe("dispsite")),
+        &Cmd::new(probe("displaced_sites")),
         Some(&file),
     );
     assert_eq!(
@@ -259,7 +207,7 @@ fn sites_with_a_movable_instruction_are_rewritten_without_page0() {
         text.lines().take(40).collect::<Vec<_>>().join("\n")
     );
     assert_eq!(count("getpid()"), 4 * 2000 * 4 + 1);
-    let o = t.run_sysgate(&["run"], &Cmd::new(probe("dispsite")), None);
+    let o = t.run_sysgate(&["run"], &Cmd::new(probe("displaced_sites")), None);
     assert!(
         o.stdout_str().ends_with("all displaced checks passed\n"),
         "{o}"
@@ -275,7 +223,7 @@ fn sites_with_a_movable_instruction_are_rewritten_without_page0() {
 #[test]
 fn sites_whose_syscall_straddles_a_cache_line_or_a_page_are_rewritten() {
     let t = TestDir::new("straddle");
-    let cmd = Cmd::new(probe("straddle"));
+    let cmd = Cmd::new(probe("sites_straddling_lines"));
     let native = t.run(&cmd, sysgate_tests::Mode::Native);
     assert_eq!(
         native.stdout_str(),
@@ -316,51 +264,6 @@ fn sites_whose_syscall_straddles_a_cache_line_or_a_page_are_rewritten() {
     };
     assert_eq!(count("getppid()"), 4 * 2000 * 5 + 1);
     assert_eq!(count("getpid()"), 4 * 2000 + 1);
-}
-
-/// Program handlers delivered on the entry stack (the thread was blocked in a call the entry
-/// serves) at every stack depth, each making a trapped call: the trapped call's frame must go
-/// below the handler's signal frame, which `rt_sigreturn` still reads (a frame placed inside
-/// it corrupted the restored vector state and protection-key register; the thread died).
-#[test]
-fn handlers_on_the_entry_stack_make_trapped_calls_at_any_depth() {
-    let t = TestDir::new("trap-path-deep-handler");
-    let cmd = Cmd::new(probe("deep_handler"));
-    assert_probe_ok(&t.run(&cmd, sysgate_tests::Mode::Native), "handlers: ok\n");
-    let o = t.run_sysgate(&["run", "--no-rewrite"], &cmd, None);
-    assert_probe_ok(&o, "handlers: ok\n");
-    let file = t.trace_file("deep_handler");
-    let f = file.to_string_lossy().into_owned();
-    let o = t.run_sysgate(&["trace", "--no-rewrite", "-o", &f], &cmd, Some(&file));
-    assert_probe_ok(&o, "handlers: ok\n");
-    let trace = o.trace_text();
-    let signals = trace
-        .lines()
-        .filter(|l| l.starts_with("--- SIGALRM"))
-        .count();
-    assert!(signals > 256, "{signals} SIGALRM lines\n{o}");
-}
-
-/// Threads on stacks of a few KiB (Go's new threads start on 8 KiB) whose calls trap at new
-/// sites: the kernel's SIGSYS frame lands on that stack, the handler (which decodes and
-/// rewrites the site) runs on a stack of its own; with and without page 0, and with every
-/// call left on the SIGSYS path.
-#[test]
-fn first_calls_on_small_stacks() {
-    let t = TestDir::new("trap-path-small-stacks");
-    let cmd = Cmd::new(probe("smallstack"));
-    assert_probe_ok(
-        &t.run(&cmd, sysgate_tests::Mode::Native),
-        "small stacks: ok\n",
-    );
-    for args in [
-        &["run"][..],
-        &["run", "--no-page0"],
-        &["run", "--no-rewrite"],
-        &["count", "-o", "/dev/null"],
-    ] {
-        assert_probe_ok(&t.run_sysgate(args, &cmd, None), "small stacks: ok\n");
-    }
 }
 
 /// Go binaries have no unwind tables; the rewriter finds their functions in Go's own function

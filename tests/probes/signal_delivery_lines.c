@@ -1,5 +1,5 @@
 /*
- * sigdeliver: a signal raised by the program (SIGUSR1) and one the kernel sends when a child
+ * signal_delivery_lines: a signal raised by the program (SIGUSR1) and one the kernel sends when a child
  * exits (SIGCHLD), both to handlers that make a syscall: the trace shows each delivery as
  * strace does, after the call it interrupted and before the handler's calls.
  */

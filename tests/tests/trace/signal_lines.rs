@@ -41,7 +41,7 @@ fn signal_lines_like_strace() {
         return;
     }
     let t = TestDir::new("signal-lines");
-    let prog = probe("sigdeliver");
+    let prog = probe("signal_delivery_lines");
     let f = t.trace_file("strace");
     let s = t.run_plain(
         "strace",

@@ -27,13 +27,13 @@ fn marker(origin: &str, errno: &str) -> String {
 #[test]
 fn probe_passes_natively() {
     let t = TestDir::new("fds-native");
-    assert_all_passed(&t.run(&Cmd::new(probe("fds")), Mode::Native));
+    assert_all_passed(&t.run(&Cmd::new(probe("own_fds_invisible")), Mode::Native));
 }
 
 #[test]
 fn same_under_run_and_trace() {
     let t = TestDir::new("fds");
-    let outs = t.assert_same_everywhere(&Cmd::new(probe("fds")));
+    let outs = t.assert_same_everywhere(&Cmd::new(probe("own_fds_invisible")));
     for o in &outs {
         assert_all_passed(o);
     }
@@ -42,7 +42,7 @@ fn same_under_run_and_trace() {
 #[test]
 fn trace_survives_to_the_end() {
     let t = TestDir::new("fds-trace");
-    let o = t.run(&Cmd::new(probe("fds")), Mode::Trace);
+    let o = t.run(&Cmd::new(probe("own_fds_invisible")), Mode::Trace);
     assert_all_passed(&o);
     o.assert_trace_shape();
     let lines = o.trace_lines();
@@ -207,14 +207,14 @@ fn descriptor_probes_find_only_the_programs_own() {
 #[test]
 fn descriptors_moved_under_the_tracer_keep_every_line() {
     let t = TestDir::new("fds-closeall");
-    let native = t.run(&Cmd::new(probe("closeall")), Mode::Native);
+    let native = t.run(&Cmd::new(probe("close_every_fd")), Mode::Native);
     assert_eq!(native.code(), Some(0), "{native}");
     assert!(
         native.stdout_str().ends_with(", dup2 failures 0\n"),
         "{native}"
     );
     for args in [&["run"][..], &["count", "-o", "/dev/null"]] {
-        let o = t.run_sysgate(args, &Cmd::new(probe("closeall")), None);
+        let o = t.run_sysgate(args, &Cmd::new(probe("close_every_fd")), None);
         assert_eq!(o.code(), Some(0), "{o}");
         assert_eq!(
             o.stdout_str(),
@@ -243,7 +243,7 @@ fn descriptors_moved_under_the_tracer_keep_every_line() {
             if let Some(e) = filter {
                 args.extend(["-e", e]);
             }
-            let o = t.run_sysgate(&args, &Cmd::new(probe("closeall")), None);
+            let o = t.run_sysgate(&args, &Cmd::new(probe("close_every_fd")), None);
             assert_eq!(o.code(), Some(0), "{o}");
             let mut text = String::new();
             for entry in std::fs::read_dir(&dir).expect("trace dir") {

@@ -1,5 +1,5 @@
 /*
- * entries: one recognisable syscall from every way a program can reach the
+ * every_origin: one recognisable syscall from every way a program can reach the
  * kernel, so a trace can be checked for each of them.
  *
  * Every marker is openat(AT_FDCWD, "/nonexistent/sysgate-marker-<origin>",

@@ -1,5 +1,5 @@
 /*
- * dlib: a shared library the entries probe loads with dlopen() at run time,
+ * dlopen_sites_lib: a shared library the entries probe loads with dlopen() at run time,
  * so its syscall sites appear only after the program started.
  *
  * sysgate_dlib_mark() makes the markers dlopen-asm (inline `syscall` in this
