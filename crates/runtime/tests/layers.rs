@@ -155,6 +155,13 @@ fn no_arrow_points_up() {
         };
         let text = fs::read_to_string(file).unwrap();
         for (n, code) in code_lines(&text) {
+            // `super::` reaches the file's own folder; two steps up would go around the check.
+            if code.contains("super::super") {
+                unknown.push(format!(
+                    "{}:{n}: super::super (name the layer through crate::)",
+                    file.display()
+                ));
+            }
             for to in targets(&code) {
                 match rank(&to) {
                     Some(r) if r > from_rank => upward.push(format!(
