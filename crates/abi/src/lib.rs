@@ -11,6 +11,7 @@ pub mod elf;
 pub mod errno;
 pub mod flags;
 pub mod regex;
+pub mod ring;
 pub mod signal;
 mod trace_set;
 
@@ -192,6 +193,42 @@ pub enum Arg {
     ClockId,
 }
 
+impl Arg {
+    /// Whether strace shows the argument when the call returns, not when it starts: what the
+    /// kernel fills in. The arguments before the first of these make a call's entry half.
+    pub fn at_exit(self) -> bool {
+        use Arg::*;
+        matches!(
+            self,
+            OutPath
+                | OutBuf { .. }
+                | RandomBuf
+                | IovecOut { .. }
+                | SigSetOut { .. }
+                | SigActionOut
+                | Stat
+                | Statx
+                | Statfs
+                | TimespecOut
+                | StackTOut
+                | CpuSetOut
+                | OffsetInOut
+                | TimevalOut
+                | RlimitOut
+                | Rusage
+                | Utsname
+                | Sysinfo
+                | PipeFds
+                | WaitStatus
+                | Dirents
+                | SockaddrOut { .. }
+                | SocklenPtr
+                | MsghdrOut
+                | EpollEventsOut
+        )
+    }
+}
+
 /// How the return value is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ret {
@@ -364,6 +401,59 @@ pub mod x86_64 {
     /// Everything known about syscall `nr`.
     pub fn desc(nr: u64) -> Option<&'static SyscallDesc> {
         lookup(TABLE, &INDEX, nr)
+    }
+
+    /// Whether a call of `nr` can wait for something outside the program (a pipe, a child, a
+    /// timer, a lock), so that strace's line for it may have to come out in two halves: the
+    /// tracer records its entry half when it starts (`<unfinished ...>`/`resumed>`).
+    pub fn may_block(nr: u64) -> bool {
+        use nr::*;
+        let Ok(n) = u32::try_from(nr) else {
+            return false;
+        };
+        matches!(
+            n,
+            READ | READV
+                | WRITE
+                | WRITEV
+                | PREAD64
+                | PWRITE64
+                | OPEN
+                | OPENAT
+                | FLOCK
+                | WAIT4
+                | WAITID
+                | PAUSE
+                | RT_SIGSUSPEND
+                | RT_SIGTIMEDWAIT
+                | POLL
+                | PPOLL
+                | SELECT
+                | PSELECT6
+                | EPOLL_WAIT
+                | EPOLL_PWAIT
+                | EPOLL_PWAIT2
+                | NANOSLEEP
+                | CLOCK_NANOSLEEP
+                | ACCEPT
+                | ACCEPT4
+                | CONNECT
+                | RECVFROM
+                | RECVMSG
+                | RECVMMSG
+                | SENDTO
+                | SENDMSG
+                | MSGRCV
+                | MSGSND
+                | SEMOP
+                | SEMTIMEDOP
+                | FUTEX
+                | KILL
+                | TKILL
+                | TGKILL
+                | FSYNC
+                | FDATASYNC
+        )
     }
 
     /// All syscalls, in number order: `(nr, desc)`.

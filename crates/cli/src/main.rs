@@ -13,6 +13,7 @@ use sysgate_launch as loader;
 
 mod clock;
 mod count;
+mod drain;
 mod inject;
 mod options;
 mod policy;
@@ -66,7 +67,7 @@ fn main() -> ExitCode {
         Cmd::Run(r) => run::prepare(r),
         Cmd::Count(k) => count::prepare(k),
         Cmd::Sandbox(sb) => sandbox::prepare(sb),
-        Cmd::Trace(t) => trace::prepare(t, diag),
+        Cmd::Trace(t) => trace::prepare(t),
     };
     match prepared {
         Ok(p) => start::start(p, &loader_bin, diag),

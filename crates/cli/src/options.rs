@@ -194,11 +194,6 @@ pub(crate) fn qualifiers(
     Ok(q)
 }
 
-/// `FILE` as hex, for the configuration string (a path may hold `;`).
-pub(crate) fn hex_bytes(b: &[u8]) -> String {
-    b.iter().map(|c| format!("{c:02x}")).collect()
-}
-
 /// `-o |CMD` or `-o !CMD`.
 pub(crate) fn is_pipe(p: &std::path::Path) -> bool {
     matches!(p.as_os_str().as_encoded_bytes().first(), Some(b'|' | b'!'))

@@ -47,6 +47,10 @@ pub(crate) struct Extra {
     pub(crate) json: bool,
     /// `--perfetto`: the output file holds a trace-event array to close at the end.
     pub(crate) perfetto: bool,
+    /// The program's threads hand trace lines to this process through rings (`drain.rs`).
+    pub(crate) rings: bool,
+    /// `--stats`: print the output path's figures at the end.
+    pub(crate) stats: bool,
 }
 
 /// Where sysgate itself appends to the trace (the `+++ killed by` line of the first process).
@@ -98,7 +102,7 @@ pub(crate) fn start(p: Prepared<'_>, loader_bin: &Path, diag: i32) -> ExitCode {
         mut config,
         out_fd,
         show_execve,
-        sink: mut out_file,
+        sink: out_file,
         prefix_pid,
         extra,
         stay,
@@ -111,6 +115,17 @@ pub(crate) fn start(p: Prepared<'_>, loader_bin: &Path, diag: i32) -> ExitCode {
                 Some(file)
             }
             Err(e) => return fail(format!("cannot create the shared counters: {e}"), 1),
+        }
+    } else {
+        None
+    };
+    let rings = if extra.rings {
+        match loader::rings::Rings::create(sysgate_abi::ring::DEFAULT_SLOTS) {
+            Ok((rings, fd)) => {
+                config.push_str(&format!(";rings={fd:07}"));
+                Some(rings)
+            }
+            Err(e) => return fail(format!("cannot create the trace rings: {e}"), 1),
         }
     } else {
         None
@@ -147,7 +162,31 @@ pub(crate) fn start(p: Prepared<'_>, loader_bin: &Path, diag: i32) -> ExitCode {
         Stay::ExecInPlace => return start_error(loader::exec(&launch)),
         Stay::Wait { killed_line } => killed_line,
     };
-    let (pid, status) = match loader::launch(&launch) {
+    let (drainer, kept) = match rings {
+        Some(r) => (Some(crate::drain::Drainer::start(r, out_file)), None),
+        None => (None, Some(out_file)),
+    };
+    let launched = loader::launch(&launch);
+    // Every line of the run is out (in order) before sysgate adds its own.
+    let mut dead_threads = Vec::new();
+    let mut out_file = match (drainer, kept) {
+        (Some(d), _) => {
+            let drained = d.finish();
+            dead_threads = drained.dead;
+            if extra.stats {
+                eprintln!(
+                    "sysgate: {} records; a thread waited for room in its ring {} times, for a free ring {} times",
+                    drained.records,
+                    drained.rings.full_waits(),
+                    drained.rings.slot_waits()
+                );
+            }
+            drained.sink
+        }
+        (None, Some(sink)) => sink,
+        (None, None) => Sink::Stderr,
+    };
+    let (pid, status) = match launched {
         Ok(s) => s,
         Err(e) => return start_error(e),
     };
@@ -164,12 +203,28 @@ pub(crate) fn start(p: Prepared<'_>, loader_bin: &Path, diag: i32) -> ExitCode {
             } else {
                 ""
             };
-            let prefix = if prefix_pid {
-                format!("{pid:<5} ")
-            } else {
-                String::new()
+            let prefix = |tid: u32| {
+                if prefix_pid {
+                    format!("{tid:<5} ")
+                } else {
+                    String::new()
+                }
             };
-            format!("{prefix}+++ killed by {name}{core} +++\n")
+            // The first process's other threads died with it (strace names each).
+            let mut threads: Vec<u32> = dead_threads
+                .iter()
+                .filter(|&&(p, t)| p == pid && t != pid)
+                .map(|&(_, t)| t)
+                .collect();
+            threads.sort_unstable();
+            let mut text = String::new();
+            if prefix_pid {
+                for t in threads {
+                    text.push_str(&format!("{}+++ killed by {name}{core} +++\n", prefix(t)));
+                }
+            }
+            text.push_str(&format!("{}+++ killed by {name}{core} +++\n", prefix(pid)));
+            text
         };
         let _ = out_file.write(line.as_bytes(), pid);
     }

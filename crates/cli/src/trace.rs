@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::options::{fail, hex_bytes, is_pipe, qualifiers, Common, Program};
+use crate::options::{fail, is_pipe, qualifiers, Common, Program};
 use crate::start::{Extra, Prepared, Sink, Stay};
 use crate::summary;
 use sysgate_launch as loader;
@@ -74,6 +74,10 @@ pub(crate) struct TraceArgs {
     /// follows children.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "output", "count", "count_too"])]
     perfetto: Option<PathBuf>,
+    /// After the trace, print to stderr how many records the program's threads handed over
+    /// and how often one waited for room in its ring.
+    #[arg(long)]
+    stats: bool,
     /// strace options sysgate does not support yet (each is refused with a message).
     #[command(flatten)]
     unsupported: Unsupported,
@@ -141,7 +145,7 @@ impl Unsupported {
     }
 }
 
-pub(crate) fn prepare(t: &TraceArgs, diag: i32) -> Result<Prepared<'_>, ExitCode> {
+pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     let mut extra = Extra::default();
     if let Some(msg) = t.unsupported.refusal() {
         return Err(fail(msg, 1));
@@ -154,7 +158,9 @@ pub(crate) fn prepare(t: &TraceArgs, diag: i32) -> Result<Prepared<'_>, ExitCode
     // -ff without -o is -f (as in strace).
     let per_process = t.follow > 1 && t.output.as_ref().is_some_and(|p| !is_pipe(p));
     let output = t.perfetto.as_ref().or(t.output.as_ref());
-    let (out_fd, mut sink) = match output {
+    // The program's threads hand their lines to this process through rings (`drain.rs`):
+    // the program gets no output descriptor.
+    let mut sink = match output {
         Some(path) if is_pipe(path) => {
             let cmd = path.as_os_str().to_string_lossy()[1..].to_string();
             let child = match std::process::Command::new("/bin/sh")
@@ -166,27 +172,21 @@ pub(crate) fn prepare(t: &TraceArgs, diag: i32) -> Result<Prepared<'_>, ExitCode
                 Ok(c) => c,
                 Err(e) => return Err(fail(format!("can't run '{cmd}': {e}"), 1)),
             };
-            let Some(stdin) = child.stdin.as_ref() else {
+            if child.stdin.is_none() {
                 return Err(fail(format!("can't run '{cmd}': no pipe"), 1));
-            };
-            match loader::high_copy(stdin) {
-                Ok(fd) => (fd, Sink::Pipe(child)),
-                Err(e) => return Err(fail(format!("can't run '{cmd}': {e}"), 1)),
             }
+            Sink::Pipe(child)
         }
         Some(path) if per_process => match std::path::absolute(path) {
-            // Each process opens FILE.<pid> itself, on its first line.
-            Ok(abs) => (-1, Sink::PerProcess(abs)),
+            // FILE.<pid>, opened on the process's first line.
+            Ok(abs) => Sink::PerProcess(abs),
             Err(e) => return Err(fail(format!("can't fopen '{}': {e}", path.display()), 1)),
         },
         Some(path) => match loader::open_output(path) {
-            Ok(f) => match loader::high_copy(&f) {
-                Ok(fd) => (fd, Sink::File(f)),
-                Err(e) => return Err(fail(format!("{}: {e}", path.display()), 1)),
-            },
+            Ok(f) => Sink::File(f),
             Err(e) => return Err(fail(format!("can't fopen '{}': {e}", path.display()), 1)),
         },
-        None => (diag, Sink::Stderr),
+        None => Sink::Stderr,
     };
     let to_file = output.is_some();
     let prefix = match (follow, to_file, per_process) {
@@ -196,15 +196,9 @@ pub(crate) fn prepare(t: &TraceArgs, diag: i32) -> Result<Prepared<'_>, ExitCode
     };
     let mut words = String::new();
     let _ = q.set.write_words(&mut words);
-    let ff = match &sink {
-        Sink::PerProcess(p) => hex_bytes(p.as_os_str().as_encoded_bytes()),
-        _ => String::new(),
-    };
     let config = format!(
-        "tool=trace;follow={};tofile={};buffer={};s={};prefix={};set={};status={};sig={:x};x={};v={};y={};t={};r={};T={};q={};ff={}{}",
+        "tool=trace;follow={};tofile={};s={};prefix={};set={};status={};sig={:x};x={};v={};y={};t={};r={};T={};q={}{}",
         follow as u8,
-        to_file as u8,
-        // Lines to a file or a pipe are written in chunks; to a terminal, line by line.
         to_file as u8,
         t.strsize,
         prefix,
@@ -218,7 +212,6 @@ pub(crate) fn prepare(t: &TraceArgs, diag: i32) -> Result<Prepared<'_>, ExitCode
         t.relative as u8,
         t.time_in_call as u8,
         t.quiet,
-        ff,
         t.common.config()
     );
     let mut config = config;
@@ -261,10 +254,12 @@ pub(crate) fn prepare(t: &TraceArgs, diag: i32) -> Result<Prepared<'_>, ExitCode
         config.push_str(&format!(";inj={}", q.injects.join("/")));
         extra.shared_words = extra.shared_words.max(summary::INJECT_REGION_WORDS);
     }
+    extra.rings = !t.count;
+    extra.stats = t.stats;
     Ok(Prepared {
         prog: &t.prog,
         config,
-        out_fd,
+        out_fd: -1,
         show_execve: true,
         sink,
         prefix_pid: prefix == "pid",

@@ -8,6 +8,8 @@
 //! way the program ended.
 #![allow(unsafe_code)]
 
+pub mod rings;
+
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::os::fd::{AsRawFd, RawFd};

@@ -428,6 +428,7 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
 
     // The tool: the parts the command asked for (trace, count, inject, clock, sandbox).
     rt::output::shared::attach();
+    rt::output::ring::attach();
     set_comm(cbytes(path0));
     let tool: &'static dyn rt::Tool = match Gate::init(cfg) {
         Ok(g) => g,

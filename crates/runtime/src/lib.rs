@@ -115,7 +115,6 @@ pub unsafe fn arm(tool: &'static dyn Tool, auxv: u64) -> Result<(), i64> {
         if tool.wants_signals() {
             process::signals::wrap_handlers();
         }
-        output::out::enable(config::get().get("buffer") == Some("1"));
         ways_in::dispatch::init_tables();
         let wanted = ways_in::vsyscall::VSYSCALL_NRS
             .iter()

@@ -3,10 +3,12 @@
 //! one `write` to the output descriptor (opened `O_APPEND` by sysgate), so lines of different
 //! threads and processes never interleave mid-line.
 
-use crate::trace::{self, CallInfo};
+use crate::trace::{self, CallInfo, LineMarks};
 use crate::{GuestMem, Out, TraceOpts};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
+use rt::output::ring;
+use sysgate_abi::ring::{flags as ring_flags, kind as ring_kind};
 use sysgate_abi::x86_64::nr;
 use sysgate_abi::SyscallSet;
 use sysgate_runtime as rt;
@@ -48,6 +50,9 @@ pub struct Settings {
     pub prefix: Prefix,
     /// Tid whose lines carry no `[pid N]` prefix (the first process).
     pub root: i32,
+    /// `-f`: children are traced too (and a child killed by a signal gets its line when its
+    /// parent reaps it).
+    pub follow: bool,
     /// Output goes to a file (`-o`), not to sysgate's stderr.
     pub to_file: bool,
     /// [`status`] bits of the calls shown.
@@ -62,8 +67,6 @@ pub struct Settings {
     pub quiet_exits: bool,
     /// Signals whose delivery lines are shown (`-e signal=`; bit n-1 for signal n).
     pub signals: u64,
-    /// `-ff -o FILE`: FILE in hex; each process writes to `FILE.<pid>`.
-    pub per_process: Option<&'static str>,
     /// strace text, JSON lines (`--json`) or trace events (`--perfetto`).
     pub format: Format,
 }
@@ -100,6 +103,7 @@ impl Settings {
                 _ => Prefix::None,
             },
             root: cfg.root_pid,
+            follow: cfg.get("follow") == Some("1"),
             to_file: cfg.get("tofile") == Some("1"),
             status: num("status", usize::from(status::ALL)) as u8,
             timestamps: num("t", 0) as u8,
@@ -110,7 +114,6 @@ impl Settings {
                 .get("sig")
                 .and_then(|v| u64::from_str_radix(v, 16).ok())
                 .unwrap_or(!0),
-            per_process: cfg.get("ff").filter(|v| !v.is_empty()),
             format: match cfg.get("fmt") {
                 Some("json") => Format::Json,
                 Some("perfetto") => Format::Perfetto,
@@ -150,6 +153,7 @@ static DEFAULT_SETTINGS: Settings = Settings {
     set: SyscallSet::all(),
     prefix: Prefix::None,
     root: 0,
+    follow: false,
     to_file: false,
     status: status::ALL,
     timestamps: 0,
@@ -157,7 +161,6 @@ static DEFAULT_SETTINGS: Settings = Settings {
     time_in_call: false,
     quiet_exits: false,
     signals: !0,
-    per_process: None,
     format: Format::Text,
 };
 
@@ -178,8 +181,9 @@ mod scratch {
     /// `-y`: `1 << 63 | index << 32 | length` of the path of a descriptor argument, saved on
     /// entry at the end of the line buffer (`close`, `dup2`, `dup3`).
     pub const ENTRY_FD: usize = 3;
-    /// `-ff`: `pid << 32 | fd` of the file this thread last wrote to.
-    pub const PER_PROCESS: usize = 5;
+    /// Which calls in progress (nested in signal handlers, innermost in bit 0) had their entry
+    /// half recorded: their line then ends it (`sysgate_abi::ring::flags::RESUMES`).
+    pub const ENTRY_STACK: usize = 5;
 }
 
 const TAGGED: u64 = 1 << 63;
@@ -218,10 +222,6 @@ impl Times {
 
 /// Monotonic entry time of the previous line of this process (`-r`).
 static LAST_ENTRY: AtomicU64 = AtomicU64::new(0);
-
-/// `-ff`: `pid << 32 | fd` of this process's file, as last opened in this address space
-/// (kept by the runtime, which updates it when the descriptor has to move).
-use rt::process::fds::OUT_OWNER as PER_PROCESS_FD;
 
 struct Mem;
 impl GuestMem for Mem {
@@ -343,133 +343,24 @@ fn socket_endpoints(fd: i32, buf: &mut [u8]) -> Option<usize> {
     (!o.truncated()).then(|| o.len())
 }
 
-/// Where this thread's lines go: the output descriptor, or with `-ff` its process's own file
-/// (opened on the process's first line, see [`per_process_fd`]).
-fn output_fd(thread: &mut rt::process::thread::Thread, s: &Settings) -> i32 {
-    match s.per_process {
-        Some(hex) => per_process_fd(thread, hex),
-        None => rt::output::out::fd(),
-    }
-}
-
-/// `-ff`: the descriptor of `FILE.<pid>` for this thread's process.
-///
-/// The pair `pid << 32 | fd` is kept per thread and per address space, and a descriptor is
-/// only used by a process whose pid it was recorded with: a fork child (which inherits both
-/// records) opens its own file, and a vfork child that shares the parent's memory cannot make
-/// the parent write into a descriptor number of the child's table. The file becomes the
-/// runtime's output descriptor (protected from `close`, passed across `execve`); a new image
-/// keeps the inherited one when it already is this process's file.
-fn per_process_fd(thread: &mut rt::process::thread::Thread, hex: &str) -> i32 {
-    let pid = thread.pid as u32 as u64;
-    let mine = |v: u64| v != 0 && v >> 32 == pid;
-    let cached = thread.tool_scratch[scratch::PER_PROCESS];
-    let global = PER_PROCESS_FD.load(Ordering::Relaxed);
-    // The address space's record first: the runtime keeps it current when the descriptor
-    // moves. The thread's own is for a vfork parent, whose child (sharing the memory) left
-    // its record behind; `current` follows a move since.
-    let found = if mine(global) {
-        Some(global)
-    } else if mine(cached) {
-        Some(cached)
-    } else {
-        None
-    };
-    if let Some(v) = found {
-        let fd = rt::process::fds::current(v as u32 as i32);
-        let v = pid << 32 | u64::from(fd as u32);
-        thread.tool_scratch[scratch::PER_PROCESS] = v;
-        if global != v {
-            PER_PROCESS_FD.store(v, Ordering::Relaxed);
-        }
-        if rt::output::out::fd() != fd {
-            rt::process::fds::set_out(fd);
-        }
-        return fd;
-    }
-    // The process's first line in this address space: FILE.<pid>, NUL-terminated.
-    let mut path = [0u8; 4200];
-    let Some(len) = per_process_path(hex, thread.pid, &mut path) else {
-        return -1;
-    };
-    let inherited = rt::output::out::fd();
-    let fresh_image = global == 0;
-    let fd =
-        if fresh_image && inherited >= 0 && is_same_file(inherited, path.get(..len).unwrap_or(&[]))
-        {
-            // An execve of this process: the file it already writes to.
-            inherited
-        } else {
-            const AT_FDCWD: i32 = -100;
-            const FLAGS: u64 = 0o1 | 0o100 | 0o1000 | 0o2000; // O_WRONLY|O_CREAT|O_TRUNC|O_APPEND
-            let r = rt::raw::syscall4(
-                nr::OPENAT,
-                AT_FDCWD as u64,
-                path.as_ptr() as u64,
-                FLAGS,
-                0o666,
-            );
-            let Ok(fd) = i32::try_from(r) else { return -1 };
-            if fd < 0 {
-                return -1;
-            }
-            // Beside the runtime's other descriptors, kept across execve for the next image.
-            let fd = rt::process::fds::move_high(fd, true);
-            if fresh_image && inherited >= 0 {
-                // The parent's file, inherited through fork and execve: not ours to write to.
-                rt::raw::syscall1(nr::CLOSE, inherited as u64);
-            }
-            fd
-        };
-    let v = pid << 32 | u64::from(fd as u32);
-    thread.tool_scratch[scratch::PER_PROCESS] = v;
-    PER_PROCESS_FD.store(v, Ordering::Relaxed);
-    rt::process::fds::set_out(fd);
-    fd
-}
-
-/// Whether descriptor `fd` is the file at `path` (compared by what `/proc/self/fd` says).
-fn is_same_file(fd: i32, path: &[u8]) -> bool {
-    let mut buf = [0u8; 4200];
-    match fd_link(fd, &mut buf) {
-        Some(n) => buf.get(..n) == Some(path),
-        None => false,
-    }
-}
-
-/// `FILE.<pid>` into `out`, NUL-terminated; returns the length without the NUL.
-fn per_process_path(hex: &str, pid: i32, out: &mut [u8]) -> Option<usize> {
-    let h = hex.as_bytes();
-    if h.len() & 1 != 0 {
-        return None;
-    }
-    let mut n = 0;
-    for pair in h.chunks(2) {
-        let s = core::str::from_utf8(pair).ok()?;
-        *out.get_mut(n)? = u8::from_str_radix(s, 16).ok()?;
-        n += 1;
-    }
-    let mut o = Out::new(out.get_mut(n..)?);
-    let _ = write!(o, ".{}", pid);
-    if o.truncated() {
-        return None;
-    }
-    n += o.len();
-    *out.get_mut(n)? = 0;
-    Some(n)
-}
-
 /// What a line is about (the JSON forms need to know).
 #[derive(Clone, Copy)]
 enum Kind {
-    /// A call: its raw result (`None`: it did not return) and the `inject` marks.
-    Call { ret: Option<i64>, marks: u64 },
+    /// A call: its raw result (`None`: it did not return), the `inject` marks, and whether
+    /// its entry half was recorded.
+    Call {
+        ret: Option<i64>,
+        marks: u64,
+        resumes: bool,
+    },
     /// `+++ exited with N +++`; `group`: the whole process (`exit_group`), reported under the
     /// thread-group leader's id as strace does, whichever thread called it (Go's main
     /// goroutine runs on any thread).
     Exit { code: i32, group: bool },
     /// `--- SIGxxx {…} ---` (text output only).
     Signal,
+    /// `+++ killed by SIG +++` of child `pid`, which the thread has just reaped (text only).
+    Killed { pid: i32 },
 }
 
 /// Formats one line with the right prefix (pid, timestamps) and writes it out. `times` are
@@ -480,11 +371,11 @@ fn emit(
     times: Option<Times>,
     elapsed: Option<u64>,
     kind: Kind,
-    f: impl FnOnce(&mut Out<'_>, &Settings, Option<(u8, &[u8])>),
+    f: impl FnOnce(&mut Out<'_>, &Settings, Option<(u8, &[u8])>) -> LineMarks,
 ) {
     let s = settings();
-    let fd = output_fd(thread, s);
-    if fd < 0 {
+    let fd = rt::output::out::fd();
+    if fd < 0 && !rt::output::ring::active() {
         return;
     }
     // A signal handler that interrupts the formatting of a line and makes a syscall formats
@@ -520,12 +411,12 @@ fn emit_into(
     times: Option<Times>,
     elapsed: Option<u64>,
     kind: Kind,
-    f: impl FnOnce(&mut Out<'_>, &Settings, Option<(u8, &[u8])>),
+    f: impl FnOnce(&mut Out<'_>, &Settings, Option<(u8, &[u8])>) -> LineMarks,
 ) {
-    let pid = thread.pid;
-    let tid = match kind {
-        Kind::Exit { group: true, .. } => pid,
-        _ => thread.tid,
+    let (pid, tid) = match kind {
+        Kind::Exit { group: true, .. } => (thread.pid, thread.pid),
+        Kind::Killed { pid, .. } => (pid, pid),
+        _ => (thread.pid, thread.tid),
     };
     let saved = thread.tool_scratch[scratch::ENTRY_FD];
     thread.tool_scratch[scratch::ENTRY_FD] = 0;
@@ -562,8 +453,8 @@ fn emit_into(
                 crate::json::write_exit(&mut j, pid, tid, t.real, code);
                 true
             }
-            (Kind::Exit { .. }, _) | (Kind::Signal, _) => false,
-            (Kind::Call { ret, marks }, format) => {
+            (Kind::Exit { .. } | Kind::Signal | Kind::Killed { .. }, _) => false,
+            (Kind::Call { ret, marks, .. }, format) => {
                 f(&mut out, s, entry_fd);
                 let ev = crate::json::Event {
                     pid,
@@ -584,31 +475,34 @@ fn emit_into(
             }
         };
         if written {
-            rt::output::out::write(&mut thread.out, fd, j.as_bytes());
+            let m = ring::Marks::default();
+            deliver(
+                ring::Writer {
+                    cell: &mut thread.ring,
+                    own_tid: thread.tid,
+                    pid: thread.pid,
+                },
+                pid,
+                fd,
+                ring_kind::RAW,
+                0,
+                tid,
+                m,
+                j.as_bytes(),
+            );
         }
         return;
     }
     let mut out = Out::new(buf);
-    match s.prefix {
-        Prefix::Pid => {
-            // `{:<5} `
-            let at = out.len();
-            out.push_int(tid);
-            out.pad_to(at + 5);
-            out.push(b' ');
-        }
-        Prefix::Bracket if tid != s.root => {
-            let _ = write!(out, "[pid {:>5}] ", tid);
-        }
-        _ => {}
-    }
+    write_prefix(&mut out, s, tid);
     if let Some(t) = times {
         write_timestamps(&mut out, s, t);
     }
-    f(&mut out, s, entry_fd);
-    let marks = match kind {
-        Kind::Call { marks, .. } => marks,
-        Kind::Exit { .. } | Kind::Signal => 0,
+    let head = out.len();
+    let lm = f(&mut out, s, entry_fd);
+    let (marks, resumes) = match kind {
+        Kind::Call { marks, resumes, .. } => (marks, resumes),
+        Kind::Exit { .. } | Kind::Signal | Kind::Killed { .. } => (0, false),
     };
     if marks != 0 {
         // strace: `= -1 ENOENT (No such file or directory) (INJECTED) (DELAYED)`.
@@ -636,8 +530,115 @@ fn emit_into(
         );
         out.end_line();
     }
-    // Through the thread's buffer: written in chunks when tracing to a file (`out.rs`).
-    rt::output::out::write(&mut thread.out, fd, out.as_bytes());
+    let m = ring::Marks {
+        head: head as u16,
+        resume: lm.resume as u16,
+        close: lm.close as u16,
+        result: lm.result as u16,
+    };
+    let flags = match kind {
+        Kind::Killed { .. } => ring_flags::ENDS_PROCESS,
+        _ if resumes && lm.close > 0 => ring_flags::RESUMES,
+        _ => 0,
+    };
+    deliver(
+        ring::Writer {
+            cell: &mut thread.ring,
+            own_tid: thread.tid,
+            pid: thread.pid,
+        },
+        pid,
+        fd,
+        ring_kind::LINE,
+        flags,
+        tid,
+        m,
+        out.as_bytes(),
+    );
+}
+
+/// Hands a record to the thread's ring (under `sysgate`), or writes it to `fd`.
+#[allow(clippy::too_many_arguments)]
+fn deliver(
+    w: ring::Writer<'_>,
+    pid: i32,
+    fd: i32,
+    kind: u8,
+    flags: u8,
+    tid: i32,
+    m: ring::Marks,
+    bytes: &[u8],
+) {
+    if ring::active() {
+        ring::push(w, tid, pid, kind, flags, m, bytes);
+    } else if fd >= 0 && kind != ring_kind::ENTRY {
+        rt::output::out::write(fd, bytes);
+    }
+}
+
+/// The pid prefix of a line (strace's rules: `1234  ` with `-f -o`, `[pid  1234] ` with `-f`
+/// to stderr for threads other than the first).
+fn write_prefix(out: &mut Out<'_>, s: &Settings, tid: i32) {
+    match s.prefix {
+        Prefix::Pid => {
+            // `{:<5} `
+            let at = out.len();
+            out.push_int(tid);
+            out.pad_to(at + 5);
+            out.push(b' ');
+        }
+        Prefix::Bracket if tid != s.root => {
+            let _ = write!(out, "[pid {:>5}] ", tid);
+        }
+        _ => {}
+    }
+}
+
+/// Records the entry half of a call that may block (`read(3, `), so that `sysgate` can show
+/// it while the call runs; returns whether it did.
+fn record_entry(call: &mut rt::Call<'_>, s: &Settings, args: &[u64; 6]) -> bool {
+    if !ring::active()
+        || s.format != Format::Text
+        || s.status != status::ALL
+        || s.relative
+        || call.thread.line_busy
+        || !sysgate_abi::x86_64::may_block(call.nr)
+    {
+        return false;
+    }
+    let mut buf = [0u8; 1024];
+    let mut out = Out::new(&mut buf);
+    write_prefix(&mut out, s, call.thread.tid);
+    if s.timestamps > 0 {
+        let t = &call.thread.tool_scratch;
+        let times = Times {
+            mono: t[scratch::ENTRY_MONO].wrapping_sub(1),
+            real: t[scratch::ENTRY_REAL],
+        };
+        write_timestamps(&mut out, s, times);
+    }
+    let head = out.len();
+    let info = CallInfo {
+        sp: call.regs.rsp,
+        entry_only: true,
+        ..CallInfo::default()
+    };
+    let lm = trace::format_call(&mut out, &Mem, &s.opts, call.nr, args, None, info);
+    if out.truncated() {
+        return false;
+    }
+    let flags = if lm.stopped { ring_flags::STOPPED } else { 0 };
+    let m = ring::Marks {
+        head: head as u16,
+        ..ring::Marks::default()
+    };
+    let (tid, pid) = (call.thread.tid, call.thread.pid);
+    let w = ring::Writer {
+        cell: &mut call.thread.ring,
+        own_tid: tid,
+        pid,
+    };
+    ring::push(w, tid, pid, ring_kind::ENTRY, flags, m, out.as_bytes())
 }
 
 /// `-t` `10:00:00 `, `-tt` `10:00:00.123456 `, `-ttt` `1700000000.123456 ` (time of day in
@@ -666,6 +667,55 @@ fn write_timestamps(out: &mut Out<'_>, s: &Settings, t: Times) {
             d % 1_000_000_000 / 1000
         );
     }
+}
+
+/// A traced child that died of a signal cannot write its own `+++ killed by SIG +++` line:
+/// its parent writes it when `wait4`/`waitid` has reaped the child, before its own line (where
+/// strace prints it too: at the child's death, before the parent's call returns).
+fn killed_child(
+    thread: &mut rt::process::thread::Thread,
+    n: u64,
+    args: &[u64; 6],
+    ret: i64,
+    s: &Settings,
+) {
+    const CLD_KILLED: i32 = 2;
+    const CLD_DUMPED: i32 = 3;
+    const WNOWAIT: u64 = 0x0100_0000;
+    let (pid, sig, core) = match u32::try_from(n) {
+        Ok(nr::WAIT4) if ret > 0 && args[1] != 0 => {
+            let mut b = [0u8; 4];
+            if !rt::memory::guest::read(args[1], &mut b) {
+                return;
+            }
+            let st = i32::from_le_bytes(b);
+            let sig = st & 0x7f;
+            if sig == 0 || sig == 0x7f {
+                return; // exited (its own line says so) or stopped
+            }
+            (ret as i32, sig, st & 0x80 != 0)
+        }
+        Ok(nr::WAITID) if ret == 0 && args[2] != 0 && args[3] & WNOWAIT == 0 => {
+            let mut b = [0u8; 28];
+            if !rt::memory::guest::read(args[2], &mut b) {
+                return;
+            }
+            let word = |i: usize| i32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            let code = word(8);
+            if code != CLD_KILLED && code != CLD_DUMPED {
+                return;
+            }
+            (word(16), word(24), code == CLD_DUMPED)
+        }
+        _ => return,
+    };
+    if pid <= 0 || !(1..=64).contains(&sig) || s.signals & (1 << (sig - 1)) == 0 {
+        return;
+    }
+    emit(thread, None, None, Kind::Killed { pid }, |out, _, _| {
+        trace::format_killed(out, sig, core);
+        LineMarks::default()
+    });
 }
 
 /// The [`status`] class of a call's outcome.
@@ -736,10 +786,19 @@ impl rt::Tool for Tracer {
                 call.thread.tool_scratch[scratch::ENTRY_FD] = TAGGED | (i as u64) << 32 | n as u64;
             }
         }
+        let recorded = record_entry(call, s, &args);
+        let stack = &mut call.thread.tool_scratch[scratch::ENTRY_STACK];
+        *stack = *stack << 1 | u64::from(recorded);
         rt::api::Action::Pass
     }
 
     fn exit(&self, call: &mut rt::Call<'_>, ret: i64) {
+        let resumes = call.arch == Arch::X86_64 && {
+            let stack = &mut call.thread.tool_scratch[scratch::ENTRY_STACK];
+            let top = *stack & 1 != 0;
+            *stack >>= 1;
+            top
+        };
         if call.arch == Arch::I386 && !wants_i386(call.nr) {
             return;
         }
@@ -770,6 +829,9 @@ impl rt::Tool for Tracer {
             (ev & TAGGED != 0).then_some((((ev >> 56) & 0x7f) as u8, ev & ((1 << 56) - 1)));
         let sp = call.regs.rsp;
         let marks = crate::inject::marks(call.thread);
+        if s.follow {
+            killed_child(call.thread, call.nr, &args, ret, s);
+        }
         emit(
             call.thread,
             times,
@@ -777,12 +839,14 @@ impl rt::Tool for Tracer {
             Kind::Call {
                 ret: Some(ret),
                 marks,
+                resumes,
             },
             |out, s, entry_fd| {
                 let info = CallInfo {
                     sp,
                     entry_value,
                     entry_fd,
+                    entry_only: false,
                 };
                 line(out, s, arch, n, &args, Some(ret), info)
             },
@@ -805,7 +869,11 @@ impl rt::Tool for Tracer {
                 call.thread,
                 times,
                 None,
-                Kind::Call { ret, marks: 0 },
+                Kind::Call {
+                    ret,
+                    marks: 0,
+                    resumes: false,
+                },
                 |out, s, _| {
                     let info = CallInfo {
                         sp,
@@ -830,7 +898,10 @@ impl rt::Tool for Tracer {
                 times,
                 None,
                 Kind::Exit { code, group },
-                |out, _, _| trace::format_exited(out, code),
+                |out, _, _| {
+                    trace::format_exited(out, code);
+                    LineMarks::default()
+                },
             );
         }
     }
@@ -844,10 +915,13 @@ fn line(
     args: &[u64; 6],
     ret: Option<i64>,
     info: CallInfo<'_>,
-) {
+) -> LineMarks {
     match arch {
         Arch::X86_64 => trace::format_call(out, &Mem, &s.opts, n, args, ret, info),
-        Arch::I386 => trace::format_syscall_i386(out, &Mem, &s.opts, n, args, ret),
+        Arch::I386 => {
+            trace::format_syscall_i386(out, &Mem, &s.opts, n, args, ret);
+            LineMarks::default()
+        }
     }
 }
 
@@ -892,8 +966,15 @@ fn personality(call: &mut rt::Call<'_>) {
     let mut buf = [0u8; 64];
     let mut out = Out::new(&mut buf);
     trace::format_personality(&mut out, tid, bits);
-    let fd = output_fd(call.thread, settings());
-    rt::output::out::write(&mut call.thread.out, fd, out.as_bytes());
+    let fd = rt::output::out::fd();
+    let m = ring::Marks::default();
+    let pid = call.thread.pid;
+    let w = ring::Writer {
+        cell: &mut call.thread.ring,
+        own_tid: tid,
+        pid,
+    };
+    deliver(w, pid, fd, ring_kind::RAW, 0, tid, m, out.as_bytes());
 }
 
 /// Prints the `execve(...) = 0` line of a traced exec from inside the new image: `argv` and
@@ -934,8 +1015,12 @@ pub fn image_started(thread: &mut rt::process::thread::Thread, argv: u64, envp: 
         Kind::Call {
             ret: Some(0),
             marks: 0,
+            resumes: false,
         },
-        |out, s, _| trace::format_syscall(out, &Mem, &s.opts, nr::EXECVE as u64, &args, Some(0)),
+        |out, s, _| {
+            let info = CallInfo::default();
+            trace::format_call(out, &Mem, &s.opts, nr::EXECVE as u64, &args, Some(0), info)
+        },
     );
 }
 
@@ -946,6 +1031,7 @@ pub fn signal_line(thread: &mut rt::process::thread::Thread, info: &[u8; 128]) {
         return;
     }
     emit(thread, None, None, Kind::Signal, |out, _, _| {
-        trace::format_signal(out, info)
+        trace::format_signal(out, info);
+        LineMarks::default()
     });
 }

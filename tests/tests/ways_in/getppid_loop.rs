@@ -54,18 +54,23 @@ fn getppid_answers_are_right() {
     }
 }
 
-/// `trace -o FILE` writes whole chunks, not a `write` per line: under strace, the traced
-/// process makes far fewer writes than the trace file has lines, and the file is complete.
+/// `trace -o FILE`: the traced program writes no trace output at all (its threads hand their
+/// lines to the `sysgate` process), and `sysgate` writes the file in chunks: under strace, the
+/// file's writes all come from a thread other than the program's, and are far fewer than its
+/// lines.
 #[test]
-fn trace_to_a_file_is_written_in_chunks() {
-    if !sysgate_tests::require_tools("trace_to_a_file_is_written_in_chunks", &["strace"]) {
+fn trace_to_a_file_is_written_by_sysgate_in_chunks() {
+    if !sysgate_tests::require_tools(
+        "trace_to_a_file_is_written_by_sysgate_in_chunks",
+        &["strace"],
+    ) {
         return;
     }
     let t = TestDir::new("getppid-chunks");
     let file = t.trace_file("chunks");
     let strace_out = t.join("strace.txt");
     let cmd = Cmd::new("strace")
-        .args(["-f", "-qq", "-e", "trace=write", "-o"])
+        .args(["-f", "-qq", "-y", "-e", "trace=write", "-o"])
         .arg(&strace_out)
         .arg(sysgate_tests::sysgate_bin())
         .args(["trace", "-o"])
@@ -80,13 +85,24 @@ fn trace_to_a_file_is_written_in_chunks() {
     assert!(lines > 20000, "{lines} lines\n{o}");
     assert!(trace.ends_with("+++ exited with 0 +++\n"), "{o}");
     let writes = std::fs::read_to_string(&strace_out).expect("strace output");
-    // Writes of the traced process other than its own stdout line.
-    let trace_writes = writes
+    let tid = |l: &str| l.split_whitespace().next().unwrap_or("").to_string();
+    // The program is the thread that prints its result on stdout.
+    let program = writes
         .lines()
-        .filter(|l| l.contains(" write(") && !l.contains(" write(1, "))
-        .count();
+        .find(|l| l.contains(" write(1<") && l.contains("calls"))
+        .map(tid)
+        .unwrap_or_else(|| panic!("no write of the program's result\n{writes}"));
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+    let to_file: Vec<&str> = writes.lines().filter(|l| l.contains(name)).collect();
+    assert!(!to_file.is_empty(), "nobody wrote the trace file\n{writes}");
     assert!(
-        trace_writes * 100 < lines,
-        "{trace_writes} writes for {lines} lines\n{o}"
+        to_file.iter().all(|l| tid(l) != program),
+        "the program itself wrote trace output\n{}",
+        to_file.join("\n")
+    );
+    assert!(
+        to_file.len() * 100 < lines,
+        "{} writes for {lines} lines\n{o}",
+        to_file.len()
     );
 }

@@ -217,7 +217,7 @@ pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> (i64, bool) {
         (*child).tool_scratch = [0; thread::SCRATCH_WORDS];
         (*child).count_go = 0;
         (*child).count_calls = 0;
-        (*child).out.reset();
+        (*child).ring = 0;
         (*child).line_busy = false;
         // A previous vfork child may have exec'd from inside an entry frame.
         (*child).entry_cur = (*child).stack_hi;

@@ -7,9 +7,9 @@
 //! The trace output descriptor and the shared region's are kept by their owners in `output/`
 //! (`out::fd`, `shared::fd`); this guard reads them and moves them when it must.
 
-use crate::output::{out, shared};
+use crate::output::{out, ring, shared};
 use crate::raw::{self, sys};
-use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 static DIAG: AtomicI32 = AtomicI32::new(-1);
 
@@ -92,9 +92,10 @@ pub(crate) fn open_self_files() {
 }
 
 /// The runtime's descriptors (-1 for one not open).
-fn ours() -> [i64; 5] {
+fn ours() -> [i64; 6] {
     [
         out::fd(),
+        ring::fd(),
         DIAG.load(Ordering::Relaxed),
         shared::fd(),
         MAPS.load(Ordering::Relaxed),
@@ -176,37 +177,6 @@ pub(crate) fn close(a: [u64; 6]) -> i64 {
     raw::syscall6(sys::__NR_close, a)
 }
 
-/// Our descriptors that a `dup2`/`dup3` of the program made move, as `old << 32 | new`
-/// (0: none), the last [`MOVES`]: a number recorded before the move (`-ff`'s record of its
-/// process's file, refreshed at each line) still reaches the file through [`current`]. Each move also points the earlier moves of the same descriptor at its new
-/// number, so one lookup is enough. From the move on, the old number is the program's, so a
-/// number the runtime recorded is never ambiguous. (Buffered lines follow the output
-/// descriptor by its move count instead, which nothing evicts; the thread that makes the call
-/// flushes its own buffer before the move.)
-const MOVES: usize = 32;
-static MOVED: [AtomicU64; MOVES] = [const { AtomicU64::new(0) }; MOVES];
-static NEXT_MOVE: AtomicUsize = AtomicUsize::new(0);
-
-/// `trace -ff`: `pid << 32 | fd` of the process's own trace file (0: none yet), as the tracer
-/// last recorded it in this address space; a move of the descriptor updates it.
-pub static OUT_OWNER: AtomicU64 = AtomicU64::new(0);
-
-/// Where a descriptor of ours recorded as `fd` is now.
-pub fn current(fd: i32) -> i32 {
-    let mut fd = fd;
-    for _ in 0..MOVES {
-        let Some(to) = MOVED
-            .iter()
-            .map(|m| m.load(Ordering::Relaxed))
-            .find(|&m| m != 0 && (m >> 32) as i32 == fd)
-        else {
-            break;
-        };
-        fd = to as u32 as i32;
-    }
-    fd
-}
-
 /// Moves our descriptor `fd` to a free number at or above `floor`; updates the record.
 fn relocate(fd: i32) {
     let maps = MAPS.load(Ordering::Relaxed) == fd;
@@ -223,10 +193,6 @@ fn relocate(fd: i32) {
             }
             if out::fd() == fd {
                 out::moved_to(new as i32);
-                let owner = OUT_OWNER.load(Ordering::Relaxed);
-                if owner != 0 && owner as u32 as i32 == fd {
-                    OUT_OWNER.store(owner & !0xffff_ffff | new as u32 as u64, Ordering::Relaxed);
-                }
             }
             if DIAG.load(Ordering::Relaxed) == fd {
                 DIAG.store(new as i32, Ordering::Relaxed);
@@ -234,33 +200,19 @@ fn relocate(fd: i32) {
             if shared::fd() == fd {
                 shared::moved_to(new as i32);
             }
-            refresh_floor();
-            for m in MOVED.iter() {
-                let v = m.load(Ordering::Relaxed);
-                if v != 0 && v as u32 as i32 == fd {
-                    let _ = m.compare_exchange(
-                        v,
-                        v & !0xffff_ffff | new as u32 as u64,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    );
-                }
+            if ring::fd() == fd {
+                ring::moved_to(new as i32);
             }
-            let slot = NEXT_MOVE.fetch_add(1, Ordering::Relaxed) % MOVES;
-            MOVED[slot].store(
-                (fd as u32 as u64) << 32 | new as u32 as u64,
-                Ordering::Relaxed,
-            );
+            refresh_floor();
             raw::syscall1(sys::__NR_close, fd as u64);
             return;
         }
     }
 }
 
-pub(crate) fn dup2(nr: u32, a: [u64; 6], out: &mut out::OutBuf) -> i64 {
+pub(crate) fn dup2(nr: u32, a: [u64; 6]) -> i64 {
     let new = a[1] & 0xffff_ffff;
     if is_ours(new) && a[0] & 0xffff_ffff != new {
-        out::flush(out);
         relocate(new as i32);
     }
     raw::syscall6(nr, a)

@@ -475,10 +475,7 @@ fn forward(sig: i32, info: *mut SigInfo, uc: *mut ucontext) {
         }
         // Let the kernel apply the default action: for a fault the instruction runs again and
         // faults with the default disposition (core dump and all); a signal sent by kill() is
-        // sent again. The process is about to die: write out what the tools buffered.
-        if let Some(t) = crate::process::thread::current() {
-            crate::output::out::flush(&mut t.out);
-        }
+        // sent again. (What the tools recorded is in the rings already.)
         let dfl = KSigaction {
             handler: SIG_DFL,
             ..KSigaction::default()

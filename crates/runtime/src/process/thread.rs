@@ -96,8 +96,8 @@ pub struct Thread {
     /// A vfork child, running in its parent's memory until it execs or exits: the runtime's
     /// tables in that memory (the program's virtual signal actions) are the parent's.
     pub vfork_shared: bool,
-    /// Buffered tool output (see `out.rs`).
-    pub out: crate::output::out::OutBuf,
+    /// This thread's trace ring (slot + 1; 0: none yet), see `output/ring.rs`.
+    pub ring: u32,
     pub line: [u8; LINE_CAP],
 }
 
@@ -222,7 +222,7 @@ impl Thread {
         self.count_go = 0;
         self.count_calls = 0;
         self.count_skip = 0;
-        self.out.reset();
+        self.ring = 0;
         self.current_call = core::ptr::null_mut();
         self.call_reported = false;
         self.alt_stack = Default::default();

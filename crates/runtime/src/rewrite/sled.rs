@@ -361,15 +361,17 @@ unsafe fn cmpxchg16(block: u64, old: [u8; 16], new: [u8; 16]) -> bool {
     let n = u128::from_le_bytes(new);
     let ok: u8;
     // SAFETY: caller contract; rbx is reserved by the compiler, so it is swapped in and out.
+    // Every operand has a register of its own: left to the allocator, the block's address
+    // once landed in rbx itself, which the first `xchg` then overwrote with code bytes.
     unsafe {
         core::arch::asm!(
-            "xchg {nlo}, rbx",
-            "lock cmpxchg16b xmmword ptr [{p}]",
-            "sete {ok}",
-            "xchg {nlo}, rbx",
-            p = in(reg) block,
-            nlo = inout(reg) n as u64 => _,
-            ok = out(reg_byte) ok,
+            "xchg rsi, rbx",
+            "lock cmpxchg16b xmmword ptr [rdi]",
+            "sete r8b",
+            "xchg rsi, rbx",
+            in("rdi") block,
+            inout("rsi") n as u64 => _,
+            out("r8b") ok,
             in("rcx") (n >> 64) as u64,
             inout("rax") o as u64 => _,
             inout("rdx") (o >> 64) as u64 => _,

@@ -58,11 +58,6 @@ pub(crate) fn init_tables() {
     for &nr in RUNTIME_NRS {
         wants[nr as usize] = true;
     }
-    if crate::output::out::enabled() {
-        for &nr in crate::output::out::WAITS {
-            wants[nr as usize] = true;
-        }
-    }
     for (nr, (slot, w)) in sysgate_table.iter().zip(wants.iter()).enumerate() {
         let tool = TOOL_WANTS[nr].load(core::sync::atomic::Ordering::Relaxed);
         let to = if *w && !tool && nr == sys::__NR_close as usize {
@@ -88,7 +83,6 @@ pub fn count_in_stub(nr: u64) -> bool {
     if !tool_wants(nr)
         || RUNTIME_NRS.contains(&n)
         || [sys::__NR_rt_sigreturn, sys::__NR_exit, sys::__NR_exit_group].contains(&n)
-        || (crate::output::out::enabled() && crate::output::out::WAITS.contains(&n))
     {
         return false;
     }
@@ -187,7 +181,9 @@ fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) -> u64 {
         if let Some(tool) = tool {
             tool.noreturn(&mut call, None);
         }
-        crate::output::out::flush(&mut call.thread.out);
+        // The thread's last record is in its ring: the drainer may free the ring (the other
+        // threads that exit_group ends leave theirs to the drainer, which sees them gone).
+        crate::output::ring::release(&mut call.thread.ring, call.thread.tid);
         if nr == sys::__NR_exit as u64 {
             thread::retire(call.thread);
         }
@@ -197,10 +193,6 @@ fn dispatch_x86_64(regs: &mut Regs, t: &'static mut thread::Thread) -> u64 {
         Some(tool) => tool.enter(&mut call),
         None => Action::Pass,
     };
-    let a = call.regs.args();
-    if crate::output::out::enabled() && crate::output::out::flushes_before(nr as u32, &a) {
-        crate::output::out::flush(&mut call.thread.out);
-    }
     // Publish the call in flight, so that a signal handler that interrupts its return can
     // report it first (strace's order: the call, the signal, the handler's calls).
     let outer = (call.thread.current_call, call.thread.call_reported);
@@ -339,7 +331,7 @@ fn run_runtime_call(call: &mut Call<'_>) -> Option<i64> {
             signals::rt_sigprocmask(call.thread, a)
         }
         sys::__NR_close => fds::close(a),
-        sys::__NR_dup2 | sys::__NR_dup3 => fds::dup2(call.nr as u32, a, &mut call.thread.out),
+        sys::__NR_dup2 | sys::__NR_dup3 => fds::dup2(call.nr as u32, a),
         sys::__NR_close_range => fds::close_range(a),
         sys::__NR_getdents64 => fds::getdents64(a),
         sys::__NR_sigaltstack => signals::sigaltstack(call.thread, a, call.regs.rsp),

@@ -25,7 +25,7 @@ use core::fmt::{self, Write};
 use sysgate_abi::{errno, x86_64, Arg, Ret};
 
 /// Column where strace puts ` = ` (when the call text is shorter).
-const RESULT_COLUMN: usize = 39;
+const RESULT_COLUMN: usize = sysgate_abi::ring::RESULT_COLUMN;
 
 /// What the tracer knows about a call besides its arguments and result: things only visible
 /// at entry (strace decodes inputs on entry, sysgate formats after the call returned).
@@ -39,6 +39,23 @@ pub struct CallInfo<'a> {
     /// What a descriptor argument referred to on entry, `(index, path)` (`-y`: the
     /// descriptor `close` closes, the one `dup2` replaces).
     pub entry_fd: Option<(u8, &'a [u8])>,
+    /// Format only the entry half strace prints when the call starts: `NAME(` and the
+    /// arguments before the first one the kernel fills in (`read(3, `), no result, no newline.
+    pub entry_only: bool,
+}
+
+/// Where the parts of a formatted line are, as offsets into the `Out` it was appended to: the
+/// part strace prints after `<... NAME resumed>` starts at `resume`, the arguments close just
+/// before `close`, and ` = RESULT` starts at `result` (after the padding). All 0 for a line
+/// that is not a call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LineMarks {
+    pub resume: usize,
+    pub close: usize,
+    pub result: usize,
+    /// An entry half that stopped before an argument the kernel fills in (strace adds
+    /// ` <unfinished ...>` when such a call never returns).
+    pub stopped: bool,
 }
 
 /// Everything a decoder needs about the call being printed.
@@ -50,6 +67,8 @@ pub(crate) struct Ctx<'o, 'b> {
     pub(crate) args: &'o [u64; 6],
     pub(crate) ret: Option<i64>,
     pub(crate) info: CallInfo<'o>,
+    /// Where the first argument shown at exit starts (see [`LineMarks`]), once seen.
+    pub(crate) resume: Option<usize>,
 }
 
 impl Ctx<'_, '_> {
@@ -209,7 +228,7 @@ pub fn format_call(
     args: &[u64; 6],
     ret: Option<i64>,
     info: CallInfo<'_>,
-) {
+) -> LineMarks {
     let mut c = Ctx {
         out,
         mem,
@@ -218,8 +237,9 @@ pub fn format_call(
         args,
         ret,
         info,
+        resume: None,
     };
-    write_line(&mut c, nr, x86_64::desc(nr), true);
+    write_line(&mut c, nr, x86_64::desc(nr), true)
 }
 
 /// One line for i386 syscall `nr` (an `int $0x80` from 64-bit code), with its i386 name and
@@ -241,19 +261,35 @@ pub fn format_syscall_i386(
         args,
         ret,
         info: CallInfo::default(),
+        resume: None,
     };
     write_line(&mut c, nr, sysgate_abi::i386::desc(nr), false);
 }
 
 /// `name(args) = result\n` for `desc` (or `syscall_0x…(…)` for a number no table knows);
 /// `special` lets the value-dependent x86-64 decoders take over the argument list.
-fn write_line(c: &mut Ctx, nr: u64, desc: Option<&sysgate_abi::SyscallDesc>, special: bool) {
+fn write_line(
+    c: &mut Ctx,
+    nr: u64,
+    desc: Option<&sysgate_abi::SyscallDesc>,
+    special: bool,
+) -> LineMarks {
     match desc {
         Some(d) => {
             c.s(d.name);
             c.s("(");
-            if !(special && special_args(c)) {
-                generic_args(c, d.args);
+            if !(special && special_args(c)) && generic_args(c, d.args) {
+                // The entry half ends before an argument.
+                return LineMarks {
+                    stopped: true,
+                    ..LineMarks::default()
+                };
+            }
+            if c.info.entry_only {
+                return LineMarks::default();
+            }
+            if c.resume.is_none() {
+                c.resume = Some(c.out.len());
             }
             c.s(")");
         }
@@ -266,13 +302,25 @@ fn write_line(c: &mut Ctx, nr: u64, desc: Option<&sysgate_abi::SyscallDesc>, spe
                 let v = c.arg(i);
                 c.hex(v);
             }
+            if c.info.entry_only {
+                return LineMarks::default();
+            }
+            c.resume = Some(c.out.len());
             c.s(")");
         }
     }
+    let close = c.out.len();
     c.out.pad_to(RESULT_COLUMN);
+    let result = c.out.len();
     c.s(" = ");
     format_ret(c, desc.map(|d| d.ret));
     c.out.end_line();
+    LineMarks {
+        resume: c.resume.unwrap_or(close),
+        close,
+        result,
+        stopped: false,
+    }
 }
 
 /// strace's line for a change of personality: `[ Process PID=1234 runs in 32 bit mode. ]`.
@@ -298,6 +346,7 @@ pub fn write_inet_endpoint(out: &mut Out, sa: &[u8]) {
         args: &[0; 6],
         ret: None,
         info: CallInfo::default(),
+        resume: None,
     };
     net::endpoint(&mut c, sa);
 }
@@ -348,7 +397,9 @@ fn special_args(c: &mut Ctx) -> bool {
     true
 }
 
-fn generic_args(c: &mut Ctx, kinds: &[Arg]) {
+/// The arguments, `, `-separated; returns true when the entry half stopped before one (see
+/// [`CallInfo::entry_only`]).
+fn generic_args(c: &mut Ctx, kinds: &[Arg]) -> bool {
     let mut first = true;
     for (i, kind) in kinds.iter().enumerate() {
         if !arg_shown(c, *kind) {
@@ -358,8 +409,15 @@ fn generic_args(c: &mut Ctx, kinds: &[Arg]) {
             c.s(", ");
         }
         first = false;
+        if kind.at_exit() && c.resume.is_none() {
+            c.resume = Some(c.out.len());
+            if c.info.entry_only {
+                return true;
+            }
+        }
         print_arg(c, *kind, i);
     }
+    false
 }
 
 /// Whether an argument appears at all (strace drops `open`'s mode without `O_CREAT`).
