@@ -99,15 +99,15 @@ impl Drainer {
 }
 
 fn run(rings: Arc<Rings>, w: &mut Writer, done: &AtomicBool) -> Drained {
+    // Records taken but not written yet (numbered at or above the watermark), their texts in
+    // `arena`.
     let mut held: Vec<Taken> = Vec::new();
+    let mut arena: Vec<u8> = Vec::new();
     let mut dying: Vec<(u32, u32)> = Vec::new();
     let mut dead: Vec<(u32, u32)> = Vec::new();
-    let mut taken = Vec::new();
     loop {
         let ending = done.load(Ordering::Acquire);
-        taken.clear();
-        let batch = rings.collect(&mut taken, ending);
-        held.append(&mut taken);
+        let batch = rings.collect(&mut held, &mut arena, ending);
         dead.extend(&batch.dead);
         dying.extend(batch.dead);
         let last_round = ending && !rings.any_owned();
@@ -118,8 +118,21 @@ fn run(rings: Arc<Rings>, w: &mut Writer, done: &AtomicBool) -> Drained {
         } else {
             held.partition_point(|t| t.rec.seq < batch.watermark)
         };
-        for t in held.drain(..cut) {
-            w.record(t);
+        for t in &held[..cut] {
+            w.record(&t.rec, t.text(&arena));
+        }
+        // Keep the rest, and only their texts.
+        held.drain(..cut);
+        if held.is_empty() {
+            arena.clear();
+        } else {
+            let mut kept = Vec::new();
+            for t in held.iter_mut() {
+                let at = kept.len();
+                kept.extend_from_slice(t.text(&arena));
+                t.at = at;
+            }
+            arena = kept;
         }
         // A thread that died is finished once its last record is out.
         dying.retain(|&(_, tid)| {
@@ -190,17 +203,17 @@ impl Writer {
         }
     }
 
-    fn record(&mut self, t: Taken) {
+    fn record(&mut self, rec: &Record, text: &[u8]) {
         self.records += 1;
-        let key = self.stream_key(t.rec.tid);
-        let tid = t.rec.tid;
-        if t.rec.flags & flags::ENDS_PROCESS != 0 {
+        let key = self.stream_key(rec.tid);
+        let tid = rec.tid;
+        if rec.flags & flags::ENDS_PROCESS != 0 {
             // `+++ killed by SIG +++` of a process its parent reaped: the calls its threads
             // were in end first.
             let mut gone: Vec<u32> = self
                 .entries
                 .iter()
-                .filter(|(_, v)| v.first().is_some_and(|e| e.pid == t.rec.pid))
+                .filter(|(_, v)| v.first().is_some_and(|e| e.pid == rec.pid))
                 .map(|(&tid, _)| tid)
                 .collect();
             gone.sort_unstable();
@@ -208,39 +221,39 @@ impl Writer {
                 self.died(tid);
             }
         }
-        match t.rec.kind {
+        match rec.kind {
             kind::ENTRY => {
                 self.close_open(key);
-                let head = usize::from(t.rec.head).min(t.text.len());
+                let head = usize::from(rec.head).min(text.len());
                 self.entries.entry(tid).or_default().push(Entry {
-                    text: t.text,
+                    text: text.to_vec(),
                     head,
-                    pid: t.rec.pid,
-                    stopped: t.rec.flags & flags::STOPPED != 0,
+                    pid: rec.pid,
+                    stopped: rec.flags & flags::STOPPED != 0,
                     written: false,
                 });
                 self.stream(key).open = Some(tid);
             }
-            kind::LINE if t.rec.flags & flags::RESUMES != 0 => {
+            kind::LINE if rec.flags & flags::RESUMES != 0 => {
                 let entry = self.entries.get_mut(&tid).and_then(|v| v.pop());
                 let Some(entry) = entry else {
-                    self.line(key, &t.text);
+                    self.line(key, text);
                     return;
                 };
                 if self.stream(key).open == Some(tid) {
                     self.stream(key).open = None;
-                    let rest = match (entry.written, t.text.get(usize::from(t.rec.resume)..)) {
+                    let rest = match (entry.written, text.get(usize::from(rec.resume)..)) {
                         (true, Some(rest)) => rest,
-                        _ => &t.text[..],
+                        _ => text,
                     };
                     self.stream(key).buf.extend_from_slice(rest);
                 } else {
                     self.close_open(key);
-                    let text = resumed(&t.rec, &t.text, &entry);
+                    let text = resumed(rec, text, &entry);
                     self.stream(key).buf.extend_from_slice(&text);
                 }
             }
-            _ => self.line(key, &t.text),
+            _ => self.line(key, text),
         }
     }
 
@@ -406,8 +419,8 @@ fn name_of(text: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
-    fn rec(kind: u8, flags: u8, seq: u64, tid: u32, text: &str, marks: [u16; 4]) -> Taken {
-        Taken {
+    fn rec(kind: u8, flags: u8, seq: u64, tid: u32, text: &str, marks: [u16; 4]) -> Rec {
+        Rec {
             rec: Record {
                 len: 0,
                 kind,
@@ -421,6 +434,17 @@ mod tests {
                 result: marks[3],
             },
             text: text.as_bytes().to_vec(),
+        }
+    }
+
+    struct Rec {
+        rec: Record,
+        text: Vec<u8>,
+    }
+
+    impl Writer {
+        fn take(&mut self, r: Rec) {
+            self.record(&r.rec, &r.text);
         }
     }
 
@@ -444,8 +468,8 @@ mod tests {
     #[test]
     fn an_entry_and_its_line_make_one_line() {
         let mut w = Writer::new(Sink::Stderr);
-        w.record(rec(kind::ENTRY, 0, 1, 2, "2     read(3, ", [6, 0, 0, 0]));
-        w.record(rec(
+        w.take(rec(kind::ENTRY, 0, 1, 2, "2     read(3, ", [6, 0, 0, 0]));
+        w.take(rec(
             kind::LINE,
             flags::RESUMES,
             2,
@@ -459,9 +483,9 @@ mod tests {
     #[test]
     fn another_line_between_makes_unfinished_and_resumed() {
         let mut w = Writer::new(Sink::Stderr);
-        w.record(rec(kind::ENTRY, 0, 1, 2, "2     read(3, ", [6, 0, 0, 0]));
-        w.record(rec(kind::LINE, 0, 2, 1, "1     close(-1) = -1\n", [0; 4]));
-        w.record(rec(
+        w.take(rec(kind::ENTRY, 0, 1, 2, "2     read(3, ", [6, 0, 0, 0]));
+        w.take(rec(kind::LINE, 0, 2, 1, "1     close(-1) = -1\n", [0; 4]));
+        w.take(rec(
             kind::LINE,
             flags::RESUMES,
             3,
@@ -480,9 +504,9 @@ mod tests {
     #[test]
     fn an_entry_shown_open_is_continued() {
         let mut w = Writer::new(Sink::Stderr);
-        w.record(rec(kind::ENTRY, 0, 1, 2, "2     read(3, ", [6, 0, 0, 0]));
+        w.take(rec(kind::ENTRY, 0, 1, 2, "2     read(3, ", [6, 0, 0, 0]));
         w.show_open();
-        w.record(rec(
+        w.take(rec(
             kind::LINE,
             flags::RESUMES,
             2,
@@ -496,7 +520,7 @@ mod tests {
     #[test]
     fn a_thread_that_dies_in_a_call_ends_with_a_question_mark() {
         let mut w = Writer::new(Sink::Stderr);
-        w.record(rec(
+        w.take(rec(
             kind::ENTRY,
             0,
             1,
@@ -511,7 +535,7 @@ mod tests {
         );
         let mut w = Writer::new(Sink::Stderr);
         let stopped = flags::STOPPED;
-        w.record(rec(
+        w.take(rec(
             kind::ENTRY,
             stopped,
             1,
@@ -519,7 +543,7 @@ mod tests {
             "3     read(3, ",
             [6, 0, 0, 0],
         ));
-        w.record(rec(kind::LINE, 0, 2, 2, "2     getpid() = 2\n", [0; 4]));
+        w.take(rec(kind::LINE, 0, 2, 2, "2     getpid() = 2\n", [0; 4]));
         w.died(3);
         assert_eq!(
             text(&mut w),

@@ -13,11 +13,20 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use sysgate_abi::ring::{self as layout, header, slot, Record};
 
-/// One record taken out of a ring.
-#[derive(Clone, Debug)]
+/// One record taken out of a ring: its header, and where its text is in the arena that
+/// [`Rings::collect`] appended it to.
+#[derive(Clone, Copy, Debug)]
 pub struct Taken {
     pub rec: Record,
-    pub text: Vec<u8>,
+    pub at: usize,
+}
+
+impl Taken {
+    /// The record's text in `arena`.
+    pub fn text<'a>(&self, arena: &'a [u8]) -> &'a [u8] {
+        let len = (self.rec.len as usize).saturating_sub(layout::RECORD_HEADER);
+        arena.get(self.at..self.at + len).unwrap_or(&[])
+    }
 }
 
 /// What one [`Rings::collect`] found.
@@ -143,9 +152,10 @@ impl Rings {
         }
     }
 
-    /// Takes every published record out of every ring into `out` (in no particular order).
-    /// Whether the rings' threads still live is checked every 50 ms, or now if `now`.
-    pub fn collect(&self, out: &mut Vec<Taken>, now: bool) -> Batch {
+    /// Takes every published record out of every ring into `out` (in no particular order),
+    /// their texts appended to `arena`. Whether the rings' threads still live is checked every
+    /// 50 ms, or now if `now`.
+    pub fn collect(&self, out: &mut Vec<Taken>, arena: &mut Vec<u8>, now: bool) -> Batch {
         let watermark = self.u64_at(header::SEQ).load(Ordering::SeqCst);
         let mut last = self.last_liveness.lock().unwrap_or_else(|e| e.into_inner());
         let check_liveness = now || last.elapsed() >= Duration::from_millis(50);
@@ -177,9 +187,10 @@ impl Rings {
                     tail = head; // not what the runtime writes: give up the rest
                     break;
                 }
-                let mut text = vec![0u8; len as usize - layout::RECORD_HEADER];
-                self.copy_out(i, tail + layout::RECORD_HEADER as u64, &mut text);
-                out.push(Taken { rec, text });
+                let at = arena.len();
+                arena.resize(at + len as usize - layout::RECORD_HEADER, 0);
+                self.copy_out(i, tail + layout::RECORD_HEADER as u64, &mut arena[at..]);
+                out.push(Taken { rec, at });
                 tail += len;
             }
             batch.bytes += tail - self.slot_u64(i, slot::TAIL).load(Ordering::Relaxed);

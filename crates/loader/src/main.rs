@@ -428,7 +428,9 @@ extern "C" fn loader_main(sp0: *const u64) -> ! {
 
     // The tool: the parts the command asked for (trace, count, inject, clock, sandbox).
     rt::output::shared::attach();
-    rt::output::ring::attach();
+    if !rt::output::ring::attach() && cfg.get("rings").is_some() {
+        warn_line(&[b"sysgate: cannot map the trace rings (address space limit?): this image's trace lines are lost\n"]);
+    }
     set_comm(cbytes(path0));
     let tool: &'static dyn rt::Tool = match Gate::init(cfg) {
         Ok(g) => g,
