@@ -61,39 +61,14 @@ pub fn active() -> bool {
 /// Maps the region named by the configuration (`rings=FD`), if there is one. Called by the
 /// loader once per image, before the runtime is armed.
 pub fn attach() -> bool {
-    let Some(fd) = crate::config::get()
-        .get("rings")
-        .and_then(|v| v.parse::<i32>().ok())
-    else {
+    let Some((fd, addr, len)) = super::shared::map_named("rings", layout::OWNERS) else {
         return false;
     };
-    let mut st = [0u64; 18]; // struct stat
-    if fd < 0 || raw::syscall2(sys::__NR_fstat, fd as u64, st.as_mut_ptr() as u64) < 0 {
-        return false;
-    }
-    let len = st[6] as usize; // st_size
-    if len < layout::OWNERS {
-        return false;
-    }
-    let addr = raw::syscall6(
-        sys::__NR_mmap,
-        [
-            0,
-            len as u64,
-            (sys::PROT_READ | sys::PROT_WRITE) as u64,
-            sys::MAP_SHARED as u64,
-            fd as u64,
-            0,
-        ],
-    );
-    if addr < 0 {
-        return false;
-    }
-    BASE.store(addr as usize, Ordering::Relaxed);
+    BASE.store(addr, Ordering::Relaxed);
     // SAFETY: the mapping is at least `OWNERS` bytes, page-aligned, and stays mapped.
-    let magic = unsafe { &*((addr as usize + header::MAGIC) as *const AtomicU64) };
+    let magic = unsafe { &*((addr + header::MAGIC) as *const AtomicU64) };
     // SAFETY: as above; the slot count is a u32 at an aligned offset of the header.
-    let slots = unsafe { &*((addr as usize + header::SLOTS) as *const AtomicU32) };
+    let slots = unsafe { &*((addr + header::SLOTS) as *const AtomicU32) };
     let n = slots.load(Ordering::Relaxed) as usize;
     if magic.load(Ordering::Relaxed) != layout::MAGIC || layout::region_bytes(n) > len {
         raw::syscall2(sys::__NR_munmap, addr as u64, len as u64);

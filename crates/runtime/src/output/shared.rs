@@ -32,25 +32,20 @@ pub(crate) fn moved_to(new: i32) {
     crate::config::patch_number("shm", new as u64, FD_WIDTH);
 }
 
-/// Maps the region named by the configuration (`shm=FD`), if there is one. Called by the
-/// loader once per image, before the runtime is armed. Returns whether a region is mapped.
-pub fn attach() -> bool {
-    let Some(fd) = crate::config::get()
-        .get("shm")
+/// Maps, shared and writable, the whole memory file whose descriptor the configuration names
+/// under `key` (`shm=FD`, `rings=FD`), if it has at least `min` bytes: `(fd, address, length)`.
+pub(crate) fn map_named(key: &str, min: usize) -> Option<(i32, usize, usize)> {
+    let fd = crate::config::get()
+        .get(key)
         .and_then(|v| v.parse::<i32>().ok())
-    else {
-        return false;
-    };
-    if fd < 0 {
-        return false;
-    }
+        .filter(|&fd| fd >= 0)?;
     let mut st = [0u64; 18]; // struct stat
     if raw::syscall2(sys::__NR_fstat, fd as u64, st.as_mut_ptr() as u64) < 0 {
-        return false;
+        return None;
     }
     let len = st[6] as usize; // st_size
-    if len < 8 {
-        return false;
+    if len < min {
+        return None;
     }
     let addr = raw::syscall6(
         sys::__NR_mmap,
@@ -63,11 +58,17 @@ pub fn attach() -> bool {
             0,
         ],
     );
-    if addr < 0 {
+    (addr >= 0).then_some((fd, addr as usize, len))
+}
+
+/// Maps the region named by the configuration (`shm=FD`), if there is one. Called by the
+/// loader once per image, before the runtime is armed. Returns whether a region is mapped.
+pub fn attach() -> bool {
+    let Some((fd, addr, len)) = map_named("shm", 8) else {
         return false;
-    }
+    };
     FD.store(fd, Ordering::Relaxed);
-    BASE.store(addr as usize, Ordering::Relaxed);
+    BASE.store(addr, Ordering::Relaxed);
     WORDS.store(len / 8, Ordering::Release);
     true
 }
