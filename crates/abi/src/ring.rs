@@ -142,6 +142,7 @@ pub struct Record {
 
 impl Record {
     /// The header as bytes.
+    #[inline]
     pub fn encode(&self) -> [u8; RECORD_HEADER] {
         let mut b = [0u8; RECORD_HEADER];
         b[0..4].copy_from_slice(&self.len.to_le_bytes());

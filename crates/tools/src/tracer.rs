@@ -189,6 +189,8 @@ mod scratch {
 const TAGGED: u64 = 1 << 63;
 /// Room kept at the end of the line buffer for a descriptor's path captured on entry.
 const FD_ROOM: usize = 1024;
+/// Bytes an entry half may take (a longer one is not recorded: the call's line alone shows it).
+const ENTRY_ROOM: usize = 1024;
 
 fn clock_ns(clock: u64) -> u64 {
     let mut ts = [0i64; 2];
@@ -606,14 +608,28 @@ fn record_entry(call: &mut rt::Call<'_>, s: &Settings, args: &[u64; 6]) -> bool 
     {
         return false;
     }
-    let mut buf = [0u8; 1024];
-    let mut out = Out::new(&mut buf);
-    write_prefix(&mut out, s, call.thread.tid);
+    // A signal handler nested in what follows formats its lines elsewhere (see `emit`).
+    call.thread.line_busy = true;
+    let recorded = format_entry(call, s, args);
+    call.thread.line_busy = false;
+    recorded
+}
+
+/// [`record_entry`] in the thread's line buffer, which the caller holds.
+fn format_entry(call: &mut rt::Call<'_>, s: &Settings, args: &[u64; 6]) -> bool {
+    let (tid, pid) = (call.thread.tid, call.thread.pid);
+    let scratch_times = (
+        call.thread.tool_scratch[scratch::ENTRY_MONO],
+        call.thread.tool_scratch[scratch::ENTRY_REAL],
+    );
+    // The line buffer needs no clearing; its tail keeps the `-y` path taken at entry.
+    let buf = &mut call.thread.line[..ENTRY_ROOM];
+    let mut out = Out::new(buf);
+    write_prefix(&mut out, s, tid);
     if s.timestamps > 0 {
-        let t = &call.thread.tool_scratch;
         let times = Times {
-            mono: t[scratch::ENTRY_MONO].wrapping_sub(1),
-            real: t[scratch::ENTRY_REAL],
+            mono: scratch_times.0.wrapping_sub(1),
+            real: scratch_times.1,
         };
         write_timestamps(&mut out, s, times);
     }
@@ -632,7 +648,6 @@ fn record_entry(call: &mut rt::Call<'_>, s: &Settings, args: &[u64; 6]) -> bool 
         head: head as u16,
         ..ring::Marks::default()
     };
-    let (tid, pid) = (call.thread.tid, call.thread.pid);
     let w = ring::Writer {
         cell: &mut call.thread.ring,
         own_tid: tid,

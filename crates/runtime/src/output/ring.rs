@@ -99,26 +99,54 @@ fn owner(i: usize) -> &'static AtomicU32 {
     u32_at(layout::OWNERS + i * 4)
 }
 
-fn slot_word(i: usize, field: usize) -> usize {
-    layout::slot_header(SLOTS.load(Ordering::Relaxed), i) + field
+/// One slot's words and data, found once per append.
+#[derive(Clone, Copy)]
+struct Slot {
+    /// Address of its header.
+    hdr: usize,
+    /// Address of its RING_BYTES of data.
+    data: usize,
 }
 
-/// Copies `bytes` into ring `i` at position `pos` (wrapping).
-fn copy_in(i: usize, pos: u64, bytes: &[u8]) {
-    let data = base() + layout::ring_data(SLOTS.load(Ordering::Relaxed), i);
-    let at = pos as usize & (layout::RING_BYTES - 1);
-    let first = bytes.len().min(layout::RING_BYTES - at);
-    // SAFETY: `[at, at + first)` and `[0, len - first)` lie inside ring `i`'s RING_BYTES of
-    // data; only this thread (and its nested handlers, which reserved disjoint bytes) writes
-    // them between its reservation and the `HEAD` store that publishes them, and the drainer
-    // reads them only after that store.
-    unsafe {
-        core::ptr::copy_nonoverlapping(bytes.as_ptr(), (data + at) as *mut u8, first);
-        core::ptr::copy_nonoverlapping(
-            bytes.as_ptr().add(first),
-            data as *mut u8,
-            bytes.len() - first,
-        );
+impl Slot {
+    fn of(i: usize) -> Slot {
+        let (base, n) = (base(), SLOTS.load(Ordering::Relaxed));
+        Slot {
+            hdr: base + layout::slot_header(n, i),
+            data: base + layout::ring_data(n, i),
+        }
+    }
+
+    fn u64(&self, field: usize) -> &'static AtomicU64 {
+        // SAFETY: `hdr` is slot header inside the mapped region (checked against its size in
+        // `attach`); `field` is an 8-byte aligned offset from `sysgate_abi::ring::slot`; the
+        // region is never unmapped and every access to these words is atomic.
+        unsafe { &*((self.hdr + field) as *const AtomicU64) }
+    }
+
+    fn u32(&self, field: usize) -> &'static AtomicU32 {
+        // SAFETY: as in `u64`, 4-byte aligned.
+        unsafe { &*((self.hdr + field) as *const AtomicU32) }
+    }
+
+    /// Copies `bytes` into the ring at position `pos` (wrapping).
+    fn copy_in(&self, pos: u64, bytes: &[u8]) {
+        let at = pos as usize & (layout::RING_BYTES - 1);
+        let first = bytes.len().min(layout::RING_BYTES - at);
+        // SAFETY: `[at, at + first)` and `[0, len - first)` lie inside the slot's RING_BYTES
+        // of data; only this thread (and its nested handlers, which reserved disjoint bytes)
+        // writes them between its reservation and the `HEAD` store that publishes them, and
+        // the drainer reads them only after that store.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), (self.data + at) as *mut u8, first);
+            if first < bytes.len() {
+                core::ptr::copy_nonoverlapping(
+                    bytes.as_ptr().add(first),
+                    self.data as *mut u8,
+                    bytes.len() - first,
+                );
+            }
+        }
     }
 }
 
@@ -193,20 +221,42 @@ fn slot_of(cell: &mut u32, tid: u32, pid: u32) -> Option<usize> {
         },
     };
     // Whatever a writer that died inside an append left reserved is given up.
-    let head = u64_at(slot_word(i, slot::HEAD)).load(Ordering::Relaxed);
-    u64_at(slot_word(i, slot::RESERVE)).store(head, Ordering::Relaxed);
-    u32_at(slot_word(i, slot::DEPTH)).store(0, Ordering::Relaxed);
-    u32_at(slot_word(i, slot::PID)).store(pid, Ordering::Relaxed);
+    let ring = Slot::of(i);
+    let head = ring.u64(slot::HEAD).load(Ordering::Relaxed);
+    ring.u64(slot::RESERVE).store(head, Ordering::Relaxed);
+    ring.u32(slot::DEPTH).store(0, Ordering::Relaxed);
+    ring.u32(slot::PID).store(pid, Ordering::Relaxed);
     *cell = i as u32 + 1;
     Some(i)
 }
 
-/// Waits until ring `i` has room for `n` more bytes past its reservations; false if the
-/// drainer is gone.
-fn wait_for_room(i: usize, n: u64) -> bool {
-    let reserve = u64_at(slot_word(i, slot::RESERVE));
-    let tail = u64_at(slot_word(i, slot::TAIL));
-    let waiting = u32_at(slot_word(i, slot::WAITING));
+/// Compare-and-swap of a word that only the calling thread and its signal handlers write: one
+/// `cmpxchg` without `lock` is atomic against a handler (a signal arrives between
+/// instructions) and costs no store-buffer drain, which the locked form would pay on every
+/// record.
+fn local_cas(word: &AtomicU64, old: u64, new: u64) -> bool {
+    let prev: u64;
+    // SAFETY: `word` is a valid, aligned u64 in the mapped region; the instruction reads and
+    // writes only it. Other threads never write it (the drainer reads `HEAD`/`TAIL` only).
+    unsafe {
+        core::arch::asm!(
+            "cmpxchg qword ptr [{w}], {new}",
+            w = in(reg) word.as_ptr(),
+            new = in(reg) new,
+            inout("rax") old => prev,
+            options(nostack),
+        );
+    }
+    prev == old
+}
+
+/// Waits until `ring` has room for `n` more bytes past its reservations; false if the drainer
+/// is gone.
+#[cold]
+fn wait_for_room(ring: Slot, n: u64) -> bool {
+    let reserve = ring.u64(slot::RESERVE);
+    let tail = ring.u64(slot::TAIL);
+    let waiting = ring.u32(slot::WAITING);
     let mut counted = false;
     loop {
         if reserve.load(Ordering::Relaxed) + n - tail.load(Ordering::Acquire)
@@ -270,11 +320,14 @@ pub fn push(w: Writer<'_>, tid: i32, pid: i32, kind: u8, flags: u8, m: Marks, te
     };
     let n = (layout::RECORD_HEADER + text.len()).min(layout::RING_BYTES / 2);
     let text = &text[..n - layout::RECORD_HEADER];
-    let depth = u32_at(slot_word(i, slot::DEPTH));
-    let reserve = u64_at(slot_word(i, slot::RESERVE));
-    let head = u64_at(slot_word(i, slot::HEAD));
+    let ring = Slot::of(i);
+    let depth = ring.u32(slot::DEPTH);
+    let reserve = ring.u64(slot::RESERVE);
+    let head = ring.u64(slot::HEAD);
+    let tail = ring.u64(slot::TAIL);
+    let room = |r: u64| r + n as u64 - tail.load(Ordering::Acquire) <= layout::RING_BYTES as u64;
     let at = loop {
-        if !wait_for_room(i, n as u64) {
+        if !room(reserve.load(Ordering::Relaxed)) && !wait_for_room(ring, n as u64) {
             u64_at(header::DROPPED).fetch_add(1, Ordering::Relaxed);
             return false;
         }
@@ -282,12 +335,7 @@ pub fn push(w: Writer<'_>, tid: i32, pid: i32, kind: u8, flags: u8, m: Marks, te
         // the count is back where it was when this one resumes.
         depth.store(depth.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         let r = reserve.load(Ordering::Relaxed);
-        if r + n as u64 - u64_at(slot_word(i, slot::TAIL)).load(Ordering::Acquire)
-            <= layout::RING_BYTES as u64
-            && reserve
-                .compare_exchange(r, r + n as u64, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
+        if room(r) && local_cas(reserve, r, r + n as u64) {
             break r;
         }
         depth.store(depth.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
@@ -306,8 +354,8 @@ pub fn push(w: Writer<'_>, tid: i32, pid: i32, kind: u8, flags: u8, m: Marks, te
         close: m.close,
         result: m.result,
     };
-    copy_in(i, at, &rec.encode());
-    copy_in(i, at + layout::RECORD_HEADER as u64, text);
+    ring.copy_in(at, &rec.encode());
+    ring.copy_in(at + layout::RECORD_HEADER as u64, text);
     let d = depth.load(Ordering::Relaxed);
     if d == 1 {
         // Publish every reservation (nested ones are complete); a handler that interrupts
@@ -321,8 +369,7 @@ pub fn push(w: Writer<'_>, tid: i32, pid: i32, kind: u8, flags: u8, m: Marks, te
         }
     }
     depth.store(d - 1, Ordering::Release);
-    let used =
-        head.load(Ordering::Relaxed) - u64_at(slot_word(i, slot::TAIL)).load(Ordering::Relaxed);
+    let used = head.load(Ordering::Relaxed) - tail.load(Ordering::Relaxed);
     if used >= layout::WAKE_AT as u64 {
         wake_drainer();
     }
