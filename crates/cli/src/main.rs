@@ -14,6 +14,7 @@ use sysgate_launch as loader;
 mod clock;
 mod count;
 mod drain;
+mod embedded;
 mod inject;
 mod options;
 mod policy;
@@ -28,7 +29,7 @@ use options::fail;
 #[derive(Parser)]
 #[command(
     name = "sysgate",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("SYSGATE_COMMIT"), ")"),
     about = "Run, trace and shape every syscall a program makes, in-process."
 )]
 struct Cli {
@@ -55,7 +56,7 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let loader_bin = match options::loader_path() {
+    let loader_bin = match options::Loader::find() {
         Ok(l) => l,
         Err(e) => return fail(e, 1),
     };

@@ -79,18 +79,40 @@ pub(crate) fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// `sysgate-loader`, which sits beside `sysgate`.
-pub(crate) fn loader_path() -> Result<PathBuf, String> {
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find sysgate's own path: {e}"))?;
-    let loader = exe.with_file_name("sysgate-loader");
-    if loader.is_file() {
-        Ok(loader)
-    } else {
-        Err(format!(
-            "{} not found (build the whole workspace: cargo build --release)",
-            loader.display()
-        ))
+/// Where the loader is: a file named by `SYSGATE_LOADER` (a loader with its debug information,
+/// for profilers and debuggers, or one built separately), else the one `sysgate` carries, in a
+/// sealed memory file.
+pub(crate) enum Loader {
+    Fd(i32),
+    Path(PathBuf),
+}
+
+impl Loader {
+    pub(crate) fn find() -> Result<Loader, String> {
+        if let Some(p) = std::env::var_os("SYSGATE_LOADER") {
+            let p = std::path::absolute(PathBuf::from(&p))
+                .map_err(|e| format!("SYSGATE_LOADER={}: {e}", p.to_string_lossy()))?;
+            return if p.is_file() {
+                Ok(Loader::Path(p))
+            } else {
+                Err(format!("SYSGATE_LOADER={}: no such file", p.display()))
+            };
+        }
+        sysgate_launch::loader_memfd(crate::embedded::LOADER)
+            .map(Loader::Fd)
+            .map_err(|e| {
+                format!(
+                    "cannot put the loader in an executable memory file: {e} \
+                     (vm.memfd_noexec forbids it? SYSGATE_LOADER=PATH names a loader file)"
+                )
+            })
+    }
+
+    pub(crate) fn at(&self) -> sysgate_launch::LoaderAt<'_> {
+        match self {
+            Loader::Fd(fd) => sysgate_launch::LoaderAt::Fd(*fd),
+            Loader::Path(p) => sysgate_launch::LoaderAt::Path(p),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::options::{fail, Program};
@@ -94,9 +94,9 @@ impl Sink {
     }
 }
 
-/// Starts the prepared command's program through `loader_bin` and ends like it; `diag` is sysgate's copy of stderr
+/// Starts the prepared command's program through `loader` and ends like it; `diag` is sysgate's copy of stderr
 /// for the runtime's warnings.
-pub(crate) fn start(p: Prepared<'_>, loader_bin: &Path, diag: i32) -> ExitCode {
+pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32) -> ExitCode {
     let Prepared {
         prog,
         mut config,
@@ -142,7 +142,7 @@ pub(crate) fn start(p: Prepared<'_>, loader_bin: &Path, diag: i32) -> ExitCode {
         program: &program,
         argv0,
         args: &prog.argv[1..],
-        loader: loader_bin,
+        loader: loader.at(),
         config,
         out_fd,
         diag_fd: diag,

@@ -254,6 +254,54 @@ impl FromBytes for OsStr {
     }
 }
 
+/// Where the loader is.
+#[derive(Clone, Copy, Debug)]
+pub enum LoaderAt<'a> {
+    /// A sealed memory file that holds the loader `sysgate` carries (see [`loader_memfd`]),
+    /// at a high descriptor that every image of the program keeps (configuration key
+    /// `loaderfd=`): each `execve` of the program re-enters the loader through it.
+    Fd(RawFd),
+    /// A loader file (`SYSGATE_LOADER`), by absolute path.
+    Path(&'a Path),
+}
+
+/// Width of the `loaderfd=` value (rewritten in place when the descriptor has to move).
+pub const LOADER_FD_WIDTH: usize = 7;
+
+/// A memory file holding `image`, sealed against every change, executable, at a high number
+/// and left open across `execve`: the loader, without a file of its own on disk.
+pub fn loader_memfd(image: &[u8]) -> std::io::Result<RawFd> {
+    use std::io::Write;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    const MFD_EXEC: libc::c_uint = 0x10;
+    let name = c"sysgate-loader";
+    let mut flags = libc::MFD_ALLOW_SEALING | MFD_EXEC;
+    let fd = loop {
+        // SAFETY: `name` is a NUL-terminated string; the call returns a new descriptor or -1.
+        let fd = unsafe { libc::memfd_create(name.as_ptr(), flags) };
+        if fd >= 0 {
+            break fd;
+        }
+        let e = std::io::Error::last_os_error();
+        // Kernels before 6.3 know no MFD_EXEC (their memory files are executable anyway).
+        if e.raw_os_error() == Some(libc::EINVAL) && flags & MFD_EXEC != 0 {
+            flags &= !MFD_EXEC;
+            continue;
+        }
+        return Err(e);
+    };
+    // SAFETY: `fd` was just returned by memfd_create and is owned by nothing else.
+    let mut file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    file.write_all(image)?;
+    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+    // SAFETY: fcntl on a descriptor this function owns.
+    if unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, seals) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // `dup_high` duplicates with F_DUPFD: the copy stays open across `execve`.
+    dup_high(file.as_raw_fd())
+}
+
 /// What [`launch`] needs to know.
 pub struct Launch<'a> {
     pub program: &'a Path,
@@ -261,8 +309,8 @@ pub struct Launch<'a> {
     pub argv0: &'a OsStr,
     pub args: &'a [OsString],
     /// `sysgate-loader`.
-    pub loader: &'a Path,
-    /// `SYSGATE_CONFIG` (without `loader=`, which is added here).
+    pub loader: LoaderAt<'a>,
+    /// `SYSGATE_CONFIG` (without `loader=`/`loaderfd=`, which are added here).
     pub config: String,
     /// Trace output descriptor (already at a high number), or -1.
     pub out_fd: RawFd,
@@ -274,14 +322,18 @@ pub struct Launch<'a> {
 
 /// The loader's command line and environment for the program.
 fn command(l: &Launch<'_>) -> Command {
-    let mut cmd = Command::new(l.loader);
+    let (mut cmd, key) = match l.loader {
+        // The new process has the descriptor too (it is not close-on-exec).
+        LoaderAt::Fd(fd) => (
+            Command::new(format!("/proc/self/fd/{fd}")),
+            format!("loaderfd={fd:0w$}", w = LOADER_FD_WIDTH),
+        ),
+        LoaderAt::Path(p) => (Command::new(p), format!("loader={}", p.display())),
+    };
     cmd.arg0(l.argv0)
         .args(l.args)
         .env("SYSGATE_EXEC", l.program)
-        .env(
-            "SYSGATE_CONFIG",
-            format!("loader={};{}", l.loader.display(), l.config),
-        )
+        .env("SYSGATE_CONFIG", format!("{key};{}", l.config))
         .env("SYSGATE_FDS", format!("{},{}", l.out_fd, l.diag_fd));
     if l.show_execve {
         cmd.env("SYSGATE_EXECVE", "1");

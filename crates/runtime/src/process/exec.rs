@@ -222,9 +222,11 @@ pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
         Ok(true) => {}
     }
     let cfg = config::get();
-    let Some(loader) = cfg.get("loader") else {
+    let loader_fd = fds::loader_fd();
+    let loader = cfg.get("loader");
+    if loader_fd < 0 && loader.is_none() {
         return raw::syscall6(nr, a);
-    };
+    }
 
     // Count the program's environment (pointers read through the guest copy).
     let mut count = 0usize;
@@ -288,7 +290,13 @@ pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
             strings.push(&[b"SYSGATE_UNTRACED=1"])
         },
     ];
-    let loader_p = strings.push(&[loader.as_bytes()]);
+    // The loader's path (a loader file), or "" for the memory file (`execveat` of the
+    // descriptor itself).
+    let loader_p = strings.push(&[if loader_fd >= 0 {
+        b""
+    } else {
+        loader.unwrap_or("").as_bytes()
+    }]);
     for s in ours.iter_mut() {
         match s {
             Some(0) => {}
@@ -300,5 +308,19 @@ pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
     let Some(loader_p) = loader_p else {
         return err(sys::E2BIG);
     };
-    raw::syscall3(sys::__NR_execve, loader_p, argv, base)
+    if loader_fd >= 0 {
+        raw::syscall6(
+            sys::__NR_execveat,
+            [
+                loader_fd as u64,
+                loader_p,
+                argv,
+                base,
+                sys::AT_EMPTY_PATH as u64,
+                0,
+            ],
+        )
+    } else {
+        raw::syscall3(sys::__NR_execve, loader_p, argv, base)
+    }
 }

@@ -1,5 +1,5 @@
-//! The runtime's own file descriptors (trace output, diagnostics, the shared region, its view
-//! of `/proc/self/maps` and `mem`) survive whatever the program does to "all" descriptors: `close` of one of them reports EBADF as if it were not open
+//! The runtime's own file descriptors (trace output, diagnostics, the loader's memory file,
+//! the shared region, the trace rings, its view of `/proc/self/maps` and `mem`) survive whatever the program does to "all" descriptors: `close` of one of them reports EBADF as if it were not open
 //! (which, for the program, it is not), `dup2`/`dup3` onto one moves ours out of the way first,
 //! and `close_range` skips them.
 
@@ -12,6 +12,11 @@ use crate::raw::{self, sys};
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 static DIAG: AtomicI32 = AtomicI32::new(-1);
+/// The sealed memory file that holds the loader (`loaderfd=`, -1: the loader is a file named
+/// by `loader=`): every `execve` of the program re-enters the loader through it.
+static LOADER: AtomicI32 = AtomicI32::new(-1);
+/// Width of the `loaderfd=` value, rewritten in place when the descriptor moves.
+const LOADER_FD_WIDTH: usize = 7;
 
 /// The lowest of the runtime's descriptors (`u32::MAX` when it has none; 0, so nothing is
 /// below it, until they are known): `close`, `dup2` and `dup3` of a lower number cannot touch
@@ -34,7 +39,17 @@ fn refresh_floor() {
 pub fn set(out_fd: i32, diag: i32) {
     out::set_fd(out_fd);
     DIAG.store(diag, Ordering::Relaxed);
+    let loader = crate::config::get()
+        .get("loaderfd")
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|&fd| fd >= 0);
+    LOADER.store(loader.unwrap_or(-1), Ordering::Relaxed);
     refresh_floor();
+}
+
+/// The loader's memory file, if the loader is one (-1 otherwise).
+pub(crate) fn loader_fd() -> i32 {
+    LOADER.load(Ordering::Relaxed)
 }
 
 /// Makes `fd` the trace output descriptor (protected like the one sysgate passed, and passed
@@ -92,9 +107,10 @@ pub(crate) fn open_self_files() {
 }
 
 /// The runtime's descriptors (-1 for one not open).
-fn ours() -> [i64; 6] {
+fn ours() -> [i64; 7] {
     [
         out::fd(),
+        LOADER.load(Ordering::Relaxed),
         ring::fd(),
         DIAG.load(Ordering::Relaxed),
         shared::fd(),
@@ -196,6 +212,10 @@ fn relocate(fd: i32) {
             }
             if DIAG.load(Ordering::Relaxed) == fd {
                 DIAG.store(new as i32, Ordering::Relaxed);
+            }
+            if LOADER.load(Ordering::Relaxed) == fd {
+                LOADER.store(new as i32, Ordering::Relaxed);
+                crate::config::patch_number("loaderfd", new as u64, LOADER_FD_WIDTH);
             }
             if shared::fd() == fd {
                 shared::moved_to(new as i32);
