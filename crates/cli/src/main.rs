@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 use sysgate_launch as loader;
 
@@ -16,6 +17,7 @@ mod count;
 mod drain;
 mod embedded;
 mod inject;
+mod manual;
 mod options;
 mod policy;
 mod run;
@@ -52,10 +54,29 @@ enum Cmd {
     /// Run PROG under a policy of allowed and denied syscalls, enforced in-process and by a
     /// kernel seccomp filter.
     Sandbox(sandbox::SandboxArgs),
+    /// Print the completion script for SHELL: `source <(sysgate completions bash)`, or save it
+    /// where the shell looks for completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `sysgate man > sysgate.1; man -l sysgate.1`.
+    Man,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let page = match &cli.cmd {
+        Cmd::Completions { shell } => Some(Ok(manual::completions::<Cli>(*shell))),
+        Cmd::Man => Some(manual::man_page(<Cli as clap::CommandFactory>::command())),
+        _ => None,
+    };
+    if let Some(page) = page {
+        return match page.and_then(|p| std::io::stdout().write_all(&p)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e, 1),
+        };
+    }
     let loader_bin = match options::Loader::find() {
         Ok(l) => l,
         Err(e) => return fail(e, 1),
@@ -69,6 +90,7 @@ fn main() -> ExitCode {
         Cmd::Count(k) => count::prepare(k),
         Cmd::Sandbox(sb) => sandbox::prepare(sb),
         Cmd::Trace(t) => trace::prepare(t),
+        Cmd::Completions { .. } | Cmd::Man => unreachable!("written above"),
     };
     match prepared {
         Ok(p) => start::start(p, &loader_bin, diag),
