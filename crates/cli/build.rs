@@ -27,6 +27,7 @@ fn main() {
         }
         None => build_loader(&root, &out, &image),
     }
+    build_id(&image);
     commit(&root);
 }
 
@@ -103,6 +104,17 @@ fn build_loader(root: &Path, out: &Path, image: &Path) {
     );
     let built = target.join(dir).join("sysgate-loader");
     std::fs::copy(&built, image).unwrap_or_else(|e| panic!("{}: {e}", built.display()));
+}
+
+/// `SYSGATE_LOADER_BUILD_ID`: the loader's GNU build ID in hex (empty if it has none), by which
+/// `sysgate` knows an installed copy of it (`libexec/sysgate/sysgate-loader`).
+fn build_id(image: &Path) {
+    use object::Object;
+    let bytes = std::fs::read(image).unwrap_or_else(|e| panic!("{}: {e}", image.display()));
+    let file = object::File::parse(&*bytes).expect("the loader is an ELF file");
+    let id = file.build_id().ok().flatten().unwrap_or_default();
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    println!("cargo:rustc-env=SYSGATE_LOADER_BUILD_ID={hex}");
 }
 
 /// `SYSGATE_COMMIT`: the commit this is built from, or `unknown` outside a git checkout.

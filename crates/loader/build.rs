@@ -6,6 +6,8 @@ fn main() {
         "-nostdlib",
         "-static-pie",
         "-Wl,-z,noexecstack",
+        // `sysgate` recognises an installed copy of the loader it carries by this note.
+        "-Wl,--build-id=sha1",
     ] {
         println!("cargo:rustc-link-arg-bin=sysgate-loader={arg}");
     }

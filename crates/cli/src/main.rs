@@ -62,6 +62,10 @@ enum Cmd {
     },
     /// Print the manual page (roff): `sysgate man > sysgate.1; man -l sysgate.1`.
     Man,
+    /// Write the loader this `sysgate` carries to stdout (what a package installs as
+    /// `libexec/sysgate/sysgate-loader`, see scripts/build-deb).
+    #[command(hide = true)]
+    LoaderImage,
 }
 
 fn main() -> ExitCode {
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
     let page = match &cli.cmd {
         Cmd::Completions { shell } => Some(Ok(manual::completions::<Cli>(*shell))),
         Cmd::Man => Some(manual::man_page(<Cli as clap::CommandFactory>::command())),
+        Cmd::LoaderImage => Some(Ok(embedded::LOADER.to_vec())),
         _ => None,
     };
     if let Some(page) = page {
@@ -90,7 +95,7 @@ fn main() -> ExitCode {
         Cmd::Count(k) => count::prepare(k),
         Cmd::Sandbox(sb) => sandbox::prepare(sb),
         Cmd::Trace(t) => trace::prepare(t),
-        Cmd::Completions { .. } | Cmd::Man => unreachable!("written above"),
+        Cmd::Completions { .. } | Cmd::Man | Cmd::LoaderImage => unreachable!("written above"),
     };
     match prepared {
         Ok(p) => start::start(p, &loader_bin, diag),

@@ -80,8 +80,9 @@ pub(crate) fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
 }
 
 /// Where the loader is: a file named by `SYSGATE_LOADER` (a loader with its debug information,
-/// for profilers and debuggers, or one built separately), else the one `sysgate` carries, in a
-/// sealed memory file.
+/// for profilers and debuggers, or one built separately), else the one `sysgate` carries: an
+/// installed copy of it if there is one (`embedded::installed_copy`), or in a sealed memory
+/// file.
 pub(crate) enum Loader {
     Fd(i32),
     Path(PathBuf),
@@ -97,6 +98,10 @@ impl Loader {
             } else {
                 Err(format!("SYSGATE_LOADER={}: no such file", p.display()))
             };
+        }
+        let exe = std::env::current_exe().ok();
+        if let Some(p) = exe.as_deref().and_then(crate::embedded::installed_copy) {
+            return Ok(Loader::Path(p));
         }
         sysgate_launch::loader_memfd(crate::embedded::LOADER)
             .map(Loader::Fd)

@@ -47,6 +47,63 @@ fn the_one_file_runs_anywhere() {
         String::from_utf8_lossy(&o.stdout).trim(),
         "/usr/bin/readlink"
     );
+    // A loader of another build where an installed copy would be is not used.
+    let libexec = dir.path().join("libexec/sysgate");
+    std::fs::create_dir_all(&libexec).unwrap();
+    std::fs::copy(
+        sysgate_bin().with_file_name("sysgate-loader"),
+        libexec.join("sysgate-loader"),
+    )
+    .unwrap();
+    assert_eq!(
+        loader_execs(&copy, dir.path()),
+        ["/proc/self/fd/", "execveat of the memory file"]
+    );
+}
+
+/// The loaders executed when `sysgate` (at `bin`) runs `sh -c '/bin/true; exit 0'` (the
+/// exec of `sh`, then the one of `/bin/true` inside it), as strace sees the execs: their
+/// paths, with the descriptor number of a memory file left out, repeats merged.
+fn loader_execs(bin: &Path, scratch: &Path) -> Vec<String> {
+    if !require_tools("loader_execs", &["strace"]) {
+        panic!("strace is needed (scripts/install-deps)");
+    }
+    let log = scratch.join("execs");
+    let o = output(
+        Command::new("strace")
+            .args([
+                "-f",
+                "-qq",
+                "-e",
+                "trace=execve,execveat",
+                "-e",
+                "signal=none",
+                "-o",
+            ])
+            .arg(&log)
+            .arg(bin)
+            .args(["run", "--", "sh", "-c", "/bin/true; exit 0"]),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut seen: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("= 0"))
+        // The first is `sysgate` itself.
+        .skip(1)
+        .filter_map(|l| {
+            let q = l.split('"').nth(1)?;
+            let q = q.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+            match q.as_str() {
+                // `execveat(fd, "", …, AT_EMPTY_PATH)`: the runtime re-entering the memory file.
+                "" => Some("execveat of the memory file".to_string()),
+                _ if q.contains("sysgate") || q.starts_with("/proc/self/fd/") => Some(q),
+                _ => None,
+            }
+        })
+        .collect();
+    seen.dedup();
+    seen
 }
 
 /// A loader named by SYSGATE_LOADER is used instead, and a missing one is a clear error.
@@ -236,6 +293,7 @@ fn the_debian_package_installs_and_runs() {
     );
     for f in [
         "usr/bin/sysgate",
+        "usr/libexec/sysgate/sysgate-loader",
         "usr/share/man/man1/sysgate.1.gz",
         "usr/share/bash-completion/completions/sysgate",
         "usr/share/zsh/vendor-completions/_sysgate",
@@ -243,6 +301,10 @@ fn the_debian_package_installs_and_runs() {
     ] {
         assert!(root.join(f).is_file(), "{f} not installed");
     }
+    // The installed loader is the one `sysgate` carries: it is executed, by path, every time.
+    let bin = root.join("usr/bin/sysgate");
+    let want = root.join("usr/bin/../libexec/sysgate/sysgate-loader");
+    assert_eq!(loader_execs(&bin, dir.path()), [want.to_string_lossy()]);
     let o = output(Command::new(root.join("usr/bin/sysgate")).args(["trace", "--", "/bin/true"]));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
