@@ -51,6 +51,13 @@ strace's long option spellings.
 A loader file to start programs with instead of the one \fBsysgate\fR
 carries (for example \fItarget/release/sysgate\-loader\fR of a build, which
 keeps its debug information for profilers and debuggers).
+.TP
+\fBXDG_RUNTIME_DIR\fR, \fBXDG_CACHE_HOME\fR, \fBHOME\fR
+Where \fBsysgate\fR keeps a copy of its loader
+(\fIsysgate/loader\-BUILDID\fR in the first of them, or in \fI~/.cache\fR), unless an
+installed copy of the same build sits in \fI../libexec/sysgate\fR beside the
+\fBsysgate\fR file; without either it writes the loader into a memory file at
+every start.
 .PP
 The program's environment reaches it unchanged; sysgate's own variables
 (\fBSYSGATE_*\fR) are taken out before the program starts.

@@ -80,9 +80,8 @@ pub(crate) fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
 }
 
 /// Where the loader is: a file named by `SYSGATE_LOADER` (a loader with its debug information,
-/// for profilers and debuggers, or one built separately), else the one `sysgate` carries: an
-/// installed copy of it if there is one (`embedded::installed_copy`), or in a sealed memory
-/// file.
+/// for profilers and debuggers, or one built separately), else the one `sysgate` carries, as
+/// a descriptor: a copy of it on disk (`embedded::file_copy`), or a sealed memory file.
 pub(crate) enum Loader {
     Fd(i32),
     Path(PathBuf),
@@ -100,8 +99,11 @@ impl Loader {
             };
         }
         let exe = std::env::current_exe().ok();
-        if let Some(p) = exe.as_deref().and_then(crate::embedded::installed_copy) {
-            return Ok(Loader::Path(p));
+        if let Some(f) = crate::embedded::file_copy(exe.as_deref()) {
+            // A copy that stays open across `execve` (the file itself is close-on-exec).
+            if let Ok(fd) = sysgate_launch::dup_high(std::os::fd::AsRawFd::as_raw_fd(&f)) {
+                return Ok(Loader::Fd(fd));
+            }
         }
         sysgate_launch::loader_memfd(crate::embedded::LOADER)
             .map(Loader::Fd)

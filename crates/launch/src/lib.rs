@@ -257,9 +257,10 @@ impl FromBytes for OsStr {
 /// Where the loader is.
 #[derive(Clone, Copy, Debug)]
 pub enum LoaderAt<'a> {
-    /// A sealed memory file that holds the loader `sysgate` carries (see [`loader_memfd`]),
-    /// at a high descriptor that every image of the program keeps (configuration key
-    /// `loaderfd=`): each `execve` of the program re-enters the loader through it.
+    /// The loader `sysgate` carries, opened (a copy on disk, or a sealed memory file: see
+    /// [`loader_memfd`]), at a high descriptor that every image of the program keeps
+    /// (configuration key `loaderfd=`): each `execve` of the program re-enters the loader
+    /// through it.
     Fd(RawFd),
     /// A loader file (`SYSGATE_LOADER`), by absolute path.
     Path(&'a Path),
@@ -300,6 +301,28 @@ pub fn loader_memfd(image: &[u8]) -> std::io::Result<RawFd> {
     }
     // `dup_high` duplicates with F_DUPFD: the copy stays open across `execve`.
     dup_high(file.as_raw_fd())
+}
+
+/// `O_NOFOLLOW`, for `OpenOptionsExt::custom_flags`.
+pub const O_NOFOLLOW: i32 = libc::O_NOFOLLOW;
+
+/// The effective user id of this process.
+pub fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Whether the file system holding `path` is mounted `noexec` (false if that cannot be told).
+pub fn mounted_noexec(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `st` is a plain struct statvfs fills in; `c` is NUL-terminated.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        libc::statvfs(c.as_ptr(), &mut st) == 0 && st.f_flag & libc::ST_NOEXEC != 0
+    }
 }
 
 /// What [`launch`] needs to know.

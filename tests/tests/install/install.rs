@@ -2,6 +2,7 @@
 //! its commit, a manual page with every flag, shell completions, and a Debian package that
 //! installs them (into a scratch root here).
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use sysgate_tests::{require_tools, sysgate_bin, TestDir};
@@ -47,6 +48,51 @@ fn the_one_file_runs_anywhere() {
         String::from_utf8_lossy(&o.stdout).trim(),
         "/usr/bin/readlink"
     );
+    // The loader runs from a copy in the user's runtime directory, written by the first run
+    // and only read by the next; without a usable one, from a memory file.
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::set_permissions(&run, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let cached = |d: &Path| {
+        std::fs::read_dir(d.join("sysgate"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+    };
+    let first = loader_of(&copy, &[("XDG_RUNTIME_DIR", run.as_os_str())]);
+    let files = cached(&run);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].contains("/sysgate/loader-"), "{files:?}");
+    assert_eq!(first, files[0]);
+    let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+    assert_eq!(
+        loader_of(&copy, &[("XDG_RUNTIME_DIR", run.as_os_str())]),
+        files[0]
+    );
+    assert_eq!(
+        std::fs::metadata(&files[0]).unwrap().modified().unwrap(),
+        written
+    );
+    // A cached loader another user could have written is not used.
+    std::fs::set_permissions(
+        &files[0],
+        std::os::unix::fs::PermissionsExt::from_mode(0o722),
+    )
+    .unwrap();
+    let o = output(
+        Command::new(&copy)
+            .args(["run", "--", "/bin/true"])
+            .env("XDG_RUNTIME_DIR", &run),
+    );
+    assert!(o.status.success());
+    let mode = std::fs::metadata(&files[0]).unwrap().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the doubtful copy was replaced");
+    let none = [
+        ("XDG_RUNTIME_DIR", std::ffi::OsStr::new("/proc")),
+        ("XDG_CACHE_HOME", std::ffi::OsStr::new("/proc")),
+    ];
+    assert_eq!(loader_of(&copy, &none), "/memfd:sysgate-loader (deleted)");
     // A loader of another build where an installed copy would be is not used.
     let libexec = dir.path().join("libexec/sysgate");
     std::fs::create_dir_all(&libexec).unwrap();
@@ -55,55 +101,34 @@ fn the_one_file_runs_anywhere() {
         libexec.join("sysgate-loader"),
     )
     .unwrap();
-    assert_eq!(
-        loader_execs(&copy, dir.path()),
-        ["/proc/self/fd/", "execveat of the memory file"]
-    );
+    assert_eq!(loader_of(&copy, &none), "/memfd:sysgate-loader (deleted)");
 }
 
-/// The loaders executed when `sysgate` (at `bin`) runs `sh -c '/bin/true; exit 0'` (the
-/// exec of `sh`, then the one of `/bin/true` inside it), as strace sees the execs: their
-/// paths, with the descriptor number of a memory file left out, repeats merged.
-fn loader_execs(bin: &Path, scratch: &Path) -> Vec<String> {
-    if !require_tools("loader_execs", &["strace"]) {
-        panic!("strace is needed (scripts/install-deps)");
-    }
-    let log = scratch.join("execs");
-    let o = output(
-        Command::new("strace")
-            .args([
-                "-f",
-                "-qq",
-                "-e",
-                "trace=execve,execveat",
-                "-e",
-                "signal=none",
-                "-o",
-            ])
-            .arg(&log)
-            .arg(bin)
-            .args(["run", "--", "sh", "-c", "/bin/true; exit 0"]),
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut seen: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains("= 0"))
-        // The first is `sysgate` itself.
-        .skip(1)
-        .filter_map(|l| {
-            let q = l.split('"').nth(1)?;
-            let q = q.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
-            match q.as_str() {
-                // `execveat(fd, "", …, AT_EMPTY_PATH)`: the runtime re-entering the memory file.
-                "" => Some("execveat of the memory file".to_string()),
-                _ if q.contains("sysgate") || q.starts_with("/proc/self/fd/") => Some(q),
-                _ => None,
-            }
-        })
-        .collect();
-    seen.dedup();
-    seen
+/// What the kernel names as the executable of a program `sysgate` (at `bin`) runs, with
+/// `env` added: the loader's file, seen from outside.
+fn loader_of(bin: &Path, env: &[(&str, &std::ffi::OsStr)]) -> String {
+    let mut child = Command::new(bin)
+        .args(["run", "--", "sleep", "10"])
+        .envs(env.iter().copied())
+        .spawn()
+        .unwrap();
+    let exe = format!("/proc/{}/exe", child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let seen = loop {
+        let now = std::fs::read_link(&exe).unwrap_or_default();
+        // Until the exec, the process is `sysgate` itself.
+        if now != bin && !now.as_os_str().is_empty() {
+            break now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exec of the loader"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    seen.to_string_lossy().into_owned()
 }
 
 /// A loader named by SYSGATE_LOADER is used instead, and a missing one is a clear error.
@@ -301,10 +326,11 @@ fn the_debian_package_installs_and_runs() {
     ] {
         assert!(root.join(f).is_file(), "{f} not installed");
     }
-    // The installed loader is the one `sysgate` carries: it is executed, by path, every time.
+    // The installed loader is the one `sysgate` carries: it runs from there.
     let bin = root.join("usr/bin/sysgate");
-    let want = root.join("usr/bin/../libexec/sysgate/sysgate-loader");
-    assert_eq!(loader_execs(&bin, dir.path()), [want.to_string_lossy()]);
+    let want = root.join("usr/libexec/sysgate/sysgate-loader");
+    let none = [("XDG_RUNTIME_DIR", std::ffi::OsStr::new("/proc"))];
+    assert_eq!(loader_of(&bin, &none), want.to_string_lossy());
     let o = output(Command::new(root.join("usr/bin/sysgate")).args(["trace", "--", "/bin/true"]));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
