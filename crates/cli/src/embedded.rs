@@ -25,7 +25,7 @@ pub(crate) static LOADER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sysg
 const BUILD_ID: &str = env!("SYSGATE_LOADER_BUILD_ID");
 
 /// Where an installed copy sits, relative to the directory of the `sysgate` file.
-pub(crate) const INSTALLED: &str = "../libexec/sysgate/sysgate-loader";
+const INSTALLED: &str = "../libexec/sysgate/sysgate-loader";
 
 /// An executable copy of this loader on disk, opened: the installed one beside `exe`, else
 /// the cached one (written now if there is none).

@@ -63,6 +63,12 @@ impl Config {
             (k == key).then_some(v)
         })
     }
+    /// The descriptor named by `key` (`shm=FD`, `rings=FD`, `loaderfd=FD`), if any.
+    pub fn fd(&self, key: &str) -> Option<i32> {
+        self.get(key)
+            .and_then(|v| v.parse::<i32>().ok())
+            .filter(|&fd| fd >= 0)
+    }
     /// The program's absolute path (what `/proc/self/exe` would name), if known.
     pub fn exe(&self) -> Option<&[u8]> {
         (self.exe_len > 0).then(|| &self.exe[..self.exe_len])

@@ -230,26 +230,6 @@ fn slot_of(cell: &mut u32, tid: u32, pid: u32) -> Option<usize> {
     Some(i)
 }
 
-/// Compare-and-swap of a word that only the calling thread and its signal handlers write: one
-/// `cmpxchg` without `lock` is atomic against a handler (a signal arrives between
-/// instructions) and costs no store-buffer drain, which the locked form would pay on every
-/// record.
-fn local_cas(word: &AtomicU64, old: u64, new: u64) -> bool {
-    let prev: u64;
-    // SAFETY: `word` is a valid, aligned u64 in the mapped region; the instruction reads and
-    // writes only it. Other threads never write it (the drainer reads `HEAD`/`TAIL` only).
-    unsafe {
-        core::arch::asm!(
-            "cmpxchg qword ptr [{w}], {new}",
-            w = in(reg) word.as_ptr(),
-            new = in(reg) new,
-            inout("rax") old => prev,
-            options(nostack),
-        );
-    }
-    prev == old
-}
-
 /// Waits until `ring` has room for `n` more bytes past its reservations; false if the drainer
 /// is gone.
 #[cold]
@@ -335,7 +315,11 @@ pub fn push(w: Writer<'_>, tid: i32, pid: i32, kind: u8, flags: u8, m: Marks, te
         // the count is back where it was when this one resumes.
         depth.store(depth.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         let r = reserve.load(Ordering::Relaxed);
-        if room(r) && local_cas(reserve, r, r + n as u64) {
+        if room(r)
+            && reserve
+                .compare_exchange(r, r + n as u64, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
             break r;
         }
         depth.store(depth.load(Ordering::Relaxed) - 1, Ordering::Relaxed);

@@ -35,10 +35,7 @@ pub(crate) fn moved_to(new: i32) {
 /// Maps, shared and writable, the whole memory file whose descriptor the configuration names
 /// under `key` (`shm=FD`, `rings=FD`), if it has at least `min` bytes: `(fd, address, length)`.
 pub(crate) fn map_named(key: &str, min: usize) -> Option<(i32, usize, usize)> {
-    let fd = crate::config::get()
-        .get(key)
-        .and_then(|v| v.parse::<i32>().ok())
-        .filter(|&fd| fd >= 0)?;
+    let fd = crate::config::get().fd(key)?;
     let mut st = [0u64; 18]; // struct stat
     if raw::syscall2(sys::__NR_fstat, fd as u64, st.as_mut_ptr() as u64) < 0 {
         return None;

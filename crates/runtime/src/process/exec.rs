@@ -290,8 +290,8 @@ pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
             strings.push(&[b"SYSGATE_UNTRACED=1"])
         },
     ];
-    // The loader's path (a loader file), or "" for the memory file (`execveat` of the
-    // descriptor itself).
+    // The loader's path (`loader=`), or "" with its descriptor (`execveat` of the descriptor
+    // itself).
     let loader_p = strings.push(&[if loader_fd >= 0 {
         b""
     } else {

@@ -1,4 +1,4 @@
-//! The runtime's own file descriptors (trace output, diagnostics, the loader's memory file,
+//! The runtime's own file descriptors (trace output, diagnostics, the loader,
 //! the shared region, the trace rings, its view of `/proc/self/maps` and `mem`) survive whatever the program does to "all" descriptors: `close` of one of them reports EBADF as if it were not open
 //! (which, for the program, it is not), `dup2`/`dup3` onto one moves ours out of the way first,
 //! and `close_range` skips them.
@@ -12,8 +12,9 @@ use crate::raw::{self, sys};
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 static DIAG: AtomicI32 = AtomicI32::new(-1);
-/// The sealed memory file that holds the loader (`loaderfd=`, -1: the loader is a file named
-/// by `loader=`): every `execve` of the program re-enters the loader through it.
+/// The loader `sysgate` opened for the run, a copy on disk or a sealed memory file
+/// (`loaderfd=`; -1: the loader is a file named by `loader=`): every `execve` of the program
+/// re-enters the loader through it.
 static LOADER: AtomicI32 = AtomicI32::new(-1);
 /// Width of the `loaderfd=` value, rewritten in place when the descriptor moves.
 const LOADER_FD_WIDTH: usize = 7;
@@ -39,15 +40,12 @@ fn refresh_floor() {
 pub fn set(out_fd: i32, diag: i32) {
     out::set_fd(out_fd);
     DIAG.store(diag, Ordering::Relaxed);
-    let loader = crate::config::get()
-        .get("loaderfd")
-        .and_then(|v| v.parse::<i32>().ok())
-        .filter(|&fd| fd >= 0);
-    LOADER.store(loader.unwrap_or(-1), Ordering::Relaxed);
+    let loader = crate::config::get().fd("loaderfd").unwrap_or(-1);
+    LOADER.store(loader, Ordering::Relaxed);
     refresh_floor();
 }
 
-/// The loader's memory file, if the loader is one (-1 otherwise).
+/// The loader's descriptor, if `sysgate` passed one (-1 otherwise).
 pub(crate) fn loader_fd() -> i32 {
     LOADER.load(Ordering::Relaxed)
 }
