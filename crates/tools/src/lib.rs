@@ -12,6 +12,7 @@
 
 pub mod clock;
 pub mod count;
+mod fdkind;
 pub mod gate;
 pub mod inject;
 pub mod json;

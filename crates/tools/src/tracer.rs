@@ -47,6 +47,9 @@ pub mod status {
 pub struct Settings {
     pub opts: TraceOpts,
     pub set: SyscallSet,
+    /// Every syscall is traced (`-e trace=all`): the tracer sees every `close`, so it keeps
+    /// the table of regular-file descriptors (`fdkind`).
+    pub every_call: bool,
     pub prefix: Prefix,
     /// Tid whose lines carry no `[pid N]` prefix (the first process).
     pub root: i32,
@@ -86,6 +89,10 @@ impl Settings {
     /// Reads the settings from the configuration sysgate passed down.
     pub fn from_config(cfg: &'static rt::config::Config) -> Settings {
         let num = |k: &str, d: usize| cfg.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+        let set = cfg
+            .get("set")
+            .and_then(SyscallSet::from_words)
+            .unwrap_or(SyscallSet::all());
         Settings {
             opts: TraceOpts {
                 strsize: num("s", 32),
@@ -93,10 +100,8 @@ impl Settings {
                 verbose: cfg.get("v") == Some("1"),
                 decode_fds: num("y", 0) as u8,
             },
-            set: cfg
-                .get("set")
-                .and_then(SyscallSet::from_words)
-                .unwrap_or(SyscallSet::all()),
+            set,
+            every_call: set.0 == SyscallSet::all().0,
             prefix: match cfg.get("prefix") {
                 Some("pid") => Prefix::Pid,
                 Some("bracket") => Prefix::Bracket,
@@ -151,6 +156,7 @@ static DEFAULT_SETTINGS: Settings = Settings {
         decode_fds: 0,
     },
     set: SyscallSet::all(),
+    every_call: true,
     prefix: Prefix::None,
     root: 0,
     follow: false,
@@ -605,6 +611,10 @@ fn record_entry(call: &mut rt::Call<'_>, s: &Settings, args: &[u64; 6]) -> bool 
         || s.relative
         || call.thread.line_busy
         || !sysgate_abi::x86_64::may_block(call.nr)
+        || crate::fdkind::open_cannot_wait(call.nr, args)
+        || (s.every_call
+            && crate::fdkind::file_io(call.nr)
+            && crate::fdkind::is_regular(args[0] & 0xffff_ffff))
     {
         return false;
     }
@@ -818,8 +828,17 @@ impl rt::Tool for Tracer {
             return;
         }
         let s = settings();
+        let regular = if s.every_call && call.arch == Arch::X86_64 {
+            let may_set = !call.thread.vfork_shared;
+            crate::fdkind::observe(call.nr, &call.args(), ret, may_set)
+        } else {
+            None
+        };
         if s.status & status_of(Some(ret)) == 0 {
             call.thread.tool_scratch[scratch::ENTRY_FD] = 0;
+            if let Some(fd) = regular {
+                crate::fdkind::confirm(fd);
+            }
             return;
         }
         personality(call);
@@ -866,6 +885,9 @@ impl rt::Tool for Tracer {
                 line(out, s, arch, n, &args, Some(ret), info)
             },
         );
+        if let Some(fd) = regular {
+            crate::fdkind::confirm(fd);
+        }
     }
 
     fn noreturn(&self, call: &mut rt::Call<'_>, ret: Option<i64>) {

@@ -281,3 +281,67 @@ fn a_sleeping_program_shows_the_call_it_sleeps_in() {
     );
     assert!(text.ends_with("+++ exited with 0 +++\n"), "{text}");
 }
+
+/// The number of records a run's rings carried, from `--stats`.
+fn records(o: &sysgate_tests::Outcome) -> u64 {
+    let s = o.stderr_str();
+    s.lines()
+        .find_map(|l| l.strip_prefix("sysgate: ")?.split_once(" records;"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no records figure in stderr\n{o}"))
+}
+
+/// A read of a regular file on a local file system never waits on another process, so its
+/// call is recorded once, whole, with no entry half; a read of a procfs file (some of which
+/// wait on the kernel, as `/proc/kmsg` does) keeps its entry half. The lines are the same.
+#[test]
+fn reads_of_local_regular_files_carry_no_entry_half() {
+    let t = TestDir::new("file-reads");
+    let local = t.join("data");
+    std::fs::write(&local, b"x").expect("write data file");
+    let fstype = std::process::Command::new("stat")
+        .args(["-f", "-c", "%T"])
+        .arg(t.path())
+        .output()
+        .expect("stat -f");
+    let fstype = String::from_utf8_lossy(&fstype.stdout).trim().to_string();
+    let local = if ["ext2/ext3", "xfs", "btrfs", "tmpfs", "overlayfs"].contains(&fstype.as_str()) {
+        local
+    } else {
+        eprintln!("test directory on {fstype}: using /dev/shm");
+        let p = std::path::PathBuf::from(format!(
+            "/dev/shm/sysgate-file-reads-{}",
+            std::process::id()
+        ));
+        std::fs::write(&p, b"x").expect("write /dev/shm file");
+        p
+    };
+    const N: u64 = 500;
+    let run = |path: &std::path::Path| {
+        let f = t.trace_file("reads");
+        let fs = f.display().to_string();
+        let o = t.run_sysgate(
+            &["trace", "--stats", "-o", &fs],
+            &Cmd::new(probe("file_reads")).arg(path).arg(N.to_string()),
+            Some(&f),
+        );
+        o.assert_exit_code(0);
+        let preads = o
+            .trace_text()
+            .lines()
+            .filter(|l| l.starts_with("pread64(3, ") && l.ends_with(" = 1"))
+            .count() as u64;
+        assert_eq!(preads, N, "whole pread64 lines\n{o}");
+        records(&o)
+    };
+    let on_file = run(&local);
+    let on_proc = run(std::path::Path::new("/proc/self/stat"));
+    if local.starts_with("/dev/shm") {
+        let _ = std::fs::remove_file(&local);
+    }
+    eprintln!("records: {on_file} on a local file, {on_proc} on procfs");
+    assert!(
+        on_proc >= on_file + N,
+        "{N} procfs reads should carry {N} entry halves more than local-file reads: {on_proc} vs {on_file}"
+    );
+}
