@@ -112,3 +112,42 @@ fn signal_lines_like_strace() {
         "{o}"
     );
 }
+
+/// A signal that `rt_sigprocmask` unblocks is delivered on that call's return, before the
+/// runtime would have finished the call: its line still shows the old mask the kernel wrote,
+/// and comes before the delivery line, as strace's does.
+#[test]
+fn unblocking_call_shows_its_old_mask_before_the_delivery() {
+    if !require_tools(
+        "unblocking_call_shows_its_old_mask_before_the_delivery",
+        &["strace"],
+    ) {
+        return;
+    }
+    let t = TestDir::new("unblock-pending");
+    let prog = probe("unblock_pending");
+    let f = t.trace_file("strace");
+    let s = t.run_plain(
+        "strace",
+        &Cmd::new("strace").arg("-o").arg(&f).arg(&prog),
+        Some(&f),
+    );
+    let gf = t.trace_file("sysgate");
+    let g = t.run_sysgate(
+        &["trace", "-o", &gf.display().to_string()],
+        &Cmd::new(&prog),
+        Some(&gf),
+    );
+    assert_eq!(g.code(), Some(0), "{g}");
+    // (Digits come out as N.)
+    let want = "rt_sigprocmask(SIG_SETMASK, [], [USRN], N) = N";
+    for (who, text) in [("strace", s.trace_text()), ("sysgate", g.trace_text())] {
+        let lines = from_first_signal(text);
+        assert!(
+            lines.len() > 1
+                && lines[0] == want
+                && lines[1].starts_with("--- SIGUSRN {si_signo=SIGUSRN, si_code=SI_TKILL,"),
+            "{who}: {lines:#?}"
+        );
+    }
+}

@@ -360,6 +360,10 @@ pub(crate) fn rt_sigaction(a: [u64; 6], vfork_child: bool) -> i64 {
 
 /// `rt_sigprocmask(how, set, oldset, sigsetsize)`: SIGSYS is never really blocked, but the
 /// program reads back the mask it set (a per-thread virtual bit).
+///
+/// The kernel writes the old mask to the program's `oldset` itself, before it returns: a
+/// signal that the new mask unblocks is delivered on that return, and its handler reports
+/// this call first (`report_interrupted_call`), so the old mask must be in place by then.
 pub(crate) fn rt_sigprocmask(t: &mut crate::process::thread::Thread, a: [u64; 6]) -> i64 {
     let (how, setp, oldp, size) = (a[0], a[1], a[2], a[3]);
     if size != 8 {
@@ -370,7 +374,6 @@ pub(crate) fn rt_sigprocmask(t: &mut crate::process::thread::Thread, a: [u64; 6]
         return -(sys::EFAULT as i64);
     }
     let was_blocked = t.sigsys_blocked;
-    let mut old = 0u64;
     let kset = set & !SIGSYS_BIT;
     let r = raw::syscall4(
         sys::__NR_rt_sigprocmask,
@@ -380,10 +383,12 @@ pub(crate) fn rt_sigprocmask(t: &mut crate::process::thread::Thread, a: [u64; 6]
         } else {
             0
         },
-        &mut old as *mut u64 as u64,
+        oldp,
         8,
     );
-    if r < 0 {
+    // The kernel has applied the new mask even when it then failed to write the old one
+    // (EFAULT), and so does the virtual bit.
+    if r < 0 && r != -(sys::EFAULT as i64) {
         return r;
     }
     if setp != 0 {
@@ -393,15 +398,13 @@ pub(crate) fn rt_sigprocmask(t: &mut crate::process::thread::Thread, a: [u64; 6]
             _ => t.sigsys_blocked = set & SIGSYS_BIT != 0,
         }
     }
-    if oldp != 0 {
-        if was_blocked {
-            old |= SIGSYS_BIT;
-        }
-        if !guest::write_struct(oldp, &old) {
+    if r == 0 && oldp != 0 && was_blocked {
+        let mut old = 0u64;
+        if !guest::read_struct(oldp, &mut old) || !guest::write_struct(oldp, &(old | SIGSYS_BIT)) {
             return -(sys::EFAULT as i64);
         }
     }
-    0
+    r
 }
 
 /// A SIGSYS that is not a dispatch trap (sent by `kill`, or a seccomp trap of the program's
