@@ -10,7 +10,9 @@
 //!   tracer's own `fstatfs` says it lives on a local disk or memory file system
 //!   (`LOCAL_FS`): a regular file of NFS, FUSE, 9p or SMB can wait on a server, and some of
 //!   procfs, sysfs and tracefs (`/proc/kmsg`, `trace_pipe`) wait on the kernel. That `fstatfs`
-//!   runs after the line of the call is out (`confirm`), so a hung server never hides it;
+//!   runs after the line of the call is out (`confirm`), so a hung server never hides it, and
+//!   its answer for a block device's file system is kept (`LAST_DEVICE`): the `fstat`s of a
+//!   program reading many files of one disk make no `fstatfs` but the first;
 //! - `close`, `close_range`, the target of `dup2`/`dup3`, the descriptors `pipe`/`pipe2`/
 //!   `socketpair` fill in and every result of a call that returns a new descriptor (the
 //!   tables' `Ret::Fd`, `fcntl(F_DUPFD…)`) clear it, whatever it was.
@@ -105,7 +107,7 @@ const LOCAL_FS: [i64; 14] = [
 /// Learns from call `n` (x86-64) that returned `ret`; `may_set` is false in a vfork child.
 /// Returns a descriptor the call reported as a regular file, for `confirm` once its line is
 /// out; every other answer is recorded at once.
-pub(crate) fn observe(n: u64, args: &[u64; 6], ret: i64, may_set: bool) -> Option<u64> {
+pub(crate) fn observe(n: u64, args: &[u64; 6], ret: i64, may_set: bool) -> Option<Reported> {
     let Ok(n32) = u32::try_from(n) else {
         return None;
     };
@@ -136,15 +138,18 @@ pub(crate) fn observe(n: u64, args: &[u64; 6], ret: i64, may_set: bool) -> Optio
         nr::FCNTL if matches!(args[1] & 0xffff_ffff, F_DUPFD | F_DUPFD_CLOEXEC) => {
             forget(ret as u64)
         }
-        nr::FSTAT if may_set => return kind(fd0, read_u32(args[1] + 24)),
+        // struct stat: st_dev (u64) at 0, st_mode (u32) at 24.
+        nr::FSTAT if may_set => return kind(fd0, read_u32(args[1] + 24), stat_dev(args[1])),
         nr::NEWFSTATAT if may_set && args[3] & AT_EMPTY_PATH != 0 && empty_path(args[1]) => {
-            return kind(fd0, read_u32(args[2] + 24));
+            return kind(fd0, read_u32(args[2] + 24), stat_dev(args[2]));
         }
         nr::STATX if may_set && args[2] & AT_EMPTY_PATH != 0 && empty_path(args[1]) => {
-            // struct statx: stx_mask at 0, stx_mode (u16) at 28.
+            // struct statx: stx_mask at 0, stx_mode (u16) at 28, stx_dev_major at 136 and
+            // stx_dev_minor at 140 (always filled in).
             let mode = read_u32(args[4] + 28)
                 .filter(|_| read_u32(args[4]).is_some_and(|mask| mask & STATX_TYPE != 0));
-            return kind(fd0, mode.map(|m| m & 0xffff));
+            let dev = read_u32(args[4] + 136).zip(read_u32(args[4] + 140));
+            return kind(fd0, mode.map(|m| m & 0xffff), dev);
         }
         _ => {
             if sysgate_abi::x86_64::desc(n).is_some_and(|d| d.ret == sysgate_abi::Ret::Fd) {
@@ -155,11 +160,29 @@ pub(crate) fn observe(n: u64, args: &[u64; 6], ret: i64, may_set: bool) -> Optio
     None
 }
 
+/// A descriptor a call reported as a regular file, and the device (major, minor) of its file
+/// system, for [`confirm`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reported {
+    fd: u64,
+    dev: Option<(u32, u32)>,
+}
+
+/// The (major, minor) of `struct stat`'s `st_dev` at `at` (the kernel's `new_encode_dev`).
+fn stat_dev(at: u64) -> Option<(u32, u32)> {
+    let lo = u64::from(read_u32(at)?);
+    let hi = u64::from(read_u32(at + 4)?);
+    let dev = lo | hi << 32;
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    Some((major as u32, minor as u32))
+}
+
 /// A reported file type: anything but a regular file is cleared now; a regular file is left
 /// to `confirm`.
-fn kind(fd: u64, mode: Option<u32>) -> Option<u64> {
+fn kind(fd: u64, mode: Option<u32>, dev: Option<(u32, u32)>) -> Option<Reported> {
     match mode {
-        Some(m) if m & S_IFMT == S_IFREG => Some(fd),
+        Some(m) if m & S_IFMT == S_IFREG => Some(Reported { fd, dev }),
         Some(_) => {
             forget(fd);
             None
@@ -168,14 +191,37 @@ fn kind(fd: u64, mode: Option<u32>) -> Option<u64> {
     }
 }
 
-/// Sets `fd`, reported a regular file, if its file system is a local one. The number may
-/// have been closed and reused by another thread since: `fstatfs` then describes the new file,
-/// and a pipe or socket there (pipefs, sockfs) is not set.
-pub(crate) fn confirm(fd: u64) {
+/// The last block device whose file system `confirm` asked about, and the answer: `(major <<
+/// 32 | minor) << 1 | local`, 0 for none. A block device's number stays with one mounted file
+/// system, so most `fstat`s of a file-heavy program (every file on one disk) need no `fstatfs`;
+/// anonymous devices (major 0: tmpfs, overlayfs, Btrfs, NFS, FUSE, procfs) are numbers the
+/// kernel hands out again after an unmount, and always ask.
+static LAST_DEVICE: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the descriptor of `r`, reported a regular file, if its file system is a local one.
+/// The number may have been closed and reused by another thread since: `fstatfs` then
+/// describes the new file, and a pipe or socket there (pipefs, sockfs) is not set. (A number
+/// reused in the few instructions between the report and this answer from the cache costs
+/// only the early display of a blocked call on it, see the module's notes.)
+pub(crate) fn confirm(r: Reported) {
+    let block = r
+        .dev
+        .filter(|&(major, _)| major != 0)
+        .map(|(major, minor)| (u64::from(major) << 32 | u64::from(minor)) << 1);
+    if let Some(key) = block {
+        let last = LAST_DEVICE.load(Ordering::Relaxed);
+        if last & !1 == key {
+            set(r.fd, last & 1 != 0);
+            return;
+        }
+    }
     let mut st = [0u64; 15]; // struct statfs: f_type first, 120 bytes in all
-    let ok = rt::raw::syscall2(nr::FSTATFS, fd, st.as_mut_ptr() as u64) == 0
-        && LOCAL_FS.contains(&(st[0] as i64));
-    set(fd, ok);
+    let answered = rt::raw::syscall2(nr::FSTATFS, r.fd, st.as_mut_ptr() as u64) == 0;
+    let ok = answered && LOCAL_FS.contains(&(st[0] as i64));
+    if let (Some(key), true) = (block, answered) {
+        LAST_DEVICE.store(key | u64::from(ok), Ordering::Relaxed);
+    }
+    set(r.fd, ok);
 }
 
 /// Calls whose entry half is left out for a regular file: they take the descriptor first and

@@ -345,3 +345,65 @@ fn reads_of_local_regular_files_carry_no_entry_half() {
         "{N} procfs reads should carry {N} entry halves more than local-file reads: {on_proc} vs {on_file}"
     );
 }
+
+/// Whether a file is local is asked of the kernel (`fstatfs`) once per block device, not
+/// once per file: `cat` of 40 files of the test directory makes one or two `fstatfs` when
+/// the directory is on a disk, one per file on an anonymous device (tmpfs, overlayfs), whose
+/// numbers the kernel reuses. Counted by strace around sysgate; the reads carry no entry half
+/// either way.
+#[test]
+fn local_file_check_is_made_once_per_block_device() {
+    use std::os::unix::fs::MetadataExt;
+    if !require_tools(
+        "local_file_check_is_made_once_per_block_device",
+        &["strace", "cat"],
+    ) {
+        return;
+    }
+    let t = TestDir::new("fstatfs-once");
+    const FILES: usize = 40;
+    let files: Vec<_> = (0..FILES)
+        .map(|i| {
+            let p = t.join(&format!("f{i}"));
+            std::fs::write(&p, format!("{i}\n")).expect("write file");
+            p
+        })
+        .collect();
+    let dev = std::fs::metadata(t.path()).expect("stat test dir").dev();
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let f = t.trace_file("cat");
+    let s = t.trace_file("strace");
+    let o = t.run_plain(
+        "strace around sysgate",
+        &Cmd::new("strace")
+            .args(["-f", "-qq", "-e", "trace=fstatfs", "-o"])
+            .arg(&s)
+            .arg(sysgate_bin())
+            .args(["trace", "-o"])
+            .arg(&f)
+            .args(["--", "cat"])
+            .args(&files),
+        Some(&s),
+    );
+    o.assert_exit_code(0);
+    let asked = o
+        .trace_text()
+        .lines()
+        .filter(|l| l.contains("fstatfs(") && l.ends_with("= 0"))
+        .count();
+    let trace = std::fs::read_to_string(&f).expect("read trace");
+    let reads = trace.lines().filter(|l| l.starts_with("read(")).count();
+    assert!(reads >= 2 * FILES, "reads of every file\n{trace}");
+    eprintln!("device major {major}: {asked} fstatfs for {FILES} files");
+    if major != 0 {
+        assert!(
+            asked <= 2,
+            "{asked} fstatfs for {FILES} files of one disk\n{o}"
+        );
+    } else {
+        assert!(
+            asked >= FILES,
+            "{asked} fstatfs for {FILES} files of an anonymous device\n{o}"
+        );
+    }
+}
