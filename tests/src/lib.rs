@@ -20,7 +20,7 @@ pub mod trace;
 use std::env;
 use std::path::{Path, PathBuf};
 
-pub use probe::{probe, probe_lib};
+pub use probe::{probe, probe_lib, probe_static};
 pub use run::{Cmd, Mode, Outcome, TestDir};
 pub use trace::{Event, TraceLine};
 

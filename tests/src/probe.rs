@@ -26,6 +26,12 @@ pub fn probe(name: &str) -> PathBuf {
     compile(name, Kind::Executable)
 }
 
+/// Compile `tests/probes/NAME.c` into a static executable (no ld.so, no libc.so) and return
+/// its path.
+pub fn probe_static(name: &str) -> PathBuf {
+    compile(name, Kind::Static)
+}
+
 /// Compile `tests/probes/NAME.c` into a shared library and return its path.
 pub fn probe_lib(name: &str) -> PathBuf {
     compile(name, Kind::SharedLibrary)
@@ -34,6 +40,7 @@ pub fn probe_lib(name: &str) -> PathBuf {
 #[derive(Clone, Copy, Hash)]
 enum Kind {
     Executable,
+    Static,
     SharedLibrary,
 }
 
@@ -48,6 +55,7 @@ fn compile(name: &str, kind: Kind) -> PathBuf {
     let mut flags: Vec<&str> = COMMON_FLAGS.to_vec();
     match kind {
         Kind::Executable => {}
+        Kind::Static => flags.push("-static"),
         Kind::SharedLibrary => flags.extend(["-shared", "-fPIC"]),
     }
 
@@ -60,7 +68,7 @@ fn compile(name: &str, kind: Kind) -> PathBuf {
     let cache = target_dir().join("sysgate-probes");
     fs::create_dir_all(&cache).unwrap_or_else(|e| panic!("cannot create {}: {e}", cache.display()));
     let file = match kind {
-        Kind::Executable => format!("{name}-{key:016x}"),
+        Kind::Executable | Kind::Static => format!("{name}-{key:016x}"),
         Kind::SharedLibrary => format!("lib{name}-{key:016x}.so"),
     };
     let out = cache.join(file);

@@ -75,5 +75,6 @@ pub(crate) fn prepare(k: &CountArgs) -> Result<Prepared<'_>, ExitCode> {
         prefix_pid: false,
         extra,
         stay: Stay::Wait { killed_line: false },
+        landlock: None,
     })
 }

@@ -17,6 +17,7 @@ mod count;
 mod drain;
 mod embedded;
 mod inject;
+mod landlock;
 mod manual;
 mod options;
 mod policy;

@@ -115,6 +115,16 @@ impl Loader {
             })
     }
 
+    /// The loader's file on disk (none for a memory file).
+    pub(crate) fn file(&self) -> Option<PathBuf> {
+        match self {
+            Loader::Path(p) => Some(p.clone()),
+            Loader::Fd(fd) => std::fs::read_link(format!("/proc/self/fd/{fd}"))
+                .ok()
+                .filter(|p| p.is_absolute() && p.exists()),
+        }
+    }
+
     pub(crate) fn at(&self) -> sysgate_launch::LoaderAt<'_> {
         match self {
             Loader::Fd(fd) => sysgate_launch::LoaderAt::Fd(*fd),

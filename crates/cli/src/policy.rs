@@ -8,8 +8,10 @@
 //! [[rule]]
 //! comment = "why this rule exists"  # optional
 //! syscalls = ["%network"]           # names, classes (%file, %network, ...), "all"
-//! paths = ["/etc"]                  # optional: path prefixes (path-taking calls only)
+//! paths = ["/etc", "./out", "~"]    # optional: path prefixes (path-taking calls only);
+//!                                   # ./ is the directory sysgate starts in, ~ is $HOME
 //! write = true                      # optional: only calls that modify the file system
+//! ports = [25, 6667]                # optional: connect/bind to these TCP/UDP ports only
 //! action = "errno:EACCES"           # allow | log | kill | errno:NAME
 //! ```
 //!
@@ -37,6 +39,8 @@ struct RuleFile {
     paths: Vec<Spanned<String>>,
     #[serde(default)]
     write: bool,
+    #[serde(default)]
+    ports: Vec<Spanned<i64>>,
     action: Spanned<String>,
     #[serde(default)]
     #[allow(dead_code)]
@@ -83,7 +87,7 @@ impl Act {
         }
     }
 
-    fn denies(self) -> bool {
+    pub fn denies(self) -> bool {
         matches!(self, Act::Kill | Act::Errno(_))
     }
 }
@@ -94,6 +98,8 @@ pub struct Rule {
     pub set: SyscallSet,
     pub paths: Vec<String>,
     pub write: bool,
+    /// `connect`/`bind` to one of these ports only (AF_INET, AF_INET6).
+    pub ports: Vec<u16>,
     pub act: Act,
 }
 
@@ -118,6 +124,28 @@ fn position(text: &str, at: usize) -> (usize, usize) {
 fn at(name: &str, text: &str, span: Range<usize>, msg: impl std::fmt::Display) -> String {
     let (l, c) = position(text, span.start);
     format!("{name}:{l}:{c}: {msg}")
+}
+
+/// A prefix as written, made absolute: `.` and `./…` name the directory `sysgate` starts in
+/// (a build tree), `~` and `~/…` the home directory.
+fn expand(v: &str) -> Result<String, String> {
+    let (base, rest) = if v == "." || v.starts_with("./") {
+        let cwd =
+            std::env::current_dir().map_err(|e| format!("'{v}': no working directory: {e}"))?;
+        (cwd, &v[1..])
+    } else if v == "~" || v.starts_with("~/") {
+        let home = std::env::var_os("HOME").ok_or_else(|| format!("'{v}': HOME is not set"))?;
+        (std::path::PathBuf::from(home), &v[1..])
+    } else {
+        return Ok(v.to_string());
+    };
+    let rest = rest.trim_start_matches('/');
+    let joined = if rest.is_empty() {
+        base
+    } else {
+        base.join(rest)
+    };
+    Ok(joined.to_string_lossy().into_owned())
 }
 
 /// Parses a policy file's text; `name` is used in messages (`policy.toml:3:12: …`).
@@ -149,13 +177,13 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, String> {
         let act = Act::parse(r.action.get_ref()).map_err(|m| at(name, text, r.action.span(), m))?;
         let mut paths = Vec::new();
         for p in &r.paths {
-            let v = p.get_ref();
+            let v = &expand(p.get_ref()).map_err(|m| at(name, text, p.span(), m))?;
             if !v.starts_with('/') {
                 return Err(at(
                     name,
                     text,
                     p.span(),
-                    format!("path prefix '{v}' must be absolute"),
+                    format!("path prefix '{v}' must be absolute (or start with ./ or ~/)"),
                 ));
             }
             if v.len() > 255 || v.contains('\0') {
@@ -182,10 +210,47 @@ pub fn parse(name: &str, text: &str) -> Result<Policy, String> {
                 ));
             }
         }
+        let mut ports = Vec::new();
+        for p in &r.ports {
+            match u16::try_from(*p.get_ref()) {
+                Ok(v) if v > 0 => ports.push(v),
+                _ => {
+                    return Err(at(
+                        name,
+                        text,
+                        p.span(),
+                        "a port is a number from 1 to 65535",
+                    ))
+                }
+            }
+        }
+        if !ports.is_empty() {
+            let sock = [
+                sysgate_abi::x86_64::nr::CONNECT,
+                sysgate_abi::x86_64::nr::BIND,
+            ];
+            if !sock.iter().any(|&n| set.contains(u64::from(n))) {
+                return Err(at(
+                    name,
+                    text,
+                    r.syscalls.span(),
+                    "ports = … only applies to connect and bind, and neither is in this rule",
+                ));
+            }
+            if !paths.is_empty() {
+                return Err(at(
+                    name,
+                    text,
+                    r.syscalls.span(),
+                    "a rule has paths or ports, not both",
+                ));
+            }
+        }
         rules.push(Rule {
             set,
             paths,
             write: r.write,
+            ports,
             act,
         });
     }
@@ -199,6 +264,7 @@ pub fn deny_rule(set: &str) -> Result<Rule, String> {
         set,
         paths: Vec::new(),
         write: false,
+        ports: Vec::new(),
         act: Act::Errno(1),
     })
 }
@@ -217,6 +283,7 @@ impl Policy {
                 set,
                 paths: Vec::new(),
                 write: false,
+                ports: Vec::new(),
                 act: Act::Errno(1),
             });
         }
@@ -229,6 +296,9 @@ impl Policy {
         if rules.iter().map(|r| r.paths.len()).sum::<usize>() > 64 {
             return Err("the policy has more than 64 path prefixes".into());
         }
+        if rules.iter().map(|r| r.ports.len()).sum::<usize>() > 64 {
+            return Err("the policy has more than 64 ports".into());
+        }
         let mut out = Vec::new();
         for r in &rules {
             let mut words = String::new();
@@ -238,12 +308,14 @@ impl Policy {
                 .iter()
                 .map(|p| p.bytes().map(|b| format!("{b:02x}")).collect())
                 .collect();
+            let ports: Vec<String> = r.ports.iter().map(|p| p.to_string()).collect();
             out.push(format!(
-                "{}@{}@{}@{}",
+                "{}@{}@{}@{}@{}",
                 r.act.wire(),
                 words,
                 r.write as u8,
-                paths.join(",")
+                paths.join(","),
+                ports.join(",")
             ));
         }
         Ok(format!(
@@ -312,7 +384,7 @@ mod tests {
         assert_eq!(p.rules[1].paths, ["/etc"]);
         let w = p.wire().unwrap();
         assert!(w.starts_with("sbd=a;sbr=e13@"), "{w}");
-        assert!(w.contains("@1@2f657463/"), "{w}");
+        assert!(w.contains("@1@2f657463@/"), "{w}");
         assert!(w.ends_with(";sbk=0"));
     }
 }

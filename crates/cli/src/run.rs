@@ -75,5 +75,6 @@ pub(crate) fn prepare(r: &RunArgs) -> Result<Prepared<'_>, ExitCode> {
         prefix_pid: false,
         extra,
         stay: Stay::ExecInPlace,
+        landlock: None,
     })
 }

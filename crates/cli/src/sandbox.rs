@@ -1,5 +1,6 @@
 //! `sysgate sandbox`: the program under a policy of allowed and denied syscalls, enforced in the
-//! process and by a kernel seccomp filter.
+//! process, by a kernel seccomp filter, and for path and port rules by Landlock
+//! (`landlock.rs`).
 
 use clap::Args;
 use std::path::PathBuf;
@@ -18,6 +19,14 @@ pub(crate) struct SandboxArgs {
     /// Deny SET (names or classes such as `%network`) with EPERM; repeatable.
     #[arg(long, value_name = "SET")]
     deny: Vec<String>,
+    /// When this kernel's Landlock lacks a right the policy's path or port rules need, run
+    /// with the in-process check alone for those rules (default: refuse to start).
+    #[arg(long)]
+    best_effort: bool,
+    /// Check path and port rules in-process only, without a Landlock ruleset (a symbolic
+    /// link, another thread or io_uring can then get around them).
+    #[arg(long)]
+    no_landlock: bool,
     #[command(flatten)]
     common: Common,
     #[command(flatten)]
@@ -66,6 +75,10 @@ pub(crate) fn prepare(sb: &SandboxArgs) -> Result<Prepared<'_>, ExitCode> {
         Ok(w) => w,
         Err(e) => return Err(fail(e, 1)),
     };
+    let landlock = (!sb.no_landlock).then(|| crate::landlock::Request {
+        policy: pol,
+        best_effort: sb.best_effort,
+    });
 
     Ok(Prepared {
         prog: &sb.prog,
@@ -76,5 +89,6 @@ pub(crate) fn prepare(sb: &SandboxArgs) -> Result<Prepared<'_>, ExitCode> {
         prefix_pid: false,
         extra,
         stay: Stay::Wait { killed_line: false },
+        landlock,
     })
 }

@@ -24,6 +24,8 @@ pub(crate) struct Prepared<'a> {
     pub(crate) prefix_pid: bool,
     pub(crate) extra: Extra,
     pub(crate) stay: Stay,
+    /// `sandbox`: the rules the kernel enforces too (Landlock).
+    pub(crate) landlock: Option<crate::landlock::Request>,
 }
 
 /// How the `sysgate` process spends the program's run.
@@ -106,6 +108,7 @@ pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32)
         prefix_pid,
         extra,
         stay,
+        landlock,
     } = p;
     // The region every process of the run shares (counters), created before the program.
     let shared = if extra.shared_words > 0 {
@@ -138,6 +141,14 @@ pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32)
             return fail(e, code);
         }
     };
+    // The ruleset is made here, once the program is found, and applied by its process.
+    let ruleset = match &landlock {
+        Some(req) => match crate::landlock::prepare(req, loader.file().as_deref()) {
+            Ok(fd) => fd,
+            Err(code) => return code,
+        },
+        None => None,
+    };
     let launch = loader::Launch {
         program: &program,
         argv0,
@@ -147,6 +158,7 @@ pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32)
         out_fd,
         diag_fd: diag,
         show_execve,
+        landlock: ruleset.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
     };
     let start_error = |e: std::io::Error| {
         let code = if e.kind() == std::io::ErrorKind::PermissionDenied {

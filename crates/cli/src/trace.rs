@@ -267,5 +267,6 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         stay: Stay::Wait {
             killed_line: !t.count,
         },
+        landlock: None,
     })
 }

@@ -341,6 +341,9 @@ pub struct Launch<'a> {
     pub diag_fd: RawFd,
     /// The tool wants the first `execve` line.
     pub show_execve: bool,
+    /// A Landlock ruleset (close-on-exec) the program's process applies to itself just before
+    /// it execs the loader, with no_new_privs set first as Landlock requires.
+    pub landlock: Option<RawFd>,
 }
 
 /// The loader's command line and environment for the program.
@@ -361,7 +364,36 @@ fn command(l: &Launch<'_>) -> Command {
     if l.show_execve {
         cmd.env("SYSGATE_EXECVE", "1");
     }
+    if let Some(fd) = l.landlock {
+        // SAFETY: runs in the new process between fork and exec, where only async-signal-safe
+        // calls are allowed: two raw syscalls on a descriptor this process owns.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                    || libc::syscall(libc::SYS_landlock_restrict_self, fd, 0) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
     cmd
+}
+
+/// The kernel's Landlock ABI version: 0 when it has none (not built in, or disabled).
+pub fn landlock_abi() -> i32 {
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_long = 1;
+    // SAFETY: the version query takes no attribute (NULL, size 0) and creates nothing.
+    let v = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u8>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    i32::try_from(v).unwrap_or(0).max(0)
 }
 
 /// Replaces this process by the program under the loader, for a command with nothing to do

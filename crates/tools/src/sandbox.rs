@@ -20,8 +20,17 @@
 //! the file system (opening for writing or creating, and the calls that change names,
 //! contents, modes, owners or times).
 //!
+//! A rule with ports matches `connect` and `bind` of an AF_INET or AF_INET6 address with one
+//! of those ports (deny-type rules also an address they cannot read).
+//!
+//! The kernel enforces path and TCP port rules too, by Landlock (`sysgate` applies the ruleset
+//! before the loader starts): this layer decides first, with the errno the policy names, and
+//! Landlock catches what gets past it (a path changed by another thread after the check, a
+//! symbolic link, io_uring), with EACCES (EXDEV for a link or rename across the boundary).
+//!
 //! Wire form (written by `sysgate`): `sbd=ACT` (default), `sbr=RULE/RULE/…` with RULE
-//! `ACT@SET@W@PATH,PATH…` (SET in [`SyscallSet`] words, W `0|1`, paths in hex), ACT one of
+//! `ACT@SET@W@PATH,PATH…@PORT,PORT…` (SET in [`SyscallSet`] words, W `0|1`, paths in hex,
+//! ports in decimal), ACT one of
 //! `a`, `l`, `k`, `eN`. `sbk=0|1`: whether the kernel filter is in place in this process tree
 //! (rewritten to 1 in place once installed).
 
@@ -63,6 +72,7 @@ impl Act {
 
 pub const MAX_RULES: usize = 48;
 pub const MAX_PATHS: usize = 64;
+pub const MAX_PORTS: usize = 64;
 const PATH_CAP: usize = 256;
 
 #[derive(Clone, Copy)]
@@ -73,6 +83,9 @@ struct Rule {
     /// Indices into the path table: `paths[first..first + count]`.
     first: u8,
     count: u8,
+    /// Indices into the port table: `ports[port_first..port_first + port_count]`.
+    port_first: u8,
+    port_count: u8,
 }
 
 /// A compiled policy.
@@ -84,6 +97,8 @@ pub struct Policy {
     paths: [[u8; PATH_CAP]; MAX_PATHS],
     path_len: [u16; MAX_PATHS],
     npaths: usize,
+    ports: [u16; MAX_PORTS],
+    nports: usize,
 }
 
 fn unhex(s: &str, out: &mut [u8]) -> Option<usize> {
@@ -106,6 +121,8 @@ impl Policy {
             write: false,
             first: 0,
             count: 0,
+            port_first: 0,
+            port_count: 0,
         };
         let mut p = Policy {
             default: Act::parse(default)?,
@@ -114,6 +131,8 @@ impl Policy {
             paths: [[0; PATH_CAP]; MAX_PATHS],
             path_len: [0; MAX_PATHS],
             npaths: 0,
+            ports: [0; MAX_PORTS],
+            nports: 0,
         };
         if rules.is_empty() {
             return Some(p);
@@ -128,6 +147,7 @@ impl Policy {
                 _ => return None,
             };
             let paths = f.next()?;
+            let ports = f.next()?;
             if f.next().is_some() {
                 return None;
             }
@@ -138,6 +158,11 @@ impl Policy {
                 *p.path_len.get_mut(p.npaths)? = n as u16;
                 p.npaths += 1;
             }
+            let port_first = p.nports;
+            for v in ports.split(',').filter(|v| !v.is_empty()) {
+                *p.ports.get_mut(p.nports)? = v.parse().ok().filter(|&v| v > 0)?;
+                p.nports += 1;
+            }
             let r = p.rules.get_mut(p.nrules)?;
             *r = Rule {
                 act,
@@ -145,6 +170,8 @@ impl Policy {
                 write,
                 first: first as u8,
                 count: (p.npaths - first) as u8,
+                port_first: port_first as u8,
+                port_count: (p.nports - port_first) as u8,
             };
             p.nrules += 1;
         }
@@ -175,7 +202,7 @@ impl Policy {
                 if !r.set.contains(n as u64) {
                     continue;
                 }
-                act = if r.count > 0 || r.write {
+                act = if r.count > 0 || r.write || r.port_count > 0 {
                     Act::Allow
                 } else {
                     r.act
@@ -421,6 +448,30 @@ fn paths_match(p: &Policy, r: &Rule, n: u64, a: &[u64; 6]) -> bool {
     seen && if r.act.denies() { any } else { all }
 }
 
+/// Whether a rule with ports matches the call: `connect` or `bind` of an AF_INET or AF_INET6
+/// address with one of its ports (a deny-type rule also matches an address it cannot read).
+fn ports_match(p: &Policy, r: &Rule, n: u64, a: &[u64; 6]) -> bool {
+    const AF_INET: u16 = 2;
+    const AF_INET6: u16 = 10;
+    if n != u64::from(nr::CONNECT) && n != u64::from(nr::BIND) {
+        return false;
+    }
+    // sockaddr_in and sockaddr_in6: family (u16), then the port in network order.
+    let mut head = [0u8; 4];
+    if a[2] < 4 || !rt::memory::guest::read(a[1], &mut head) {
+        return r.act.denies();
+    }
+    let family = u16::from_ne_bytes([head[0], head[1]]);
+    if family != AF_INET && family != AF_INET6 {
+        return false;
+    }
+    let port = u16::from_be_bytes([head[2], head[3]]);
+    let (a0, k) = (usize::from(r.port_first), usize::from(r.port_count));
+    p.ports
+        .get(a0..a0 + k)
+        .is_some_and(|list| list.contains(&port))
+}
+
 /// The action for a call.
 fn decide(p: &Policy, n: u64, a: &[u64; 6]) -> Act {
     for r in p.rules() {
@@ -431,6 +482,9 @@ fn decide(p: &Policy, n: u64, a: &[u64; 6]) -> Act {
             continue;
         }
         if r.count > 0 && !paths_match(p, r, n, a) {
+            continue;
+        }
+        if r.port_count > 0 && !ports_match(p, r, n, a) {
             continue;
         }
         return r.act;
@@ -528,7 +582,7 @@ fn decide_number_only(p: &Policy, n: u64) -> Act {
     for r in p.rules() {
         if r.set.contains(n) {
             // A conditional rule cannot be checked on i386 arguments: deny-type ones apply.
-            if (r.count > 0 || r.write) && !r.act.denies() {
+            if (r.count > 0 || r.write || r.port_count > 0) && !r.act.denies() {
                 continue;
             }
             return r.act;
@@ -580,7 +634,7 @@ mod tests {
         let w_open = words(&["openat"]);
         let w_sock = words(&["socket", "connect"]);
         let rules = format!(
-            "a@{w_open}@0@{}/e13@{w_open}@0@/e1@{w_sock}@0@/k@{}@0@",
+            "a@{w_open}@0@{}@/e13@{w_open}@0@@/e1@{w_sock}@0@@/k@{}@0@@",
             hex("/tmp"),
             words(&["ptrace"])
         );
@@ -595,7 +649,7 @@ mod tests {
         let p = Policy::parse("e1", "").unwrap();
         assert_eq!(p.kernel_actions()[nr::READ as usize], Act::Errno(1));
         assert!(Policy::parse("x", "").is_none());
-        assert!(Policy::parse("a", "e0@0,0,0,0,0,0,0,0@0@").is_none());
+        assert!(Policy::parse("a", "e0@0,0,0,0,0,0,0,0@0@@").is_none());
     }
 
     #[test]
