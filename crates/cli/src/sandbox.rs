@@ -75,7 +75,7 @@ pub(crate) fn prepare(sb: &SandboxArgs) -> Result<Prepared<'_>, ExitCode> {
         Ok(w) => w,
         Err(e) => return Err(fail(e, 1)),
     };
-    let landlock = (!sb.no_landlock).then(|| crate::landlock::Request {
+    let landlock = (!sb.no_landlock).then_some(crate::landlock::Request {
         policy: pol,
         best_effort: sb.best_effort,
     });

@@ -3,7 +3,7 @@
 //! way around an in-process check of a path or a port.
 
 use std::path::{Path, PathBuf};
-use sysgate_tests::{require_tools, Cmd, TestDir};
+use sysgate_tests::{probe, probe_static, require_tools, Cmd, TestDir};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies")
@@ -162,4 +162,128 @@ fn sysgate_launch_abi() -> i64 {
     out.ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// The attack probe's summary: the attempts that escaped, and how many were made.
+fn escapes(out: &str) -> (Vec<String>, usize) {
+    let escaped = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("attempt ")?.strip_suffix(": ESCAPED"))
+        .map(str::to_string)
+        .collect();
+    let made = out
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("escapes: ")?
+                .split(" of ")
+                .nth(1)?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no summary line:\n{out}"));
+    (escaped, made)
+}
+
+/// A free TCP port on 127.0.0.1 (nobody listens on it or the next one once this returns).
+fn free_port() -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Every way around an in-process check of a path or a port, under a policy that denies writes
+/// under one directory and TCP connect to one port: none gets through with the kernel's
+/// ruleset. Natively every attempt gets through (so they are real), and with the in-process
+/// check alone (`--no-landlock`) the races do.
+#[test]
+fn attacks_on_path_and_port_rules_all_fail() {
+    let t = TestDir::new("landlock-attacks");
+    let prog = probe("sandbox_path_attacks");
+    let writer = probe_static("static_writer");
+    let setup = |name: &str| {
+        let root = t.path().join(name);
+        let (denied, allowed) = (root.join("denied"), root.join("allowed"));
+        std::fs::create_dir_all(&denied).unwrap();
+        std::fs::create_dir_all(&allowed).unwrap();
+        std::fs::write(denied.join("victim"), "original\n").unwrap();
+        // A link the sandboxed program never made (the in-process check never sees it made).
+        std::os::unix::fs::symlink(&denied, allowed.join("link")).unwrap();
+        (denied, allowed)
+    };
+    let port = free_port();
+    let cmd = |denied: &Path, allowed: &Path| {
+        Cmd::new(&prog)
+            .arg(denied)
+            .arg(allowed)
+            .arg(port.to_string())
+            .arg(&writer)
+    };
+
+    let (d, a) = setup("native");
+    let native = t.run_plain("native", &cmd(&d, &a), None);
+    native.assert_exit_code(0);
+    let (native_escapes, made) = escapes(&native.stdout_str());
+    assert_eq!(
+        native_escapes.len(),
+        made,
+        "natively every attempt works\n{native}"
+    );
+    assert!(made >= 18, "{native}");
+
+    let (d, a) = setup("boxed");
+    let policy = t.write(
+        "policy.toml",
+        format!(
+            "default = \"allow\"\n\
+             [[rule]]\nsyscalls = [\"%file\"]\npaths = [\"{}\"]\nwrite = true\naction = \"errno:EPERM\"\n\
+             [[rule]]\nsyscalls = [\"connect\"]\nports = [{port}]\naction = \"errno:ECONNREFUSED\"\n",
+            d.display()
+        ),
+    );
+    let policy = policy.to_str().unwrap();
+    let boxed = t.run_sysgate(&["sandbox", "--policy", policy], &cmd(&d, &a), None);
+    boxed.assert_exit_code(0);
+    let (boxed_escapes, boxed_made) = escapes(&boxed.stdout_str());
+
+    let (d2, a2) = setup("in-process");
+    let policy2 = std::fs::read_to_string(policy)
+        .unwrap()
+        .replace(d.to_str().unwrap(), d2.to_str().unwrap());
+    let policy2 = t.write("policy2.toml", policy2);
+    let inproc = t.run_sysgate(
+        &[
+            "sandbox",
+            "--no-landlock",
+            "--policy",
+            policy2.to_str().unwrap(),
+        ],
+        &cmd(&d2, &a2),
+        None,
+    );
+    inproc.assert_exit_code(0);
+    let (inproc_escapes, _) = escapes(&inproc.stdout_str());
+    eprintln!(
+        "escapes: natively {} of {made}; in-process check alone {} of {made} ({}); with Landlock {} of {boxed_made}",
+        native_escapes.len(),
+        inproc_escapes.len(),
+        inproc_escapes.join(", "),
+        boxed_escapes.len()
+    );
+    assert_eq!(boxed_made, made, "{boxed}");
+    assert!(
+        boxed_escapes.is_empty(),
+        "escaped: {boxed_escapes:?}\n{boxed}"
+    );
+    // The victim behind the hard link is untouched.
+    assert_eq!(
+        std::fs::read_to_string(d.join("victim")).unwrap(),
+        "original\n"
+    );
+    // The link made beforehand gets past the lexical check: only the kernel stops it.
+    assert!(inproc_escapes.iter().any(|e| e == "symlink"), "{inproc}");
 }

@@ -364,7 +364,7 @@ fn local_file_check_is_made_once_per_block_device() {
     const FILES: usize = 40;
     let files: Vec<_> = (0..FILES)
         .map(|i| {
-            let p = t.join(&format!("f{i}"));
+            let p = t.join(format!("f{i}"));
             std::fs::write(&p, format!("{i}\n")).expect("write file");
             p
         })
