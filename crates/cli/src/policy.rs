@@ -370,6 +370,43 @@ mod tests {
     }
 
     #[test]
+    fn ports_and_relative_prefixes() {
+        let e = parse(
+            "p.toml",
+            "[[rule]]\nsyscalls = [\"connect\"]\nports = [80, 70000]\naction = \"kill\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("p.toml:3:14: a port is a number from 1 to 65535"),
+            "{e}"
+        );
+        let e = parse(
+            "p.toml",
+            "[[rule]]\nsyscalls = [\"socket\"]\nports = [80]\naction = \"kill\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("p.toml:2:12: ports = … only applies to connect and bind"),
+            "{e}"
+        );
+        let p = parse(
+            "p.toml",
+            "[[rule]]\nsyscalls = [\"%network\"]\nports = [443]\naction = \"allow\"\n[[rule]]\nsyscalls = [\"%file\"]\npaths = [\"./out\", \".\"]\naction = \"allow\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.rules[0].ports, [443]);
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            p.rules[1].paths,
+            [
+                cwd.join("out").display().to_string(),
+                cwd.display().to_string()
+            ]
+        );
+        assert!(p.wire().unwrap().contains("@443/"), "{}", p.wire().unwrap());
+    }
+
+    #[test]
     fn compiles_rules() {
         let p = parse(
             "p.toml",
