@@ -103,6 +103,9 @@ pub mod kind {
     pub const ENTRY: u8 = 2;
     /// Bytes written as they are: JSON, trace events, strace's personality notes.
     pub const RAW: u8 = 3;
+    /// The text of the process's `/proc/self/maps` (`-k`): where its code is mapped from, for
+    /// the process's stack snapshots that follow, until the next one.
+    pub const MAPS: u8 = 4;
 }
 
 /// Record flags.
@@ -124,7 +127,9 @@ pub const RECORD_HEADER: usize = 32;
 /// - `head`: where the call's name starts (after the pid prefix and timestamps);
 /// - `resume`: where the part strace prints after `<... NAME resumed>` starts;
 /// - `close`: just after the `)` that closes the arguments;
-/// - `result`: where ` = RESULT` starts (after the padding to the result column).
+/// - `result`: where ` = RESULT` starts (after the padding to the result column);
+/// - `stack`: where the line's stack snapshot starts (`-k`), 0 for none: rip, rsp, rbp (u64
+///   each), then the bytes of the stack from rsp up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Record {
     /// Header plus text, in bytes.
@@ -138,6 +143,7 @@ pub struct Record {
     pub resume: u16,
     pub close: u16,
     pub result: u16,
+    pub stack: u16,
 }
 
 impl Record {
@@ -148,6 +154,7 @@ impl Record {
         b[0..4].copy_from_slice(&self.len.to_le_bytes());
         b[4] = self.kind;
         b[5] = self.flags;
+        b[6..8].copy_from_slice(&self.stack.to_le_bytes());
         b[8..16].copy_from_slice(&self.seq.to_le_bytes());
         b[16..20].copy_from_slice(&self.tid.to_le_bytes());
         b[20..24].copy_from_slice(&self.pid.to_le_bytes());
@@ -175,6 +182,7 @@ impl Record {
             resume: u16_at(26),
             close: u16_at(28),
             result: u16_at(30),
+            stack: u16_at(6),
         }
     }
 }
@@ -210,6 +218,7 @@ mod tests {
             resume: 14,
             close: 20,
             result: 39,
+            stack: 44,
         };
         assert_eq!(Record::decode(&r.encode()), r);
     }

@@ -68,14 +68,17 @@ pub(crate) struct Drainer {
 }
 
 impl Drainer {
-    /// Starts draining `rings` into `sink`.
-    pub(crate) fn start(rings: Rings, sink: Sink) -> Drainer {
+    /// Starts draining `rings` into `sink`; `stacks`: lines carry stack snapshots (`-k`).
+    pub(crate) fn start(rings: Rings, sink: Sink, stacks: bool) -> Drainer {
         let done = Arc::new(AtomicBool::new(false));
         let flag = done.clone();
         let rings = Arc::new(rings);
         let r = rings.clone();
         let thread = std::thread::spawn(move || {
             let mut w = Writer::new(sink);
+            if stacks {
+                w.stacks = Some(crate::stack::Stacks::new());
+            }
             run(r, &mut w, &flag)
         });
         Drainer {
@@ -107,6 +110,8 @@ fn run(rings: Arc<Rings>, w: &mut Writer, done: &AtomicBool) -> Drained {
     let mut dead: Vec<(u32, u32)> = Vec::new();
     loop {
         let ending = done.load(Ordering::Acquire);
+        // Before the round: a doorbell rung while it runs ends the sleep after it.
+        let seen = rings.bell();
         let batch = rings.collect(&mut held, &mut arena, ending);
         dead.extend(&batch.dead);
         dying.extend(batch.dead);
@@ -159,11 +164,14 @@ fn run(rings: Arc<Rings>, w: &mut Writer, done: &AtomicBool) -> Drained {
         // and lines never much older than a round. While the program writes fast, rounds come
         // every BUSY_ROUND, which keeps rings from filling (a doorbell costs the thread that
         // rings it a wake-up).
-        rings.sleep(if batch.bytes >= BUSY_BYTES {
-            BUSY_ROUND
-        } else {
-            ROUND
-        });
+        rings.sleep(
+            seen,
+            if batch.bytes >= BUSY_BYTES {
+                BUSY_ROUND
+            } else {
+                ROUND
+            },
+        );
     }
 }
 
@@ -176,6 +184,8 @@ struct Writer {
     /// Per thread, its entry halves not ended yet (nested ones last).
     entries: HashMap<u32, Vec<Entry>>,
     records: u64,
+    /// `-k`: each process's mappings and the frames of its lines' stack snapshots.
+    stacks: Option<crate::stack::Stacks>,
 }
 
 impl Writer {
@@ -190,6 +200,7 @@ impl Writer {
             streams: HashMap::new(),
             entries: HashMap::new(),
             records: 0,
+            stacks: None,
         }
     }
 
@@ -204,6 +215,42 @@ impl Writer {
     }
 
     fn record(&mut self, rec: &Record, text: &[u8]) {
+        if rec.kind == kind::MAPS {
+            self.records += 1;
+            if let Some(st) = &mut self.stacks {
+                st.set_maps(rec.pid, text);
+            }
+            return;
+        }
+        if let Some(st) = &mut self.stacks {
+            // A process's end: its mappings go.
+            let exited = rec.tid == rec.pid
+                && text
+                    .get(usize::from(rec.head)..)
+                    .is_some_and(|t| t.starts_with(b"+++ exited with "));
+            if rec.kind == kind::LINE && (exited || rec.flags & flags::ENDS_PROCESS != 0) {
+                st.forget(rec.pid);
+            }
+        }
+        let at = usize::from(rec.stack);
+        if at == 0 || at > text.len() {
+            return self.record_line(rec, text);
+        }
+        let (line, snap) = text.split_at(at);
+        self.record_line(rec, line);
+        // The frames follow the line (or the `resumed>` half that ends it).
+        let (Some(st), Some(regs)) = (&mut self.stacks, snap.get(..24)) else {
+            return;
+        };
+        let word =
+            |i: usize| u64::from_le_bytes(regs[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        let mut frames = Vec::new();
+        st.write_frames(rec.pid, word(0), word(1), word(2), &snap[24..], &mut frames);
+        let key = self.stream_key(rec.tid);
+        self.stream(key).buf.extend_from_slice(&frames);
+    }
+
+    fn record_line(&mut self, rec: &Record, text: &[u8]) {
         self.records += 1;
         let key = self.stream_key(rec.tid);
         let tid = rec.tid;
@@ -432,6 +479,7 @@ mod tests {
                 resume: marks[1],
                 close: marks[2],
                 result: marks[3],
+                stack: 0,
             },
             text: text.as_bytes().to_vec(),
         }

@@ -23,6 +23,7 @@ mod options;
 mod policy;
 mod run;
 mod sandbox;
+mod stack;
 mod start;
 mod summary;
 mod trace;

@@ -53,6 +53,8 @@ pub(crate) struct Extra {
     pub(crate) rings: bool,
     /// `--stats`: print the output path's figures at the end.
     pub(crate) stats: bool,
+    /// `-k`: lines carry stack snapshots, which the drainer turns into frames.
+    pub(crate) stacks: bool,
 }
 
 /// Where sysgate itself appends to the trace (the `+++ killed by` line of the first process).
@@ -175,7 +177,10 @@ pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32)
         Stay::Wait { killed_line } => killed_line,
     };
     let (drainer, kept) = match rings {
-        Some(r) => (Some(crate::drain::Drainer::start(r, out_file)), None),
+        Some(r) => (
+            Some(crate::drain::Drainer::start(r, out_file, extra.stacks)),
+            None,
+        ),
         None => (None, Some(out_file)),
     };
     let launched = loader::launch(&launch);

@@ -78,6 +78,14 @@ pub(crate) struct TraceArgs {
     /// and how often one waited for room in its ring.
     #[arg(long)]
     stats: bool,
+    /// Print the call stack after each line (` > /lib/libc.so.6(write+0x14) [0x10e4d4]`), as
+    /// strace -k does.
+    #[arg(short = 'k', long = "stack-trace")]
+    stack_trace: bool,
+    /// `-k`: bytes of the caller's stack copied at each call, from which its frames are found
+    /// (deeper stacks are cut short).
+    #[arg(long, value_name = "BYTES", default_value_t = 16384)]
+    stack_bytes: usize,
     /// strace options sysgate does not support yet (each is refused with a message).
     #[command(flatten)]
     unsupported: Unsupported,
@@ -92,8 +100,6 @@ pub(crate) struct TraceArgs {
 struct Unsupported {
     #[arg(short = 'i', hide = true)]
     instruction_pointer: bool,
-    #[arg(short = 'k', hide = true)]
-    stack_trace: bool,
     #[arg(short = 'n', hide = true)]
     syscall_numbers: bool,
     #[arg(short = 'X', hide = true, value_name = "FORMAT")]
@@ -117,9 +123,8 @@ struct Unsupported {
 impl Unsupported {
     /// The message for the first unsupported option given, if any.
     fn refusal(&self) -> Option<String> {
-        let flags: [(bool, &str, &str); 11] = [
+        let flags: [(bool, &str, &str); 10] = [
             (self.instruction_pointer, "-i", "not supported yet"),
-            (self.stack_trace, "-k", "not supported yet"),
             (self.syscall_numbers, "-n", "not supported yet"),
             (self.xlat_style.is_some(), "-X", "not supported yet"),
             (
@@ -253,6 +258,19 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     if !q.injects.is_empty() {
         config.push_str(&format!(";inj={}", q.injects.join("/")));
         extra.shared_words = extra.shared_words.max(summary::INJECT_REGION_WORDS);
+    }
+    if t.stack_trace {
+        if t.json || t.perfetto.is_some() || t.count {
+            return Err(fail(
+                "trace -k: not supported yet with --json, --perfetto or -c",
+                1,
+            ));
+        }
+        if !(64..=56 * 1024).contains(&t.stack_bytes) {
+            return Err(fail("trace --stack-bytes: from 64 to 57344", 1));
+        }
+        config.push_str(&format!(";k={}", t.stack_bytes));
+        extra.stacks = true;
     }
     extra.rings = !t.count;
     extra.stats = t.stats;

@@ -248,11 +248,16 @@ impl Rings {
         (0..self.slots).any(|i| self.owner(i).load(Ordering::Acquire) != 0)
     }
 
-    /// Sleeps until a producer rings the doorbell or `timeout` passes.
-    pub fn sleep(&self, timeout: Duration) {
+    /// The doorbell's count, taken before a round: [`Rings::sleep`] after it returns at once
+    /// if a producer rang in the meantime (a ring that filled while the round ran).
+    pub fn bell(&self) -> u32 {
+        self.u32_at(header::BELL).load(Ordering::Acquire)
+    }
+
+    /// Sleeps until a producer rings the doorbell (after it showed `seen`) or `timeout` passes.
+    pub fn sleep(&self, seen: u32, timeout: Duration) {
         let bell = self.u32_at(header::BELL);
         let sleeping = self.u32_at(header::SLEEPING);
-        let seen = bell.load(Ordering::Acquire);
         sleeping.store(1, Ordering::SeqCst);
         futex(bell, libc::FUTEX_WAIT, seen, Some(timeout));
         sleeping.store(0, Ordering::SeqCst);

@@ -72,6 +72,8 @@ pub struct Settings {
     pub signals: u64,
     /// strace text, JSON lines (`--json`) or trace events (`--perfetto`).
     pub format: Format,
+    /// `-k`: bytes of the caller's stack copied after each line (0: no stack traces).
+    pub stack_bytes: usize,
 }
 
 /// How each call is written.
@@ -124,6 +126,7 @@ impl Settings {
                 Some("perfetto") => Format::Perfetto,
                 _ => Format::Text,
             },
+            stack_bytes: num("k", 0).min(crate::stack::MAX_BYTES),
         }
     }
 
@@ -168,6 +171,7 @@ static DEFAULT_SETTINGS: Settings = Settings {
     quiet_exits: false,
     signals: !0,
     format: Format::Text,
+    stack_bytes: 0,
 };
 
 /// The settings, by reference: this is read several times per line.
@@ -190,6 +194,8 @@ mod scratch {
     /// Which calls in progress (nested in signal handlers, innermost in bit 0) had their entry
     /// half recorded: their line then ends it (`sysgate_abi::ring::flags::RESUMES`).
     pub const ENTRY_STACK: usize = 5;
+    /// `-k`: the highest address known readable above the stack pointer (see `stack.rs`).
+    pub const STACK_END: usize = 12;
 }
 
 const TAGGED: u64 = 1 << 63;
@@ -360,6 +366,8 @@ enum Kind {
         ret: Option<i64>,
         marks: u64,
         resumes: bool,
+        /// rip, rsp and rbp at the call, for `-k`'s stack snapshot.
+        at: Option<[u64; 3]>,
     },
     /// `+++ exited with N +++`; `group`: the whole process (`exit_group`), reported under the
     /// thread-group leader's id as strace does, whichever thread called it (Go's main
@@ -508,9 +516,11 @@ fn emit_into(
     }
     let head = out.len();
     let lm = f(&mut out, s, entry_fd);
-    let (marks, resumes) = match kind {
-        Kind::Call { marks, resumes, .. } => (marks, resumes),
-        Kind::Exit { .. } | Kind::Signal | Kind::Killed { .. } => (0, false),
+    let (marks, resumes, at) = match kind {
+        Kind::Call {
+            marks, resumes, at, ..
+        } => (marks, resumes, at),
+        Kind::Exit { .. } | Kind::Signal | Kind::Killed { .. } => (0, false, None),
     };
     if marks != 0 {
         // strace: `= -1 ENOENT (No such file or directory) (INJECTED) (DELAYED)`.
@@ -538,11 +548,28 @@ fn emit_into(
         );
         out.end_line();
     }
+    let text_len = out.len();
+    // `-k`: the stack snapshot follows the text in the same record.
+    let stack = match at {
+        Some(at) if s.stack_bytes > 0 && ring::active() => {
+            // The mappings first, if they changed (through the free part of the buffer).
+            let w = ring::Writer {
+                cell: &mut thread.ring,
+                own_tid: thread.tid,
+                pid: thread.pid,
+            };
+            crate::stack::send_maps(w, thread.pid, &mut buf[text_len..]);
+            let end = &mut thread.tool_scratch[scratch::STACK_END];
+            crate::stack::snapshot(end, at, s.stack_bytes, &mut buf[text_len..])
+        }
+        _ => 0,
+    };
     let m = ring::Marks {
         head: head as u16,
         resume: lm.resume as u16,
         close: lm.close as u16,
         result: lm.result as u16,
+        stack: if stack > 0 { text_len as u16 } else { 0 },
     };
     let flags = match kind {
         Kind::Killed { .. } => ring_flags::ENDS_PROCESS,
@@ -561,7 +588,7 @@ fn emit_into(
         flags,
         tid,
         m,
-        out.as_bytes(),
+        &buf[..text_len + stack],
     );
 }
 
@@ -774,6 +801,12 @@ impl rt::Tool for Tracer {
         // Exits are always seen: the `+++ exited with N +++` line does not depend on -e.
         wants[nr::EXIT as usize] = true;
         wants[nr::EXIT_GROUP as usize] = true;
+        // `-k`: calls that change where code is mapped, whatever -e says.
+        if s.stack_bytes > 0 {
+            for (n, w) in wants.iter_mut().enumerate() {
+                *w |= maps_code(n as u64);
+            }
+        }
     }
 
     fn enter(&self, call: &mut rt::Call<'_>) -> rt::api::Action {
@@ -828,6 +861,22 @@ impl rt::Tool for Tracer {
             return;
         }
         let s = settings();
+        if s.stack_bytes > 0 && call.arch == Arch::X86_64 && ret >= 0 {
+            const PROT_EXEC: u64 = 4;
+            let a = call.args();
+            let code = match u32::try_from(call.nr) {
+                Ok(nr::MMAP | nr::MPROTECT) => a[2] & PROT_EXEC != 0,
+                Ok(nr::MUNMAP | nr::MREMAP) => true,
+                _ => false,
+            };
+            if code {
+                crate::stack::maps_changed();
+            }
+            // Seen for `-k` only.
+            if !s.set.contains(call.nr) {
+                return;
+            }
+        }
         let regular = if s.every_call && call.arch == Arch::X86_64 {
             let may_set = !call.thread.vfork_shared;
             crate::fdkind::observe(call.nr, &call.args(), ret, may_set)
@@ -874,6 +923,7 @@ impl rt::Tool for Tracer {
                 ret: Some(ret),
                 marks,
                 resumes,
+                at: Some([call.regs.rip, call.regs.rsp, call.regs.rbp]),
             },
             |out, s, entry_fd| {
                 let info = CallInfo {
@@ -910,6 +960,7 @@ impl rt::Tool for Tracer {
                     ret,
                     marks: 0,
                     resumes: false,
+                    at: Some([call.regs.rip, call.regs.rsp, call.regs.rbp]),
                 },
                 |out, s, _| {
                     let info = CallInfo {
@@ -969,9 +1020,15 @@ pub fn shows(arch: Arch, nr: u64) -> bool {
             settings().set.contains(nr)
                 || nr == u64::from(nr::EXIT)
                 || nr == u64::from(nr::EXIT_GROUP)
+                || (settings().stack_bytes > 0 && maps_code(nr))
         }
         Arch::I386 => true,
     }
+}
+
+/// Calls that can change where code is mapped (`-k` hears of them whatever `-e` says).
+fn maps_code(nr: u64) -> bool {
+    u32::try_from(nr).is_ok_and(|n| matches!(n, nr::MMAP | nr::MPROTECT | nr::MUNMAP | nr::MREMAP))
 }
 
 /// An i386 call is shown when `-e trace=` holds the x86-64 syscall of the same name (or, for
@@ -1053,6 +1110,7 @@ pub fn image_started(thread: &mut rt::process::thread::Thread, argv: u64, envp: 
             ret: Some(0),
             marks: 0,
             resumes: false,
+            at: None,
         },
         |out, s, _| {
             let info = CallInfo::default();

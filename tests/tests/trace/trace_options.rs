@@ -542,10 +542,10 @@ fn quiet_and_signal_set_accepted() {
 #[test]
 fn unsupported_flags_are_refused() {
     let t = TestDir::new("opt-refused");
-    // -c, -C, -S, -w and inject= are supported now (tests/tests/tools/count.rs, inject.rs); -k and
-    // inject's syscall= are not.
+    // -c, -C, -S, -w, inject= and -k are supported now (tests/tests/tools/count.rs, inject.rs,
+    // trace/stack_trace.rs); inject's syscall= is not, nor -k with --json.
     for flags in [
-        &["-k"][..],
+        &["-k", "--json"][..],
         &["-e", "inject=getpid:syscall=getppid:error=ENOENT"][..],
     ] {
         let mut args = vec!["trace"];

@@ -274,6 +274,8 @@ pub struct Marks {
     pub resume: u16,
     pub close: u16,
     pub result: u16,
+    /// Where the stack snapshot after the text starts (`-k`), 0 for none.
+    pub stack: u16,
 }
 
 /// Who appends a record: the calling thread's slot record (`Thread::ring`) and ids.
@@ -337,6 +339,7 @@ pub fn push(w: Writer<'_>, tid: i32, pid: i32, kind: u8, flags: u8, m: Marks, te
         resume: m.resume,
         close: m.close,
         result: m.result,
+        stack: m.stack,
     };
     ring.copy_in(at, &rec.encode());
     ring.copy_in(at + layout::RECORD_HEADER as u64, text);

@@ -170,7 +170,8 @@ pub fn move_high(fd: i32, inherit: bool) -> i32 {
     fd
 }
 
-pub(crate) fn maps_fd() -> i32 {
+/// The maps descriptor (`/proc/<pid>/maps` of this process, read with `pread`), or -1.
+pub fn maps_fd() -> i32 {
     MAPS.load(Ordering::Relaxed)
 }
 
