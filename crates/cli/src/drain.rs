@@ -68,16 +68,17 @@ pub(crate) struct Drainer {
 }
 
 impl Drainer {
-    /// Starts draining `rings` into `sink`; `stacks`: lines carry stack snapshots (`-k`).
-    pub(crate) fn start(rings: Rings, sink: Sink, stacks: bool) -> Drainer {
+    /// Starts draining `rings` into `sink`; `stacks`: lines carry stack snapshots (`-k`), and
+    /// how their frames are written.
+    pub(crate) fn start(rings: Rings, sink: Sink, stacks: Option<StackStyle>) -> Drainer {
         let done = Arc::new(AtomicBool::new(false));
         let flag = done.clone();
         let rings = Arc::new(rings);
         let r = rings.clone();
         let thread = std::thread::spawn(move || {
             let mut w = Writer::new(sink);
-            if stacks {
-                w.stacks = Some(crate::stack::Stacks::new());
+            if let Some(style) = stacks {
+                w.stacks = Some((crate::stack::Stacks::new(), style));
             }
             run(r, &mut w, &flag)
         });
@@ -185,7 +186,19 @@ struct Writer {
     entries: HashMap<u32, Vec<Entry>>,
     records: u64,
     /// `-k`: each process's mappings and the frames of its lines' stack snapshots.
-    stacks: Option<crate::stack::Stacks>,
+    stacks: Option<(crate::stack::Stacks, StackStyle)>,
+}
+
+/// How `-k`'s frames are written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum StackStyle {
+    /// strace's ` > module(symbol+0xoff) [0xoffset]` lines after each line.
+    Text,
+    /// `"stack":[{"addr":…,"module":…,"symbol":…,"offset":…,"file_offset":…}]` in each call's
+    /// JSON object (`--json`).
+    Json,
+    /// `"stack":["module(symbol+0xoff) [0xoffset]", …]` in each slice's args (`--perfetto`).
+    Perfetto,
 }
 
 impl Writer {
@@ -217,12 +230,12 @@ impl Writer {
     fn record(&mut self, rec: &Record, text: &[u8]) {
         if rec.kind == kind::MAPS {
             self.records += 1;
-            if let Some(st) = &mut self.stacks {
+            if let Some((st, _)) = &mut self.stacks {
                 st.set_maps(rec.pid, text);
             }
             return;
         }
-        if let Some(st) = &mut self.stacks {
+        if let Some((st, _)) = &mut self.stacks {
             // A process's end: its mappings go.
             let exited = rec.tid == rec.pid
                 && text
@@ -237,15 +250,22 @@ impl Writer {
             return self.record_line(rec, text);
         }
         let (line, snap) = text.split_at(at);
-        self.record_line(rec, line);
-        // The frames follow the line (or the `resumed>` half that ends it).
-        let (Some(st), Some(regs)) = (&mut self.stacks, snap.get(..24)) else {
-            return;
+        let (Some((st, style)), Some(regs)) = (&mut self.stacks, snap.get(..24)) else {
+            return self.record_line(rec, line);
         };
         let word =
             |i: usize| u64::from_le_bytes(regs[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        let (rip, rsp, rbp, bytes) = (word(0), word(1), word(2), &snap[24..]);
+        if rec.kind != kind::LINE {
+            // JSON or a trace event: the frames go inside the object.
+            let frames = st.frames(rec.pid, rip, rsp, rbp, bytes);
+            let with = with_stack(line, &frames, *style);
+            return self.record_line(rec, &with);
+        }
         let mut frames = Vec::new();
-        st.write_frames(rec.pid, word(0), word(1), word(2), &snap[24..], &mut frames);
+        st.write_frames(rec.pid, rip, rsp, rbp, bytes, &mut frames);
+        self.record_line(rec, line);
+        // The frames follow the line (or the `resumed>` half that ends it).
         let key = self.stream_key(rec.tid);
         self.stream(key).buf.extend_from_slice(&frames);
     }
@@ -449,6 +469,76 @@ fn resumed(rec: &Record, text: &[u8], entry: &Entry) -> Vec<u8> {
     line
 }
 
+/// `s` as a JSON string. (Written here: serde_json in this crate would turn on memchr's `std`
+/// feature for the whole workspace, the freestanding loader included.)
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A JSON object (`--json`: `{…}\n`) or trace event (`--perfetto`: `{…,"args":{…}},\n`) with
+/// `"stack":[…]` added as its last member (of `args` for a trace event).
+fn with_stack(text: &[u8], frames: &[crate::stack::Frame], style: StackStyle) -> Vec<u8> {
+    let json = json_string;
+    let items: Vec<String> = frames
+        .iter()
+        .map(|f| {
+            let module = f.module.as_deref();
+            match style {
+                StackStyle::Json => {
+                    let mut o = format!("{{\"addr\":\"{:#x}\"", f.addr);
+                    if let Some(m) = module {
+                        o.push_str(&format!(",\"module\":{}", json(m)));
+                        if let Some((sym, off)) = &f.symbol {
+                            o.push_str(&format!(",\"symbol\":{},\"offset\":{off}", json(sym)));
+                        }
+                        o.push_str(&format!(",\"file_offset\":\"{:#x}\"", f.file_offset));
+                    }
+                    o.push('}');
+                    o
+                }
+                _ => json(&match (module, &f.symbol) {
+                    (Some(m), Some((sym, off))) => {
+                        format!("{m}({sym}+{off:#x}) [{:#x}]", f.file_offset)
+                    }
+                    (Some(m), None) => format!("{m}() [{:#x}]", f.file_offset),
+                    (None, _) => format!("unexpected_backtracing_error [{:#x}]", f.addr),
+                }),
+            }
+        })
+        .collect();
+    let member = format!(",\"stack\":[{}]", items.join(","));
+    // The object's closing brace, or for a trace event the one of its args.
+    let closing: Vec<usize> = text
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'}')
+        .map(|(i, _)| i)
+        .collect();
+    let at = match style {
+        StackStyle::Perfetto => closing.len().checked_sub(2).map(|i| closing[i]),
+        _ => closing.last().copied(),
+    };
+    let Some(at) = at else {
+        return text.to_vec();
+    };
+    let mut out = Vec::with_capacity(text.len() + member.len());
+    out.extend_from_slice(&text[..at]);
+    out.extend_from_slice(member.as_bytes());
+    out.extend_from_slice(&text[at..]);
+    out
+}
+
 /// Pads `line` (which continues a line `col` bytes long) with spaces to the result column.
 fn pad(line: &mut Vec<u8>, col: usize) {
     while col + line.len() < RESULT_COLUMN {
@@ -465,6 +555,34 @@ fn name_of(text: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stacks_go_inside_json_objects_and_trace_events() {
+        let f = crate::stack::Frame {
+            addr: 0x7f00_0000_1234,
+            module: Some("/lib/a \"b\".so".into()),
+            symbol: Some(("write".into(), 16)),
+            file_offset: 0x1234,
+        };
+        let j = with_stack(
+            b"{\"name\":\"write\"}\n",
+            std::slice::from_ref(&f),
+            StackStyle::Json,
+        );
+        assert_eq!(
+            String::from_utf8(j).unwrap(),
+            "{\"name\":\"write\",\"stack\":[{\"addr\":\"0x7f0000001234\",\"module\":\"/lib/a \\\"b\\\".so\",\"symbol\":\"write\",\"offset\":16,\"file_offset\":\"0x1234\"}]}\n"
+        );
+        let p = with_stack(
+            b"{\"ph\":\"X\",\"args\":{\"call\":\"w\"}},\n",
+            &[f],
+            StackStyle::Perfetto,
+        );
+        assert_eq!(
+            String::from_utf8(p).unwrap(),
+            "{\"ph\":\"X\",\"args\":{\"call\":\"w\",\"stack\":[\"/lib/a \\\"b\\\".so(write+0x10) [0x1234]\"]}},\n"
+        );
+    }
 
     fn rec(kind: u8, flags: u8, seq: u64, tid: u32, text: &str, marks: [u16; 4]) -> Rec {
         Rec {

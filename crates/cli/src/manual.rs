@@ -37,12 +37,18 @@ are not yet.
 \fBcount \-f\fR
 Accepted and always in effect: the count covers the whole process tree.
 .TP
+\fB\-k\fR
+The call stack after each line, as strace 6.1 prints it; the program copies the
+top of its stack (\fB\-\-stack\-bytes\fR) and \fBsysgate\fR unwinds and
+symbolizes it. Not yet with \fB\-\-json\fR, \fB\-\-perfetto\fR or \fB\-c\fR.
+.TP
 Not yet
-\fB\-p\fR (attach to a running process), \fB\-k\fR (stack traces) and
+\fB\-p\fR (attach to a running process) and
 strace's long option spellings.
 .PP
-\fB\-\-json\fR, \fB\-\-perfetto\fR, \fB\-\-stats\fR, \fB\-\-clock\fR,
-\fB\-\-clock\-rate\fR, \fB\-\-policy\fR, \fB\-\-deny\fR and the
+\fB\-\-json\fR, \fB\-\-perfetto\fR, \fB\-\-stats\fR, \fB\-\-stack\-bytes\fR, \fB\-\-clock\fR,
+\fB\-\-clock\-rate\fR, \fB\-\-policy\fR, \fB\-\-deny\fR, \fB\-\-best\-effort\fR,
+\fB\-\-no\-landlock\fR and the
 \fB\-\-no\-rewrite\fR, \fB\-\-no\-page0\fR, \fB\-\-no\-displace\fR,
 \fB\-\-vdso\fR and \fB\-\-vsyscall\fR switches are sysgate's own.
 .SH ENVIRONMENT

@@ -211,7 +211,6 @@ impl Stacks {
     }
 
     /// The same frames as data: at most 256, without strace's "too many" mark.
-    #[cfg(test)]
     pub(crate) fn frames(
         &mut self,
         pid: u32,

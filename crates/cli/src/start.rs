@@ -53,8 +53,8 @@ pub(crate) struct Extra {
     pub(crate) rings: bool,
     /// `--stats`: print the output path's figures at the end.
     pub(crate) stats: bool,
-    /// `-k`: lines carry stack snapshots, which the drainer turns into frames.
-    pub(crate) stacks: bool,
+    /// `-k`: lines carry stack snapshots, which the drainer turns into frames written so.
+    pub(crate) stacks: Option<crate::drain::StackStyle>,
 }
 
 /// Where sysgate itself appends to the trace (the `+++ killed by` line of the first process).

@@ -260,17 +260,20 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         extra.shared_words = extra.shared_words.max(summary::INJECT_REGION_WORDS);
     }
     if t.stack_trace {
-        if t.json || t.perfetto.is_some() || t.count {
-            return Err(fail(
-                "trace -k: not supported yet with --json, --perfetto or -c",
-                1,
-            ));
+        if t.count && !t.count_too {
+            return Err(fail("trace -k: -c prints no lines to put stacks under", 1));
         }
         if !(64..=56 * 1024).contains(&t.stack_bytes) {
             return Err(fail("trace --stack-bytes: from 64 to 57344", 1));
         }
         config.push_str(&format!(";k={}", t.stack_bytes));
-        extra.stacks = true;
+        extra.stacks = Some(if t.json {
+            crate::drain::StackStyle::Json
+        } else if t.perfetto.is_some() {
+            crate::drain::StackStyle::Perfetto
+        } else {
+            crate::drain::StackStyle::Text
+        });
     }
     extra.rings = !t.count;
     extra.stats = t.stats;

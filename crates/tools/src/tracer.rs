@@ -462,7 +462,7 @@ fn emit_into(
             buf.split_at_mut(cut)
         };
         let mut out = Out::new(text_buf);
-        let mut j = crate::json::Json::new(json_buf, crate::json::RESERVE);
+        let mut j = crate::json::Json::new(&mut *json_buf, crate::json::RESERVE);
         let t = times.unwrap_or_default();
         let written = match (kind, s.format) {
             (Kind::Exit { code, .. }, Format::Json) => {
@@ -491,7 +491,25 @@ fn emit_into(
             }
         };
         if written {
-            let m = ring::Marks::default();
+            let len = j.as_bytes().len();
+            // `-k`: the stack snapshot follows the JSON text (`sysgate` adds the frames).
+            let stack = match kind {
+                Kind::Call { at: Some(at), .. } if s.stack_bytes > 0 && ring::active() => {
+                    let w = ring::Writer {
+                        cell: &mut thread.ring,
+                        own_tid: thread.tid,
+                        pid: thread.pid,
+                    };
+                    crate::stack::send_maps(w, thread.pid, &mut json_buf[len..]);
+                    let end = &mut thread.tool_scratch[scratch::STACK_END];
+                    crate::stack::snapshot(end, at, s.stack_bytes, &mut json_buf[len..])
+                }
+                _ => 0,
+            };
+            let m = ring::Marks {
+                stack: if stack > 0 { len as u16 } else { 0 },
+                ..ring::Marks::default()
+            };
             deliver(
                 ring::Writer {
                     cell: &mut thread.ring,
@@ -504,7 +522,7 @@ fn emit_into(
                 0,
                 tid,
                 m,
-                j.as_bytes(),
+                &json_buf[..len + stack],
             );
         }
         return;

@@ -205,3 +205,84 @@ fn frames_of_a_go_program() {
         "{text}"
     );
 }
+
+/// `-k --json`: each call's object has `"stack"`, an array of frames; `-k --perfetto`: each
+/// slice's args have it, as strace's lines.
+#[test]
+fn frames_in_json_and_perfetto() {
+    if !require_tools("frames_in_json_and_perfetto", &["gcc"]) {
+        return;
+    }
+    let t = TestDir::new("stack-json");
+    let exe = gcc(&t, "stack_chain.c", "stack_chain", &["-ldl"]);
+    let f = t.trace_file("json");
+    let o = t.run_sysgate(
+        &[
+            "trace",
+            "-k",
+            "--json",
+            "-e",
+            "trace=write",
+            "-o",
+            f.to_str().unwrap(),
+        ],
+        &argv(&exe, &[]),
+        Some(&f),
+    );
+    o.assert_exit_code(0);
+    let call: serde_json::Value = o
+        .trace_text()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+        .find(|v| v["name"] == "write")
+        .expect("the write call");
+    let symbols: Vec<&str> = call["stack"]
+        .as_array()
+        .expect("a stack array")
+        .iter()
+        .filter_map(|f| f["symbol"].as_str())
+        .collect();
+    assert_eq!(
+        &symbols[..4],
+        ["__write", "chain_b", "chain_a", "main"],
+        "{call}"
+    );
+    assert!(call["stack"][1]["module"]
+        .as_str()
+        .unwrap()
+        .ends_with("/stack_chain"));
+    assert!(call["stack"][1]["file_offset"]
+        .as_str()
+        .unwrap()
+        .starts_with("0x"));
+
+    let p = t.join("trace.json");
+    let o = t.run_sysgate(
+        &[
+            "trace",
+            "-k",
+            "-e",
+            "trace=write",
+            "--perfetto",
+            p.to_str().unwrap(),
+        ],
+        &argv(&exe, &[]),
+        None,
+    );
+    o.assert_exit_code(0);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).expect("a trace-event file");
+    let slice = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "write")
+        .expect("the write slice");
+    let stack: Vec<&str> = slice["args"]["stack"]
+        .as_array()
+        .expect("a stack in args")
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    assert!(stack[1].contains("/stack_chain(chain_b+0x"), "{slice}");
+}

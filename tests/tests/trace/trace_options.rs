@@ -543,9 +543,9 @@ fn quiet_and_signal_set_accepted() {
 fn unsupported_flags_are_refused() {
     let t = TestDir::new("opt-refused");
     // -c, -C, -S, -w, inject= and -k are supported now (tests/tests/tools/count.rs, inject.rs,
-    // trace/stack_trace.rs); inject's syscall= is not, nor -k with --json.
+    // trace/stack_trace.rs); -i and inject's syscall= are not.
     for flags in [
-        &["-k", "--json"][..],
+        &["-i"][..],
         &["-e", "inject=getpid:syscall=getppid:error=ENOENT"][..],
     ] {
         let mut args = vec!["trace"];
