@@ -286,3 +286,49 @@ fn frames_in_json_and_perfetto() {
         .collect();
     assert!(stack[1].contains("/stack_chain(chain_b+0x"), "{slice}");
 }
+
+/// A static program (no ld.so, no libc.so), its fork child and a thread: each write's frames
+/// show `inner` and its caller.
+#[test]
+fn frames_of_a_static_program_its_fork_child_and_a_thread() {
+    if !require_tools("frames_static_fork_thread", &["gcc"]) {
+        return;
+    }
+    let t = TestDir::new("stack-static");
+    let exe = gcc(
+        &t,
+        "stack_fork_thread.c",
+        "stack_fork_thread",
+        &["-static", "-pthread"],
+    );
+    let f = t.trace_file("k");
+    let o = t.run_sysgate(
+        &[
+            "trace",
+            "-f",
+            "-k",
+            "-e",
+            "trace=write",
+            "-o",
+            f.to_str().unwrap(),
+        ],
+        &argv(&exe, &[]),
+        Some(&f),
+    );
+    o.assert_exit_code(0);
+    let g = calls(o.trace_text());
+    let writes: Vec<_> = g.iter().filter(|(l, _)| l.contains(" write(1, ")).collect();
+    assert_eq!(writes.len(), 3, "{}", o.trace_text());
+    for (line, frames) in writes {
+        let caller = if line.contains("\"t\\n\"") {
+            "th"
+        } else {
+            "main"
+        };
+        let at = frames.iter().position(|f| f == "inner");
+        assert!(
+            at.is_some_and(|i| frames.get(i + 1).is_some_and(|f| f == caller)),
+            "{line}: {frames:?}"
+        );
+    }
+}
