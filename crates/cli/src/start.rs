@@ -176,6 +176,8 @@ pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32)
         Stay::ExecInPlace => return start_error(loader::exec(&launch)),
         Stay::Wait { killed_line } => killed_line,
     };
+    // Before the drainer's thread: every thread of sysgate keeps them blocked for `launch`.
+    loader::hold_fatal_signals();
     let (drainer, kept) = match rings {
         Some(r) => (
             Some(crate::drain::Drainer::start(r, out_file, extra.stacks)),

@@ -364,6 +364,16 @@ fn command(l: &Launch<'_>) -> Command {
     if l.show_execve {
         cmd.env("SYSGATE_EXECVE", "1");
     }
+    if let Some(mask) = FIRST_MASK.get() {
+        let mask = mask.0;
+        // SAFETY: runs between fork and exec: one async-signal-safe call on a copied mask.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
+                Ok(())
+            });
+        }
+    }
     if let Some(fd) = l.landlock {
         // SAFETY: runs in the new process between fork and exec, where only async-signal-safe
         // calls are allowed: two raw syscalls on a descriptor this process owns.
@@ -403,22 +413,71 @@ pub fn exec(l: &Launch<'_>) -> std::io::Error {
     command(l).exec()
 }
 
-/// Starts the program and waits for it; returns its pid and how it ended.
+/// Signals that end a process by default and that `sysgate` passes on to the program instead
+/// of dying of them (strace's `-I`: a tracer that leaves its program running unsupervised, or
+/// a trace cut short, is worse than one that stays for the program's end).
+const PASSED_ON: [libc::c_int; 4] = [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM];
+
+fn passed_on_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset fill in a plain sigset_t.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in PASSED_ON {
+            libc::sigaddset(&mut set, sig);
+        }
+        set
+    }
+}
+
+/// The signal mask `sysgate` was started with, before [`hold_fatal_signals`]: the program's.
+static FIRST_MASK: std::sync::OnceLock<SigMask> = std::sync::OnceLock::new();
+
+struct SigMask(libc::sigset_t);
+// SAFETY: a plain bit set, only read after it is set.
+unsafe impl Sync for SigMask {}
+// SAFETY: as above.
+unsafe impl Send for SigMask {}
+
+/// Blocks the signals `sysgate` passes on to the program, in this thread and every thread it
+/// starts from now on: call it before any other thread exists. [`launch`] then takes them with
+/// `sigwaitinfo`; the program starts with the mask `sysgate` was given.
+pub fn hold_fatal_signals() {
+    let set = passed_on_set();
+    // SAFETY: changes this thread's own mask; `old` is filled in by the call.
+    unsafe {
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+        let _ = FIRST_MASK.set(SigMask(old));
+    }
+}
+
+/// Starts the program and waits for it; returns its pid and how it ended. A SIGHUP, SIGINT,
+/// SIGQUIT or SIGTERM that another process sends to `sysgate` goes to the program (whose end
+/// then ends `sysgate` the same way); one the terminal sends went to the program already, with
+/// the whole foreground process group, and is dropped here, as a shell does.
 pub fn launch(l: &Launch<'_>) -> std::io::Result<(u32, ExitStatus)> {
     let mut child = command(l).spawn()?;
     let pid = child.id();
-    // Like a shell waiting for a foreground job: ^C and ^\ are for the program.
-    // SAFETY: changing the disposition of two signals in this single-threaded process.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-    }
+    let set = passed_on_set();
+    // The signals are blocked in every thread (`hold_fatal_signals`), so this one gets them.
+    std::thread::spawn(move || loop {
+        // SAFETY: waits for one of `set`, filling in a plain siginfo_t.
+        let (sig, code) = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let sig = libc::sigwaitinfo(&set, &mut info);
+            (sig, info.si_code)
+        };
+        // SI_USER (kill), SI_QUEUE, SI_TKILL: from a process. The kernel's own (a terminal's
+        // ^C, ^\\, a hang-up) reached the program's process group itself.
+        if sig > 0 && code <= 0 {
+            // SAFETY: a signal to the program's process.
+            unsafe {
+                libc::kill(pid as libc::pid_t, sig);
+            }
+        }
+    });
     let status = child.wait();
-    // SAFETY: as above, restoring the defaults.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_DFL);
-        libc::signal(libc::SIGQUIT, libc::SIG_DFL);
-    }
     status.map(|s| (pid, s))
 }
 
