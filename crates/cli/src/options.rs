@@ -19,6 +19,10 @@ pub(crate) struct Program {
         value_name = "PROG [ARGS]"
     )]
     pub(crate) argv: Vec<OsString>,
+    /// Run a set-user-ID, set-group-ID or file-capability program without that privilege (the
+    /// loader maps it, so the kernel never grants it), instead of refusing to start it.
+    #[arg(long)]
+    pub(crate) unprivileged: bool,
 }
 
 /// Options of every command that runs a program.

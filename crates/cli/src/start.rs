@@ -143,6 +143,23 @@ pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32)
             return fail(e, code);
         }
     };
+    // A privilege the kernel would grant at exec is lost under the loader: never silently.
+    if let Some(what) = loader::privilege(&program) {
+        let name = program.display();
+        if !prog.unprivileged {
+            return fail(
+                format!(
+                    "{name} is {what}: under sysgate it would run without that privilege (the loader maps it, the kernel never grants it); refused (--unprivileged runs it without)"
+                ),
+                126,
+            );
+        }
+        eprintln!("sysgate: {name} is {what}: running it without that privilege (--unprivileged)");
+    }
+    if prog.unprivileged {
+        // The same for every image the program execs.
+        config.push_str(";unpriv=1");
+    }
     // The ruleset is made here, once the program is found, and applied by its process.
     let ruleset = match &landlock {
         Some(req) => match crate::landlock::prepare(req, loader.file().as_deref()) {

@@ -312,6 +312,47 @@ pub fn euid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
+/// What executing `program` would give a caller who lacks it: set-user-ID or set-group-ID to
+/// another owner, or file capabilities (`security.capability`). The loader maps programs
+/// itself, so under sysgate the kernel never applies those: the program runs without them.
+/// `None` when executing it gives nothing (or `nosuid` takes it away).
+pub fn privilege(program: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let md = std::fs::metadata(program).ok()?;
+    let c = std::ffi::CString::new(program.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: statvfs fills in a plain struct; `c` is NUL-terminated.
+    let nosuid = unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        libc::statvfs(c.as_ptr(), &mut st) == 0 && st.f_flag & libc::ST_NOSUID != 0
+    };
+    if nosuid {
+        return None;
+    }
+    // SAFETY: plain queries of this process's ids.
+    let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let mut what = Vec::new();
+    if md.mode() & 0o4000 != 0 && md.uid() != euid {
+        what.push(format!("set-user-ID (uid {})", md.uid()));
+    }
+    // Set-group-ID without group execute is mandatory locking, not a privilege.
+    if md.mode() & 0o2010 == 0o2010 && md.gid() != egid {
+        what.push(format!("set-group-ID (gid {})", md.gid()));
+    }
+    // SAFETY: asks for the attribute's size only (no buffer).
+    let caps = unsafe {
+        libc::getxattr(
+            c.as_ptr(),
+            c"security.capability".as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if caps > 0 && euid != 0 {
+        what.push("file capabilities".to_string());
+    }
+    (!what.is_empty()).then(|| what.join(" with "))
+}
+
 /// Whether the file system holding `path` is mounted `noexec` (false if that cannot be told).
 pub fn mounted_noexec(path: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;

@@ -162,14 +162,79 @@ fn check(path: &[u8], depth: u32) -> Result<bool, i64> {
     result
 }
 
+/// What executing the file at `path` (NUL-terminated) would give this process: set-user-ID or
+/// set-group-ID to another owner, or file capabilities; `None` when nothing (or the file
+/// system is mounted `nosuid`). The loader maps the program itself, so the kernel never
+/// grants those under sysgate.
+fn privilege(path: &[u8]) -> Option<&'static [u8]> {
+    const S_ISUID: u32 = 0o4000;
+    const S_ISGID: u32 = 0o2000;
+    const S_IXGRP: u32 = 0o0010;
+    const ST_NOSUID: u64 = 2;
+    // struct stat: st_mode (u32) at 24, st_uid at 28, st_gid at 32.
+    let mut st = [0u8; 144];
+    if raw::syscall4(
+        sys::__NR_newfstatat,
+        sys::AT_FDCWD as u64,
+        path.as_ptr() as u64,
+        st.as_mut_ptr() as u64,
+        0,
+    ) != 0
+    {
+        return None;
+    }
+    let u32_at = |i: usize| u32::from_le_bytes([st[i], st[i + 1], st[i + 2], st[i + 3]]);
+    let (mode, uid, gid) = (u32_at(24), u32_at(28), u32_at(32));
+    let euid = raw::syscall0(sys::__NR_geteuid) as u32;
+    let egid = raw::syscall0(sys::__NR_getegid) as u32;
+    let setuid = mode & S_ISUID != 0 && uid != euid;
+    let setgid = mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP && gid != egid;
+    let caps = euid != 0
+        && raw::syscall4(
+            sys::__NR_getxattr,
+            path.as_ptr() as u64,
+            c"security.capability".as_ptr() as u64,
+            0,
+            0,
+        ) > 0;
+    if !(setuid || setgid || caps) {
+        return None;
+    }
+    // struct statfs: f_flags (u64) at 88.
+    let mut fs = [0u8; 120];
+    if raw::syscall2(
+        sys::__NR_statfs,
+        path.as_ptr() as u64,
+        fs.as_mut_ptr() as u64,
+    ) == 0
+    {
+        let mut f = [0u8; 8];
+        f.copy_from_slice(&fs[88..96]);
+        if u64::from_le_bytes(f) & ST_NOSUID != 0 {
+            return None;
+        }
+    }
+    Some(match (setuid, setgid) {
+        (true, _) => b"is set-user-ID to another user",
+        (_, true) => b"is set-group-ID to another group",
+        _ => b"has file capabilities",
+    })
+}
+
 fn warn(path: &[u8], why: &[u8]) {
+    warn_parts(path, &[why]);
+}
+
+/// `sysgate: PATH: PARTS…` on sysgate's stderr, one line.
+fn warn_parts(path: &[u8], why: &[&[u8]]) {
     let d = fds::diag_fd();
     if d < 0 {
         return;
     }
     let mut line = [0u8; 700];
     let mut l = 0;
-    for part in [b"sysgate: " as &[u8], path, b": ", why, b"\n"] {
+    let head = [b"sysgate: " as &[u8], path, b": "];
+    for part in head.iter().chain(why).chain([b"\n" as &[u8]].iter()) {
         let m = part.len().min(line.len() - l);
         line[l..l + m].copy_from_slice(&part[..m]);
         l += m;
@@ -220,6 +285,24 @@ pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
             return raw::syscall6(nr, a);
         }
         Ok(true) => {}
+    }
+    // A privilege the kernel would grant at this exec is lost under the loader: never silently.
+    if let Some(what) = privilege(&path[..plen + 1]) {
+        if config::get().get("unpriv") == Some("1") {
+            warn_parts(
+                &path[..plen],
+                &[what, b": it runs without that privilege (--unprivileged)"],
+            );
+        } else {
+            warn_parts(
+                &path[..plen],
+                &[
+                    what,
+                    b": under sysgate it would run without that privilege; refused with EPERM (--unprivileged runs it without)",
+                ],
+            );
+            return err(sys::EPERM);
+        }
     }
     let cfg = config::get();
     let loader_fd = fds::loader_fd();
