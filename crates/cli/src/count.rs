@@ -53,6 +53,10 @@ pub(crate) fn prepare(k: &CountArgs) -> Result<Prepared<'_>, ExitCode> {
         words,
         k.common.config()
     );
+    match k.common.clock_config() {
+        Ok(c) => config.push_str(&c),
+        Err(e) => return Err(fail(e, 1)),
+    }
     extra.shared_words = summary::WORDS;
     if !q.injects.is_empty() {
         config.push_str(&format!(";inj={}", q.injects.join("/")));

@@ -30,6 +30,34 @@ mod trace;
 
 use options::fail;
 
+/// A command line clap refused: help and version as clap prints them; an option sysgate does
+/// not know, as strace reports one (`sysgate: invalid option '-Y'`), exit 1, and the rest in
+/// clap's words, exit 1 too (strace's status for a bad command line).
+fn parse_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ErrorKind};
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::UnknownArgument => {
+            if let Some(arg) = e.get(ContextKind::InvalidArg) {
+                return fail(
+                    format!(
+                        "invalid option '{arg}' (`sysgate <command> --help` lists the options)"
+                    ),
+                    1,
+                );
+            }
+        }
+        _ => {}
+    }
+    let _ = e.print();
+    ExitCode::from(1)
+}
+
 #[derive(Parser)]
 #[command(
     name = "sysgate",
@@ -71,7 +99,10 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return parse_error(e),
+    };
     let page = match &cli.cmd {
         Cmd::Completions { shell } => Some(Ok(manual::completions::<Cli>(*shell))),
         Cmd::Man => Some(manual::man_page(<Cli as clap::CommandFactory>::command())),

@@ -12,12 +12,10 @@ use crate::inject;
 #[derive(Args)]
 pub(crate) struct Program {
     /// The program and its arguments.
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "PROG [ARGS]"
-    )]
+    // No hyphen values: an option sysgate does not know is refused, never taken for the
+    // program (`--` before a program whose name starts with `-`); once the program is named,
+    // everything after it is its own.
+    #[arg(required = true, trailing_var_arg = true, value_name = "PROG [ARGS]")]
     pub(crate) argv: Vec<OsString>,
     /// Run a set-user-ID, set-group-ID or file-capability program without that privilege (the
     /// loader maps it, so the kernel never grants it), instead of refusing to start it.
@@ -56,9 +54,31 @@ pub(crate) struct Common {
     /// `native` never (the kernel emulates them, unseen).
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "trap", "native"])]
     vsyscall: String,
+    /// Start the program's wall clock at TIME (`2001-01-01T00:00:00Z`, `2001-01-01`,
+    /// `@978307200`); every way it reads the time sees it.
+    #[arg(long, value_name = "TIME")]
+    clock: Option<String>,
+    /// Speed of the virtual clock (2: twice as fast; monotonic clocks, sleeps and timers too).
+    #[arg(long, value_name = "R", requires = "clock")]
+    clock_rate: Option<String>,
 }
 
 impl Common {
+    /// The virtual clock's configuration key (`--clock`, `--clock-rate`), if asked for.
+    pub(crate) fn clock_config(&self) -> Result<String, String> {
+        let Some(t) = &self.clock else {
+            return Ok(String::new());
+        };
+        let virt = crate::clock::parse_time(t)?;
+        let ppm = self
+            .clock_rate
+            .as_deref()
+            .map(crate::clock::parse_rate)
+            .transpose()?
+            .unwrap_or(1_000_000);
+        Ok(format!(";clock={}", crate::clock::wire(virt, ppm)))
+    }
+
     pub(crate) fn config(&self) -> String {
         let mut c = String::new();
         if self.no_rewrite {

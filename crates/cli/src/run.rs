@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::options::{fail, Common, Program};
 use crate::start::{Extra, Prepared, Sink, Stay};
-use crate::{clock, inject, summary};
+use crate::{inject, summary};
 
 #[derive(Args)]
 pub(crate) struct RunArgs {
@@ -15,13 +15,6 @@ pub(crate) struct RunArgs {
     /// [:delay_exit=T][:when=EXPR]` or `fault=SET[:error=ERRNO][:when=EXPR]`, as in strace.
     #[arg(short = 'e', value_name = "EXPR")]
     expr: Vec<String>,
-    /// Start the program's wall clock at TIME (`2001-01-01T00:00:00Z`, `2001-01-01`,
-    /// `@978307200`); every way it reads the time sees it.
-    #[arg(long, value_name = "TIME")]
-    clock: Option<String>,
-    /// Speed of the virtual clock (2: twice as fast; monotonic clocks, sleeps and timers too).
-    #[arg(long, value_name = "R", requires = "clock")]
-    clock_rate: Option<String>,
     #[command(flatten)]
     common: Common,
     #[command(flatten)]
@@ -55,16 +48,9 @@ pub(crate) fn prepare(r: &RunArgs) -> Result<Prepared<'_>, ExitCode> {
         config.push_str(&format!(";inj={}", injects.join("/")));
         extra.shared_words = extra.shared_words.max(summary::INJECT_REGION_WORDS);
     }
-    if let Some(t) = &r.clock {
-        let virt = match clock::parse_time(t) {
-            Ok(v) => v,
-            Err(e) => return Err(fail(e, 1)),
-        };
-        let ppm = match r.clock_rate.as_deref().map(clock::parse_rate).transpose() {
-            Ok(p) => p.unwrap_or(1_000_000),
-            Err(e) => return Err(fail(e, 1)),
-        };
-        config.push_str(&format!(";clock={}", clock::wire(virt, ppm)));
+    match r.common.clock_config() {
+        Ok(c) => config.push_str(&c),
+        Err(e) => return Err(fail(e, 1)),
     }
     Ok(Prepared {
         prog: &r.prog,

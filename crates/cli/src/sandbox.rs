@@ -80,9 +80,13 @@ pub(crate) fn prepare(sb: &SandboxArgs) -> Result<Prepared<'_>, ExitCode> {
         best_effort: sb.best_effort,
     });
 
+    let clock = match sb.common.clock_config() {
+        Ok(c) => c,
+        Err(e) => return Err(fail(e, 1)),
+    };
     Ok(Prepared {
         prog: &sb.prog,
-        config: format!("tool=run;follow=1;{wire}{}", sb.common.config()),
+        config: format!("tool=run;follow=1;{wire}{}{clock}", sb.common.config()),
         out_fd: -1,
         show_execve: false,
         sink: Sink::Stderr,

@@ -14,20 +14,37 @@ use sysgate_launch as loader;
 #[derive(Args)]
 pub(crate) struct TraceArgs {
     /// Follow threads and child processes; `-ff` with `-o FILE`: one file per process, FILE.PID.
-    #[arg(short = 'f', action = ArgAction::Count)]
+    #[arg(short = 'f', long = "follow-forks", action = ArgAction::Count)]
     follow: u8,
+    /// With -f and -o FILE: one file per process, FILE.PID (as -ff).
+    #[arg(long)]
+    output_separately: bool,
     /// Write the trace to FILE instead of stderr; `|CMD` or `!CMD` pipes it into a shell command.
-    #[arg(short = 'o', value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Qualifying expression: `trace=SET` (names, %classes, /regex, !negation; a bare SET means
     /// trace=SET), `status=LIST`, `signal=SET`.
     #[arg(short = 'e', value_name = "EXPR")]
     expr: Vec<String>,
+    /// `-e trace=SET`.
+    #[arg(long = "trace", value_name = "SET")]
+    trace_set: Vec<String>,
+    /// `-e signal=SET`.
+    #[arg(long = "signal", value_name = "SET")]
+    signal_set: Vec<String>,
+    /// `-e status=SET`.
+    #[arg(long = "status", value_name = "SET")]
+    status_set: Vec<String>,
     /// Maximum string size to print (default 32).
-    #[arg(short = 's', value_name = "N", default_value_t = 32)]
+    #[arg(
+        short = 's',
+        long = "string-limit",
+        value_name = "N",
+        default_value_t = 32
+    )]
     strsize: usize,
     /// Print structures in full (unabbreviated).
-    #[arg(short = 'v')]
+    #[arg(short = 'v', long = "no-abbrev")]
     verbose: bool,
     /// Strings with non-ASCII bytes in hex; `-xx`: all strings in hex.
     #[arg(short = 'x', action = ArgAction::Count)]
@@ -36,36 +53,36 @@ pub(crate) struct TraceArgs {
     #[arg(short = 'y', action = ArgAction::Count)]
     decode_fds: u8,
     /// Time spent in each call, `<0.000012>`.
-    #[arg(short = 'T')]
+    #[arg(short = 'T', long = "syscall-times")]
     time_in_call: bool,
     /// Time of day before each line; `-tt` with microseconds; `-ttt` as seconds since the epoch.
     #[arg(short = 't', action = ArgAction::Count)]
     timestamps: u8,
     /// Time since the previous call's entry before each line.
-    #[arg(short = 'r')]
+    #[arg(short = 'r', long = "relative-timestamps")]
     relative: bool,
     /// Only calls that succeeded (`-e status=successful`).
-    #[arg(short = 'z')]
+    #[arg(short = 'z', long = "successful-only")]
     successful: bool,
     /// Only calls that failed (`-e status=failed`).
-    #[arg(short = 'Z')]
+    #[arg(short = 'Z', long = "failed-only")]
     failed: bool,
     /// Quiet: accepted (sysgate prints no attach/detach messages); `-qq` also drops the
     /// `+++ exited with N +++` lines.
     #[arg(short = 'q', action = ArgAction::Count)]
     quiet: u8,
     /// Count calls, errors and time per syscall and print a summary instead of the trace.
-    #[arg(short = 'c')]
+    #[arg(short = 'c', long = "summary-only")]
     count: bool,
     /// Print the trace and the summary.
-    #[arg(short = 'C')]
+    #[arg(short = 'C', long = "summary")]
     count_too: bool,
     /// Sort the summary by `time` (default), `calls`, `errors`, `name`, `min-time`,
     /// `max-time`, `avg-time` or `nothing`.
-    #[arg(short = 'S', value_name = "SORTBY")]
+    #[arg(short = 'S', long = "summary-sort-by", value_name = "SORTBY")]
     sort_by: Option<String>,
     /// Summary: wall-clock time in each call instead of its thread's CPU time.
-    #[arg(short = 'w')]
+    #[arg(short = 'w', long = "summary-wall-clock")]
     wall_clock: bool,
     /// One JSON object per call (pid, tid, time, name, args, result, errno, duration).
     #[arg(long)]
@@ -80,7 +97,7 @@ pub(crate) struct TraceArgs {
     stats: bool,
     /// Print the call stack after each line (` > /lib/libc.so.6(write+0x14) [0x10e4d4]`), as
     /// strace -k does.
-    #[arg(short = 'k', long = "stack-trace")]
+    #[arg(short = 'k', long = "stack-traces")]
     stack_trace: bool,
     /// `-k`: bytes of the caller's stack copied at each call, from which its frames are found
     /// (deeper stacks are cut short).
@@ -118,12 +135,53 @@ struct Unsupported {
     env: Option<String>,
     #[arg(short = 'D', hide = true)]
     daemon: bool,
+    #[arg(short = 'A', long = "output-append-mode", hide = true)]
+    append: bool,
+    #[arg(short = 'Y', hide = true)]
+    decode_pids: bool,
+    #[arg(short = 'I', long = "interruptible", hide = true, value_name = "N")]
+    interruptible: Option<String>,
+    #[arg(short = 'O', hide = true, value_name = "OVERHEAD")]
+    overhead: Option<String>,
+    #[arg(short = 'U', hide = true, value_name = "COLUMNS")]
+    columns: Option<String>,
+    #[arg(short = 'd', long = "debug", hide = true)]
+    debug: bool,
+    #[arg(short = 'F', hide = true)]
+    follow_vfork: bool,
+    #[arg(long = "syscall-limit", hide = true, value_name = "N")]
+    syscall_limit: Option<String>,
+    #[arg(long = "tips", hide = true)]
+    tips: bool,
+    #[arg(long = "seccomp-bpf", hide = true)]
+    seccomp_bpf: bool,
 }
 
 impl Unsupported {
     /// The message for the first unsupported option given, if any.
     fn refusal(&self) -> Option<String> {
-        let flags: [(bool, &str, &str); 10] = [
+        let flags: [(bool, &str, &str); 19] = [
+            (self.append, "-A", "not supported yet"),
+            (self.decode_pids, "-Y", "not supported yet"),
+            (
+                self.interruptible.is_some(),
+                "-I",
+                "not supported yet (fatal signals sent to sysgate go to the program)",
+            ),
+            (self.overhead.is_some(), "-O", "not supported yet"),
+            (self.columns.is_some(), "-U", "not supported yet"),
+            (self.debug, "-d", "not supported yet"),
+            (
+                self.follow_vfork,
+                "-F",
+                "not supported (strace's old -f for vfork; use -f)",
+            ),
+            (
+                self.syscall_limit.is_some(),
+                "--syscall-limit",
+                "not supported yet",
+            ),
+            (self.tips, "--tips", "not supported"),
             (self.instruction_pointer, "-i", "not supported yet"),
             (self.syscall_numbers, "-n", "not supported yet"),
             (self.xlat_style.is_some(), "-X", "not supported yet"),
@@ -155,13 +213,24 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     if let Some(msg) = t.unsupported.refusal() {
         return Err(fail(msg, 1));
     }
-    let q = match qualifiers(&t.expr, t.successful, t.failed) {
+    if t.unsupported.seccomp_bpf {
+        eprintln!(
+            "sysgate: trace --seccomp-bpf: accepted and not needed: untraced calls never leave the program"
+        );
+    }
+    // strace's long spellings of -e.
+    let mut expr = t.expr.clone();
+    expr.extend(t.trace_set.iter().map(|v| format!("trace={v}")));
+    expr.extend(t.signal_set.iter().map(|v| format!("signal={v}")));
+    expr.extend(t.status_set.iter().map(|v| format!("status={v}")));
+    let q = match qualifiers(&expr, t.successful, t.failed) {
         Ok(q) => q,
         Err(e) => return Err(fail(e, 1)),
     };
     let follow = t.follow > 0 || t.perfetto.is_some();
     // -ff without -o is -f (as in strace).
-    let per_process = t.follow > 1 && t.output.as_ref().is_some_and(|p| !is_pipe(p));
+    let separately = t.follow > 1 || (t.follow > 0 && t.output_separately);
+    let per_process = separately && t.output.as_ref().is_some_and(|p| !is_pipe(p));
     let output = t.perfetto.as_ref().or(t.output.as_ref());
     // The program's threads hand their lines to this process through rings (`drain.rs`):
     // the program gets no output descriptor.
@@ -220,6 +289,10 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         t.common.config()
     );
     let mut config = config;
+    match t.common.clock_config() {
+        Ok(c) => config.push_str(&c),
+        Err(e) => return Err(fail(e, 1)),
+    }
     if t.count {
         // -c: the summary instead of the trace.
         config = config.replacen("tool=trace;", "tool=count;", 1);

@@ -582,3 +582,72 @@ fn exit_group_from_a_thread_is_reported_under_the_leader() {
     assert_eq!(exit.text, "+++ exited with 3 +++", "{o}");
     assert_eq!(exit.pid, Some(leader), "the exit line is the leader's\n{o}");
 }
+
+/// No option is ever taken for the program: one sysgate does not know is an invalid option,
+/// one of strace's it does not support yet says so, both with exit 1 and one line; strace's
+/// long spellings of the options it supports work; every command that runs a program takes
+/// the shared options (`--clock`).
+#[test]
+fn options_are_never_the_program() {
+    let t = TestDir::new("opt-never-program");
+    for (flags, says) in [
+        (&["-Q"][..], "invalid option '-Q'"),
+        (&["--bogus"][..], "invalid option '--bogus'"),
+        (&["-A"][..], "trace -A: not supported yet"),
+        (&["-Y"][..], "trace -Y: not supported yet"),
+        (&["-I", "2"][..], "trace -I: not supported yet"),
+        (&["--syscall-limit", "5"][..], "not supported yet"),
+    ] {
+        let mut args = vec!["trace"];
+        args.extend_from_slice(flags);
+        let o = t.run_sysgate(&args, &cat_hostname(), None);
+        o.assert_exit_code(1);
+        assert_one_sysgate_error_line(&o);
+        assert!(o.stderr_str().contains(says), "{flags:?}: {o}");
+        assert_eq!(
+            o.stdout_str(),
+            "",
+            "{flags:?}: the program did not run\n{o}"
+        );
+    }
+    let f = t.trace_file("long");
+    let fs = format!("--output={}", f.display());
+    let o = t.run_sysgate(
+        &[
+            "trace",
+            "--follow-forks",
+            &fs,
+            "--trace=read",
+            "--string-limit=5",
+            "--syscall-times",
+        ],
+        &Cmd::new("/bin/cat").arg("/etc/passwd"),
+        Some(&f),
+    );
+    o.assert_exit_code(0);
+    let lines = o.trace_lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.text.contains("read(3, \"root:\"...") && l.text.contains(" <0.")),
+        "{o}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.text.contains("read(") || l.text.contains("+++")),
+        "{o}"
+    );
+    for cmd in [
+        &["trace", "-o", "/dev/null"][..],
+        &["count", "-o", "/dev/null"],
+        &["sandbox", "--deny", "ptrace"],
+        &["run"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--clock=2001-01-01T00:00:00Z");
+        let o = t.run_sysgate(&args, &Cmd::new("date").args(["-u", "+%Y"]), None);
+        o.assert_exit_code(0);
+        assert_eq!(o.stdout_str(), "2001\n", "{cmd:?}: {o}");
+    }
+}
