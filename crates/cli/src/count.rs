@@ -64,7 +64,7 @@ pub(crate) fn prepare(k: &CountArgs) -> Result<Prepared<'_>, ExitCode> {
     }
     extra.summary = Some(sort);
     let sink = match &k.output {
-        Some(path) => match loader::open_output(path) {
+        Some(path) => match loader::open_output(path, false) {
             Ok(f) => Sink::File(f),
             Err(e) => return Err(fail(format!("can't fopen '{}': {e}", path.display()), 1)),
         },

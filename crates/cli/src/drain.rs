@@ -179,8 +179,8 @@ fn run(rings: Arc<Rings>, w: &mut Writer, done: &AtomicBool) -> Drained {
 /// Turns records into strace's text, per stream.
 struct Writer {
     sink: Sink,
-    /// `-ff -o FILE`: FILE; each process's lines go to FILE.PID.
-    per_process: Option<PathBuf>,
+    /// `-ff -o FILE`: FILE; each process's lines go to FILE.PID (appended to with `-A`).
+    per_process: Option<(PathBuf, bool)>,
     streams: HashMap<u32, Stream>,
     /// Per thread, its entry halves not ended yet (nested ones last).
     entries: HashMap<u32, Vec<Entry>>,
@@ -204,7 +204,7 @@ pub(crate) enum StackStyle {
 impl Writer {
     fn new(sink: Sink) -> Writer {
         let per_process = match &sink {
-            Sink::PerProcess(p) => Some(p.clone()),
+            Sink::PerProcess(p, append) => Some((p.clone(), *append)),
             _ => None,
         };
         Writer {
@@ -420,12 +420,12 @@ impl Writer {
                 continue;
             }
             let r = match &per_process {
-                Some(base) => {
+                Some((base, append)) => {
                     if s.file.is_none() && !s.failed {
                         let mut name = base.clone().into_os_string();
                         name.push(format!(".{key}"));
                         let path = std::path::Path::new(&name);
-                        match sysgate_launch::open_output(path) {
+                        match sysgate_launch::open_output(path, *append) {
                             Ok(f) => s.file = Some(f),
                             Err(e) => {
                                 eprintln!("sysgate: can't fopen '{}': {e}", path.display());

@@ -62,7 +62,8 @@ pub(crate) enum Sink {
     Stderr,
     File(std::fs::File),
     /// `-ff -o FILE`: FILE (absolute); process PID writes FILE.PID.
-    PerProcess(PathBuf),
+    /// With `-A`, appended to rather than truncated first.
+    PerProcess(PathBuf, bool),
     /// `-o |CMD`: the shell running CMD, reading the trace on its stdin.
     Pipe(std::process::Child),
 }
@@ -72,7 +73,7 @@ impl Sink {
         match self {
             Sink::Stderr => std::io::stderr().write_all(bytes),
             Sink::File(f) => f.write_all(bytes),
-            Sink::PerProcess(p) => {
+            Sink::PerProcess(p, _) => {
                 let mut name = p.clone().into_os_string();
                 name.push(format!(".{pid}"));
                 std::fs::OpenOptions::new()

@@ -19,6 +19,9 @@ pub(crate) struct TraceArgs {
     /// With -f and -o FILE: one file per process, FILE.PID (as -ff).
     #[arg(long)]
     output_separately: bool,
+    /// Append to the -o file(s) instead of truncating them.
+    #[arg(short = 'A', long = "output-append-mode")]
+    append: bool,
     /// Write the trace to FILE instead of stderr; `|CMD` or `!CMD` pipes it into a shell command.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -135,8 +138,6 @@ struct Unsupported {
     env: Option<String>,
     #[arg(short = 'D', hide = true)]
     daemon: bool,
-    #[arg(short = 'A', long = "output-append-mode", hide = true)]
-    append: bool,
     #[arg(short = 'Y', hide = true)]
     decode_pids: bool,
     #[arg(short = 'I', long = "interruptible", hide = true, value_name = "N")]
@@ -160,8 +161,7 @@ struct Unsupported {
 impl Unsupported {
     /// The message for the first unsupported option given, if any.
     fn refusal(&self) -> Option<String> {
-        let flags: [(bool, &str, &str); 19] = [
-            (self.append, "-A", "not supported yet"),
+        let flags: [(bool, &str, &str); 18] = [
             (self.decode_pids, "-Y", "not supported yet"),
             (
                 self.interruptible.is_some(),
@@ -253,10 +253,10 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         }
         Some(path) if per_process => match std::path::absolute(path) {
             // FILE.<pid>, opened on the process's first line.
-            Ok(abs) => Sink::PerProcess(abs),
+            Ok(abs) => Sink::PerProcess(abs, t.append),
             Err(e) => return Err(fail(format!("can't fopen '{}': {e}", path.display()), 1)),
         },
-        Some(path) => match loader::open_output(path) {
+        Some(path) => match loader::open_output(path, t.append) {
             Ok(f) => Sink::File(f),
             Err(e) => return Err(fail(format!("can't fopen '{}': {e}", path.display()), 1)),
         },

@@ -549,12 +549,12 @@ pub fn exit_like(status: ExitStatus) -> ! {
 
 /// Opens the trace output file like strace's `-o`: created, truncated, appended to by every
 /// process of the tree.
-pub fn open_output(path: &Path) -> std::io::Result<File> {
+pub fn open_output(path: &Path, append: bool) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)
         .create(true)
-        .truncate(true)
+        .truncate(!append)
         .custom_flags(libc::O_APPEND)
         .open(path)
 }

@@ -593,7 +593,7 @@ fn options_are_never_the_program() {
     for (flags, says) in [
         (&["-Q"][..], "invalid option '-Q'"),
         (&["--bogus"][..], "invalid option '--bogus'"),
-        (&["-A"][..], "trace -A: not supported yet"),
+        (&["-U", "name"][..], "trace -U: not supported yet"),
         (&["-Y"][..], "trace -Y: not supported yet"),
         (&["-I", "2"][..], "trace -I: not supported yet"),
         (&["--syscall-limit", "5"][..], "not supported yet"),
