@@ -19,6 +19,12 @@ pub(crate) struct TraceArgs {
     /// With -f and -o FILE: one file per process, FILE.PID (as -ff).
     #[arg(long)]
     output_separately: bool,
+    /// Print the syscall number before each line, `[   1] `.
+    #[arg(short = 'n', long = "syscall-number")]
+    syscall_numbers: bool,
+    /// Print the instruction pointer at each call, `[00007f…] `.
+    #[arg(short = 'i', long = "instruction-pointer")]
+    instruction_pointer: bool,
     /// Append to the -o file(s) instead of truncating them.
     #[arg(short = 'A', long = "output-append-mode")]
     append: bool,
@@ -118,10 +124,6 @@ pub(crate) struct TraceArgs {
 /// strace's options that sysgate refuses, so that none is silently ignored.
 #[derive(Args)]
 struct Unsupported {
-    #[arg(short = 'i', hide = true)]
-    instruction_pointer: bool,
-    #[arg(short = 'n', hide = true)]
-    syscall_numbers: bool,
     #[arg(short = 'X', hide = true, value_name = "FORMAT")]
     xlat_style: Option<String>,
     #[arg(short = 'p', hide = true, value_name = "PID")]
@@ -161,7 +163,7 @@ struct Unsupported {
 impl Unsupported {
     /// The message for the first unsupported option given, if any.
     fn refusal(&self) -> Option<String> {
-        let flags: [(bool, &str, &str); 18] = [
+        let flags: [(bool, &str, &str); 16] = [
             (self.decode_pids, "-Y", "not supported yet"),
             (
                 self.interruptible.is_some(),
@@ -182,8 +184,6 @@ impl Unsupported {
                 "not supported yet",
             ),
             (self.tips, "--tips", "not supported"),
-            (self.instruction_pointer, "-i", "not supported yet"),
-            (self.syscall_numbers, "-n", "not supported yet"),
             (self.xlat_style.is_some(), "-X", "not supported yet"),
             (
                 self.attach.is_some(),
@@ -289,6 +289,12 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         t.common.config()
     );
     let mut config = config;
+    if t.syscall_numbers {
+        config.push_str(";n=1");
+    }
+    if t.instruction_pointer {
+        config.push_str(";i=1");
+    }
     match t.common.clock_config() {
         Ok(c) => config.push_str(&c),
         Err(e) => return Err(fail(e, 1)),

@@ -23,7 +23,7 @@ pub mod trace;
 pub mod tracer;
 
 /// Which `Thread::tool_scratch` words each tool uses (the tracer's own are listed in
-/// `tracer.rs`: 0, 1, 2, 3, 5, 7 and 12).
+/// `tracer.rs`: 0, 1, 2, 3, 5, 7, 12, 13 and 14).
 pub(crate) mod scratch {
     /// `count`: the clock reading at the call's entry (+1; 0: none).
     pub const COUNT_ENTRY: usize = 4;

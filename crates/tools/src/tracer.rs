@@ -74,6 +74,10 @@ pub struct Settings {
     pub format: Format,
     /// `-k`: bytes of the caller's stack copied after each line (0: no stack traces).
     pub stack_bytes: usize,
+    /// `-n`: the syscall number before each line, `[   1] `.
+    pub numbers: bool,
+    /// `-i`: the instruction pointer at the call before each line, `[00007f…] `.
+    pub ips: bool,
 }
 
 /// How each call is written.
@@ -127,6 +131,8 @@ impl Settings {
                 _ => Format::Text,
             },
             stack_bytes: num("k", 0).min(crate::stack::MAX_BYTES),
+            numbers: cfg.get("n") == Some("1"),
+            ips: cfg.get("i") == Some("1"),
         }
     }
 
@@ -172,6 +178,8 @@ static DEFAULT_SETTINGS: Settings = Settings {
     signals: !0,
     format: Format::Text,
     stack_bytes: 0,
+    numbers: false,
+    ips: false,
 };
 
 /// The settings, by reference: this is read several times per line.
@@ -196,6 +204,10 @@ mod scratch {
     pub const ENTRY_STACK: usize = 5;
     /// `-k`: the highest address known readable above the stack pointer (see `stack.rs`).
     pub const STACK_END: usize = 12;
+    /// `-n`, `-i`: the number and instruction pointer of the thread's last call seen (+1 for
+    /// the number, so that 0 means none), for the lines that are not a call's own.
+    pub const LAST_NR: usize = 13;
+    pub const LAST_IP: usize = 14;
 }
 
 const TAGGED: u64 = 1 << 63;
@@ -532,6 +544,14 @@ fn emit_into(
     if let Some(t) = times {
         write_timestamps(&mut out, s, t);
     }
+    if s.numbers || s.ips {
+        let ip = match kind {
+            Kind::Call { at: Some(at), .. } => Some(at[0]),
+            Kind::Exit { .. } => None,
+            _ => Some(thread.tool_scratch[scratch::LAST_IP]),
+        };
+        write_nr_ip(&mut out, s, thread.tool_scratch[scratch::LAST_NR], ip);
+    }
     let head = out.len();
     let lm = f(&mut out, s, entry_fd);
     let (marks, resumes, at) = match kind {
@@ -647,6 +667,30 @@ fn write_prefix(out: &mut Out<'_>, s: &Settings, tid: i32) {
     }
 }
 
+/// strace's `-n` and `-i` columns: `[ 231] ` (the number + 1, 0: none) and `[00007f…] `
+/// (`[????????????????] ` where there is no call, as on an exit line).
+fn write_nr_ip(out: &mut Out<'_>, s: &Settings, nr1: u64, ip: Option<u64>) {
+    if s.numbers {
+        out.push(b'[');
+        let at = out.len();
+        let n = nr1.saturating_sub(1);
+        let digits = if n == 0 { 1 } else { n.ilog10() as usize + 1 };
+        while out.len() < at + 4usize.saturating_sub(digits) {
+            out.push(b' ');
+        }
+        out.push_int(n);
+        out.push_str("] ");
+    }
+    if s.ips {
+        match ip {
+            Some(ip) => {
+                let _ = write!(out, "[{ip:016x}] ");
+            }
+            None => out.push_str("[????????????????] "),
+        }
+    }
+}
+
 /// Records the entry half of a call that may block (`read(3, `), so that `sysgate` can show
 /// it while the call runs; returns whether it did.
 fn record_entry(call: &mut rt::Call<'_>, s: &Settings, args: &[u64; 6]) -> bool {
@@ -687,6 +731,9 @@ fn format_entry(call: &mut rt::Call<'_>, s: &Settings, args: &[u64; 6]) -> bool 
             real: scratch_times.1,
         };
         write_timestamps(&mut out, s, times);
+    }
+    if s.numbers || s.ips {
+        write_nr_ip(&mut out, s, call.nr + 1, Some(call.regs.rip));
     }
     let head = out.len();
     let info = CallInfo {
@@ -837,6 +884,10 @@ impl rt::Tool for Tracer {
             t[scratch::ENTRY_REAL] = now.real;
         }
         t[scratch::ENTRY_VALUE] = 0;
+        if s.numbers || s.ips {
+            t[scratch::LAST_NR] = call.nr + 1;
+            t[scratch::LAST_IP] = call.regs.rip;
+        }
         if call.arch != Arch::X86_64 {
             return rt::api::Action::Pass;
         }
@@ -961,6 +1012,10 @@ impl rt::Tool for Tracer {
     fn noreturn(&self, call: &mut rt::Call<'_>, ret: Option<i64>) {
         let args = call.args();
         let s = settings();
+        if s.numbers || s.ips {
+            call.thread.tool_scratch[scratch::LAST_NR] = call.nr + 1;
+            call.thread.tool_scratch[scratch::LAST_IP] = call.regs.rip;
+        }
         let (n, arch) = (call.nr, call.arch);
         let shown = match arch {
             Arch::X86_64 => s.set.contains(n),

@@ -543,9 +543,9 @@ fn quiet_and_signal_set_accepted() {
 fn unsupported_flags_are_refused() {
     let t = TestDir::new("opt-refused");
     // -c, -C, -S, -w, inject= and -k are supported now (tests/tests/tools/count.rs, inject.rs,
-    // trace/stack_trace.rs); -i and inject's syscall= are not.
+    // trace/stack_trace.rs); -X and inject's syscall= are not.
     for flags in [
-        &["-i"][..],
+        &["-X", "raw"][..],
         &["-e", "inject=getpid:syscall=getppid:error=ENOENT"][..],
     ] {
         let mut args = vec!["trace"];
@@ -650,4 +650,60 @@ fn options_are_never_the_program() {
         o.assert_exit_code(0);
         assert_eq!(o.stdout_str(), "2001\n", "{cmd:?}: {o}");
     }
+}
+
+/// `-n` and `-i`: the syscall number and the instruction pointer before each line, as strace
+/// prints them (`[ 231] [????????????????] +++ exited with 0 +++` on the exit line); the
+/// instruction pointer of libc's `write` has strace's page offset.
+#[test]
+fn syscall_numbers_and_instruction_pointers_like_strace() {
+    if !require_tools(
+        "syscall_numbers_and_instruction_pointers_like_strace",
+        &["strace"],
+    ) {
+        return;
+    }
+    let t = TestDir::new("opt-n-i");
+    let cmd = Cmd::new("/bin/echo").arg("hi");
+    let sf = t.trace_file("strace");
+    let s = t.run_plain(
+        "strace",
+        &Cmd::new("strace")
+            .args(["-n", "-i", "-e", "trace=write,exit_group", "-o"])
+            .arg(&sf)
+            .args(["/bin/echo", "hi"]),
+        Some(&sf),
+    );
+    let gf = t.trace_file("sysgate");
+    let g = t.run_sysgate(
+        &[
+            "trace",
+            "-n",
+            "-i",
+            "-e",
+            "trace=write,exit_group",
+            "-o",
+            gf.to_str().unwrap(),
+        ],
+        &cmd,
+        Some(&gf),
+    );
+    g.assert_exit_code(0);
+    // Addresses differ between runs (ASLR) but not their offset in the page.
+    let norm = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| match l.find("] [") {
+                Some(a) if l.len() > a + 19 && !l[a + 3..].starts_with('?') => {
+                    format!("{}…{}", &l[..a + 3], &l[a + 16..])
+                }
+                _ => l.to_string(),
+            })
+            .collect()
+    };
+    assert_eq!(norm(g.trace_text()), norm(s.trace_text()), "{g}\n{s}");
+    assert!(
+        g.trace_text()
+            .contains("[ 231] [????????????????] +++ exited with 0 +++"),
+        "{g}"
+    );
 }
