@@ -166,6 +166,12 @@ pub(crate) struct Qualifiers {
     pub(crate) status: u8,
     /// Signals whose delivery lines are shown (bit n-1 for signal n).
     pub(crate) signals: u64,
+    /// `-e quiet=exit` (or `all`): no `+++ exited with N +++` lines (as `-qq`).
+    pub(crate) quiet_exits: bool,
+    /// `-e quiet=personality` (or `all`): no `[ Process PID=N runs in 32 bit mode. ]` notes.
+    pub(crate) quiet_personality: bool,
+    /// `-e decode-fds=`: 1 paths (as `-y`), 2 sockets too (as `-yy`).
+    pub(crate) decode_fds: u8,
 }
 
 const STATUS_NAMES: [(&str, u8); 5] = [
@@ -234,6 +240,9 @@ pub(crate) fn qualifiers(
         set: sysgate_abi::SyscallSet::all(),
         status: STATUS_ALL,
         signals: !0,
+        quiet_exits: false,
+        quiet_personality: false,
+        decode_fds: 0,
     };
     // -z and -Z are shorthands for status=; together they select both.
     if successful || failed {
@@ -251,6 +260,32 @@ pub(crate) fn qualifiers(
             "status" => q.status = parse_status(v)?,
             "signal" | "signals" | "s" => q.signals = parse_signal_set(v)?,
             "inject" | "fault" => q.injects.push(inject::parse(v, name == "fault")?.wire()),
+            "quiet" | "silent" | "silence" | "q" => {
+                // attach, path-resolution and thread-execve messages sysgate never prints.
+                for w in v.split(',') {
+                    match w {
+                        "all" => (q.quiet_exits, q.quiet_personality) = (true, true),
+                        "none" => (q.quiet_exits, q.quiet_personality) = (false, false),
+                        "exit" | "exits" => q.quiet_exits = true,
+                        "personality" => q.quiet_personality = true,
+                        "attach" | "path-resolution" | "thread-execve" | "superseded" => {}
+                        _ => return Err(format!("-e quiet={w}: unknown message kind")),
+                    }
+                }
+            }
+            "decode-fds" | "decode-fd" => {
+                for w in v.split(',') {
+                    q.decode_fds = q.decode_fds.max(match w {
+                        "none" => 0,
+                        "path" => 1,
+                        "socket" | "all" => 2,
+                        "dev" | "pidfd" => {
+                            return Err(format!("-e decode-fds={w}: not supported yet"))
+                        }
+                        _ => return Err(format!("-e decode-fds={w}: unknown detail")),
+                    });
+                }
+            }
             other => return Err(format!("-e {other}=… is not supported yet")),
         }
     }

@@ -281,16 +281,19 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         q.signals,
         t.hex.min(2),
         t.verbose as u8,
-        t.decode_fds.min(2),
+        t.decode_fds.max(q.decode_fds).min(2),
         t.timestamps.min(3),
         t.relative as u8,
         t.time_in_call as u8,
-        t.quiet,
+        if q.quiet_exits { t.quiet.max(2) } else { t.quiet },
         t.common.config()
     );
     let mut config = config;
     if t.syscall_numbers {
         config.push_str(";n=1");
+    }
+    if q.quiet_personality {
+        config.push_str(";qp=1");
     }
     if t.instruction_pointer {
         config.push_str(";i=1");

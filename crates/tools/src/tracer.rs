@@ -78,6 +78,8 @@ pub struct Settings {
     pub numbers: bool,
     /// `-i`: the instruction pointer at the call before each line, `[00007f…] `.
     pub ips: bool,
+    /// `-e quiet=personality`: no `[ Process PID=N runs in 32 bit mode. ]` notes.
+    pub quiet_personality: bool,
 }
 
 /// How each call is written.
@@ -133,6 +135,7 @@ impl Settings {
             stack_bytes: num("k", 0).min(crate::stack::MAX_BYTES),
             numbers: cfg.get("n") == Some("1"),
             ips: cfg.get("i") == Some("1"),
+            quiet_personality: cfg.get("qp") == Some("1"),
         }
     }
 
@@ -180,6 +183,7 @@ static DEFAULT_SETTINGS: Settings = Settings {
     stack_bytes: 0,
     numbers: false,
     ips: false,
+    quiet_personality: false,
 };
 
 /// The settings, by reference: this is read several times per line.
@@ -1125,7 +1129,7 @@ fn personality(call: &mut rt::Call<'_>) {
         return;
     }
     call.thread.tool_scratch[PERSONALITY] = want;
-    if settings().to_file || settings().format != Format::Text {
+    if settings().to_file || settings().format != Format::Text || settings().quiet_personality {
         return;
     }
     let tid = call.thread.tid;

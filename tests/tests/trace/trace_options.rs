@@ -707,3 +707,36 @@ fn syscall_numbers_and_instruction_pointers_like_strace() {
         "{g}"
     );
 }
+
+/// `-e quiet=exit` drops the exit lines as `-qq` does; `-e decode-fds=path` is `-y`.
+#[test]
+fn quiet_and_decode_fds_qualifiers() {
+    let t = TestDir::new("opt-quiet-fds");
+    let f = t.trace_file("q");
+    let fs = f.display().to_string();
+    let o = t.run_sysgate(
+        &[
+            "trace",
+            "-e",
+            "quiet=exit",
+            "-e",
+            "decode-fds=path",
+            "-e",
+            "trace=openat",
+            "-o",
+            &fs,
+        ],
+        &cat_hostname(),
+        Some(&f),
+    );
+    o.assert_exit_code(0);
+    let text = o.trace_text();
+    assert!(!text.contains("+++ exited"), "{o}");
+    assert!(
+        text.contains("openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3</etc/hostname>"),
+        "{o}"
+    );
+    let o = t.run_sysgate(&["trace", "-e", "quiet=bogus"], &cat_hostname(), None);
+    o.assert_exit_code(1);
+    assert_one_sysgate_error_line(&o);
+}
