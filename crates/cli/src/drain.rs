@@ -539,9 +539,17 @@ fn with_stack(text: &[u8], frames: &[crate::stack::Frame], style: StackStyle) ->
     out
 }
 
+/// The column results are padded to (`-a`, less one), set once before draining starts.
+static COLUMN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(RESULT_COLUMN);
+
+/// Sets the result column (`trace -a COLUMN`).
+pub(crate) fn set_column(acolumn: usize) {
+    COLUMN.store(acolumn.max(1) - 1, Ordering::Relaxed);
+}
+
 /// Pads `line` (which continues a line `col` bytes long) with spaces to the result column.
 fn pad(line: &mut Vec<u8>, col: usize) {
-    while col + line.len() < RESULT_COLUMN {
+    while col + line.len() < COLUMN.load(Ordering::Relaxed) {
         line.push(b' ');
     }
 }

@@ -25,6 +25,14 @@ pub(crate) struct TraceArgs {
     /// Print the instruction pointer at each call, `[00007f…] `.
     #[arg(short = 'i', long = "instruction-pointer")]
     instruction_pointer: bool,
+    /// Align results at COLUMN (default 40).
+    #[arg(
+        short = 'a',
+        long = "columns",
+        value_name = "COLUMN",
+        default_value_t = 40
+    )]
+    align: usize,
     /// Append to the -o file(s) instead of truncating them.
     #[arg(short = 'A', long = "output-append-mode")]
     append: bool,
@@ -132,8 +140,6 @@ struct Unsupported {
     user: Option<String>,
     #[arg(short = 'P', hide = true, value_name = "PATH")]
     path: Option<String>,
-    #[arg(short = 'a', hide = true, value_name = "COLUMN")]
-    align: Option<String>,
     #[arg(short = 'b', hide = true, value_name = "SYSCALL")]
     detach_on: Option<String>,
     #[arg(short = 'E', hide = true, value_name = "VAR")]
@@ -163,7 +169,7 @@ struct Unsupported {
 impl Unsupported {
     /// The message for the first unsupported option given, if any.
     fn refusal(&self) -> Option<String> {
-        let flags: [(bool, &str, &str); 16] = [
+        let flags: [(bool, &str, &str); 15] = [
             (self.decode_pids, "-Y", "not supported yet"),
             (
                 self.interruptible.is_some(),
@@ -192,7 +198,6 @@ impl Unsupported {
             ),
             (self.user.is_some(), "-u", "not supported yet"),
             (self.path.is_some(), "-P", "not supported yet"),
-            (self.align.is_some(), "-a", "not supported yet"),
             (self.detach_on.is_some(), "-b", "not supported yet"),
             (self.env.is_some(), "-E", "not supported yet"),
             (
@@ -291,6 +296,10 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     let mut config = config;
     if t.syscall_numbers {
         config.push_str(";n=1");
+    }
+    if t.align != 40 {
+        config.push_str(&format!(";a={}", t.align));
+        crate::drain::set_column(t.align);
     }
     if q.quiet_personality {
         config.push_str(";qp=1");

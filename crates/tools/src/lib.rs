@@ -248,6 +248,8 @@ pub struct TraceOpts {
     /// 1 (`-y`): descriptors with their paths, `3</etc/passwd>`; 2 (`-yy`): sockets with
     /// their endpoints too.
     pub decode_fds: u8,
+    /// The column results are padded to before ` = ` (strace's `-a`, less one: 39).
+    pub column: usize,
 }
 
 impl Default for TraceOpts {
@@ -257,6 +259,7 @@ impl Default for TraceOpts {
             xflag: 0,
             verbose: false,
             decode_fds: 0,
+            column: sysgate_abi::ring::RESULT_COLUMN,
         }
     }
 }

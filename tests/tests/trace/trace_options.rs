@@ -740,3 +740,51 @@ fn quiet_and_decode_fds_qualifiers() {
     o.assert_exit_code(1);
     assert_one_sysgate_error_line(&o);
 }
+
+/// `-a COLUMN`: results aligned where strace aligns them.
+#[test]
+fn result_column_like_strace() {
+    if !require_tools("result_column_like_strace", &["strace"]) {
+        return;
+    }
+    let t = TestDir::new("opt-a");
+    for col in ["20", "50"] {
+        let sf = t.trace_file(&format!("strace-{col}"));
+        let s = t.run_plain(
+            "strace",
+            &Cmd::new("strace")
+                .args(["-a", col, "-e", "trace=read,write", "-o"])
+                .arg(&sf)
+                .args(["/bin/cat", "/etc/hostname"]),
+            Some(&sf),
+        );
+        let gf = t.trace_file(&format!("sysgate-{col}"));
+        let g = t.run_sysgate(
+            &[
+                "trace",
+                "-a",
+                col,
+                "-e",
+                "trace=read,write",
+                "-o",
+                gf.to_str().unwrap(),
+            ],
+            &cat_hostname(),
+            Some(&gf),
+        );
+        g.assert_exit_code(0);
+        let tail = |text: &str| -> Vec<String> {
+            let lines: Vec<&str> = text.lines().collect();
+            let from = lines
+                .iter()
+                .position(|l| l.starts_with("read(3, "))
+                .unwrap_or(0);
+            lines[from..].iter().map(|l| l.to_string()).collect()
+        };
+        assert_eq!(
+            tail(g.trace_text()),
+            tail(s.trace_text()),
+            "-a {col}\n{g}\n{s}"
+        );
+    }
+}

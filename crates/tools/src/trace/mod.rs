@@ -24,9 +24,6 @@ use crate::{GuestMem, Out, TraceOpts};
 use core::fmt::{self, Write};
 use sysgate_abi::{errno, x86_64, Arg, Ret};
 
-/// Column where strace puts ` = ` (when the call text is shorter).
-const RESULT_COLUMN: usize = sysgate_abi::ring::RESULT_COLUMN;
-
 /// What the tracer knows about a call besides its arguments and result: things only visible
 /// at entry (strace decodes inputs on entry, sysgate formats after the call returned).
 #[derive(Clone, Copy, Debug, Default)]
@@ -310,7 +307,7 @@ fn write_line(
         }
     }
     let close = c.out.len();
-    c.out.pad_to(RESULT_COLUMN);
+    c.out.pad_to(c.opts.column);
     let result = c.out.len();
     c.s(" = ");
     format_ret(c, desc.map(|d| d.ret));

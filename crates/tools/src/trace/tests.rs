@@ -775,12 +775,14 @@ fn no_panics_on_any_input() {
             xflag: 2,
             verbose: true,
             decode_fds: 2,
+            column: 39,
         },
         TraceOpts {
             strsize: 100_000,
             xflag: 1,
             verbose: false,
             decode_fds: 0,
+            column: 39,
         },
     ] {
         for n in 0..520u64 {
