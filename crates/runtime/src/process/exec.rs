@@ -165,8 +165,9 @@ fn check(path: &[u8], depth: u32) -> Result<bool, i64> {
 /// What executing the file at `path` (NUL-terminated) would give this process: set-user-ID or
 /// set-group-ID to another owner, or file capabilities; `None` when nothing (or the file
 /// system is mounted `nosuid`). The loader maps the program itself, so the kernel never
-/// grants those under sysgate.
-fn privilege(path: &[u8]) -> Option<&'static [u8]> {
+/// grants those under sysgate. The answer is the words of a message (`is set-user-ID to
+/// another user`).
+pub fn privilege(path: &[u8]) -> Option<&'static [u8]> {
     const S_ISUID: u32 = 0o4000;
     const S_ISGID: u32 = 0o2000;
     const S_IXGRP: u32 = 0o0010;

@@ -1,0 +1,3 @@
+fn main() {
+    sysgate_sdk_build::link();
+}
