@@ -15,6 +15,7 @@
 pub mod fidelity;
 pub mod probe;
 pub mod run;
+pub mod sdk;
 pub mod trace;
 
 use std::env;

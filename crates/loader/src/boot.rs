@@ -31,8 +31,8 @@ pub struct Hooks {
 /// The image about to start, as [`Hooks::armed`] sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct Image {
-    /// The program's path as it was executed (NUL-terminated).
-    pub path: *const u8,
+    /// The program's path as it was executed.
+    pub path: &'static [u8],
     /// Addresses of its argv and envp arrays and aux vector on the new initial stack.
     pub argv: u64,
     pub envp: u64,
@@ -89,13 +89,16 @@ pub fn die(path: &[u8], msg: &dyn core::fmt::Display, code: i32) -> ! {
         buf: &mut buf,
         len: 0,
     };
-    let _ = core::fmt::write(&mut w, format_args!(
+    let _ = core::fmt::write(
+        &mut w,
+        format_args!(
             "{}: {}{}{}\n",
             Bytes(prefix()),
             Bytes(path),
             if path.is_empty() { "" } else { ": " },
             msg
-        ));
+        ),
+    );
     let n = w.len;
     raw::write_all(2, &buf[..n]);
     raw::exit_group(code)
@@ -175,7 +178,7 @@ fn open_head(path: *const u8, buf: &mut [u8]) -> Result<(i32, usize), i64> {
 }
 
 /// Length of a NUL-terminated string.
-pub fn cstr_len(p: *const u8) -> usize {
+pub(crate) fn cstr_len(p: *const u8) -> usize {
     let mut n = 0;
     // SAFETY: every string handed to the loader is NUL-terminated (kernel-built or ours).
     unsafe {
@@ -187,7 +190,7 @@ pub fn cstr_len(p: *const u8) -> usize {
 }
 
 /// The bytes of a NUL-terminated string (without the NUL).
-pub fn cbytes<'a>(p: *const u8) -> &'a [u8] {
+pub(crate) fn cbytes<'a>(p: *const u8) -> &'a [u8] {
     // SAFETY: NUL-terminated string, see `cstr_len`.
     unsafe { core::slice::from_raw_parts(p, cstr_len(p)) }
 }
@@ -447,7 +450,7 @@ pub unsafe fn main(sp0: *const u64, hooks: &'static Hooks) -> ! {
         raw::fatal("cannot arm the runtime (syscall user dispatch unavailable?)");
     }
     (hooks.armed)(Image {
-        path: path0,
+        path: cbytes(path0),
         argv: argv as u64,
         envp: sp + 8 * (nargv as u64 + 2),
         auxv: new_auxv,
@@ -534,7 +537,6 @@ fn vdso_len(base: u64) -> Option<u64> {
     let p = elf::plan(&head).ok()?;
     Some((p.hi - p.lo + 4095) & !4095)
 }
-
 
 /// A panic in the loader or the tool it carries: one line, then the process ends.
 pub fn panicked() -> ! {

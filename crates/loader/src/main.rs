@@ -15,15 +15,15 @@
 #![no_main]
 #![allow(unsafe_code)]
 
-use sysgate_loader::boot::{cbytes, die, warn_line, Errno, Hooks, Image};
+use sysgate_loader::boot::{die, warn_line, Errno, Hooks, Image};
 use sysgate_runtime::{self as rt, config};
 use sysgate_tools::gate::{self, Gate};
 use sysgate_tools::sandbox::Act;
 
 sysgate_loader::entry!(Hooks {
     name: b"sysgate-loader",
-    init: init,
-    armed: armed,
+    init,
+    armed,
     launcher: None,
 });
 
@@ -47,7 +47,7 @@ fn armed(image: Image) {
 /// Compiles the sandbox's number-only rules into the kernel filter and installs it, once per
 /// process tree (the filter is inherited and survives `execve`; `sbk=1` tells later images).
 /// A policy the kernel cannot enforce is not a sandbox: failing to install ends the run.
-fn install_sandbox_filter(prog: *const u8) {
+fn install_sandbox_filter(prog: &[u8]) {
     use rt::filter::Verdict;
     let Some(policy) = sysgate_tools::sandbox::policy() else {
         return;
@@ -107,7 +107,7 @@ fn install_sandbox_filter(prog: *const u8) {
         }
     }
     if let Err(e) = rt::filter::install(&x86, &i386, &socketcall) {
-        die(cbytes(prog), &FilterError(e), 126);
+        die(prog, &FilterError(e), 126);
     }
     config::patch_number("sbk", 1, 1);
 }
@@ -122,4 +122,3 @@ impl core::fmt::Display for FilterError {
         )
     }
 }
-

@@ -105,7 +105,15 @@ fn usage(l: &Launcher, fd: i32) {
         ],
     );
     if !l.settings.is_empty() {
-        write_out(fd, &[b"\nSettings of ", l.name.as_bytes(), b":\n", l.settings.as_bytes()]);
+        write_out(
+            fd,
+            &[
+                b"\nSettings of ",
+                l.name.as_bytes(),
+                b":\n",
+                l.settings.as_bytes(),
+            ],
+        );
         if !l.settings.ends_with('\n') {
             write_out(fd, &[b"\n"]);
         }
@@ -181,9 +189,21 @@ fn resolve(prog: &[u8], envp: *mut *const u8, text: &mut Text<'_>) -> Option<u64
         text.push(&[dir, b"/", prog]);
         let p = text.end(start);
         let mut st = [0u8; 144];
-        let ok = raw::syscall4(sys::__NR_newfstatat, sys::AT_FDCWD as u64, p, st.as_mut_ptr() as u64, 0) == 0
+        let ok = raw::syscall4(
+            sys::__NR_newfstatat,
+            sys::AT_FDCWD as u64,
+            p,
+            st.as_mut_ptr() as u64,
+            0,
+        ) == 0
             && u32::from_le_bytes([st[24], st[25], st[26], st[27]]) & sys::S_IFMT == sys::S_IFREG
-            && raw::syscall4(sys::__NR_faccessat2, sys::AT_FDCWD as u64, p, sys::X_OK as u64, sys::AT_EACCESS as u64) == 0;
+            && raw::syscall4(
+                sys::__NR_faccessat2,
+                sys::AT_FDCWD as u64,
+                p,
+                sys::X_OK as u64,
+                sys::AT_EACCESS as u64,
+            ) == 0;
         if ok {
             return Some(p);
         }
@@ -295,7 +315,8 @@ pub unsafe fn run(l: &'static Launcher, argc: usize, argv: *const u64, envp: *mu
     }
     if l.shared_words > 0 {
         let fd = raw::syscall2(sys::__NR_memfd_create, c"sysgate-shared".as_ptr() as u64, 0);
-        if fd < 0 || raw::syscall2(sys::__NR_ftruncate, fd as u64, (l.shared_words * 8) as u64) < 0 {
+        if fd < 0 || raw::syscall2(sys::__NR_ftruncate, fd as u64, (l.shared_words * 8) as u64) < 0
+        {
             die(b"memfd_create", &Errno(fd.min(-1)), 1);
         }
         let high = dup_high(fd as i32);
@@ -331,7 +352,14 @@ pub unsafe fn run(l: &'static Launcher, argc: usize, argv: *const u64, envp: *mu
     if let Some(what) = sysgate_runtime::process::exec::privilege(cbytes(path as *const u8)) {
         let p = cbytes(path as *const u8);
         if unprivileged {
-            warn_line(&[l.name.as_bytes(), b": ", p, b": ", what, b": it runs without that privilege (--unprivileged)\n"]);
+            warn_line(&[
+                l.name.as_bytes(),
+                b": ",
+                p,
+                b": ",
+                what,
+                b": it runs without that privilege (--unprivileged)\n",
+            ]);
         } else {
             warn_line(&[
                 l.name.as_bytes(),
@@ -349,8 +377,16 @@ pub unsafe fn run(l: &'static Launcher, argc: usize, argv: *const u64, envp: *mu
     let exec_var = text.end(exec_start);
     let fds_start = text.len;
     let (mut d1, mut d2) = ([0u8; 24], [0u8; 24]);
-    let out_s: &[u8] = if out >= 0 { dec(out as u64, 1, &mut d1) } else { b"-1" };
-    let diag_s: &[u8] = if diag >= 0 { dec(diag as u64, 1, &mut d2) } else { b"-1" };
+    let out_s: &[u8] = if out >= 0 {
+        dec(out as u64, 1, &mut d1)
+    } else {
+        b"-1"
+    };
+    let diag_s: &[u8] = if diag >= 0 {
+        dec(diag as u64, 1, &mut d2)
+    } else {
+        b"-1"
+    };
     text.push(&[b"SYSGATE_FDS=", out_s, b",", diag_s]);
     let fds_var = text.end(fds_start);
 

@@ -2,7 +2,7 @@
 //! loader of the programs it runs, so it is linked as sysgate's loader is — freestanding (no
 //! C runtime, no libc) and as a static PIE that relocates itself.
 //!
-//! ```no_run
+//! ```text
 //! // build.rs
 //! fn main() {
 //!     sysgate_sdk_build::link();

@@ -266,10 +266,10 @@ impl CPath {
 pub mod __private {
     use super::*;
     use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
-    use sysgate_runtime::api::{Call, StartupCell, NR_MAX};
     pub use sysgate_loader::boot::{Hooks, Image};
     pub use sysgate_loader::entry;
     pub use sysgate_loader::selflaunch::Launcher;
+    use sysgate_runtime::api::{Call, StartupCell, NR_MAX};
     pub use sysgate_runtime::config::Config;
     pub use sysgate_runtime::Tool as RtTool;
 
@@ -281,6 +281,12 @@ pub mod __private {
         wants_exit_group: AtomicBool,
     }
 
+    impl<T: Tool> Default for Adapter<T> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
     impl<T: Tool> Adapter<T> {
         pub const fn new() -> Self {
             Adapter {
@@ -289,7 +295,10 @@ pub mod __private {
             }
         }
 
-        pub fn init(&'static self, _cfg: &'static Config) -> Result<&'static dyn RtTool, &'static str> {
+        pub fn init(
+            &'static self,
+            _cfg: &'static Config,
+        ) -> Result<&'static dyn RtTool, &'static str> {
             let t = T::new(&Settings { _private: () })?;
             self.tool.set(t);
             Ok(self)
@@ -359,8 +368,10 @@ pub mod __private {
 #[macro_export]
 macro_rules! main {
     ($tool:ty) => {
-        static __SYSGATE_TOOL: $crate::__private::Adapter<$tool> = $crate::__private::Adapter::new();
-        static __SYSGATE_LAUNCHER: $crate::__private::Launcher = $crate::__private::launcher::<$tool>();
+        static __SYSGATE_TOOL: $crate::__private::Adapter<$tool> =
+            $crate::__private::Adapter::new();
+        static __SYSGATE_LAUNCHER: $crate::__private::Launcher =
+            $crate::__private::launcher::<$tool>();
         fn __sysgate_init(
             cfg: &'static $crate::__private::Config,
         ) -> ::core::result::Result<&'static dyn $crate::__private::RtTool, &'static str> {

@@ -72,9 +72,17 @@ impl Tool for BytesWritten {
             }
             let s = |v: u64| if v == 1 { "" } else { "s" };
             if slot == FDS {
-                sysgate_sdk::out!("bytes-written: fd {FDS} and above: {b} byte{} in {n} call{}", s(b), s(n));
+                sysgate_sdk::out!(
+                    "bytes-written: fd {FDS} and above: {b} byte{} in {n} call{}",
+                    s(b),
+                    s(n)
+                );
             } else {
-                sysgate_sdk::out!("bytes-written: fd {slot}: {b} byte{} in {n} call{}", s(b), s(n));
+                sysgate_sdk::out!(
+                    "bytes-written: fd {slot}: {b} byte{} in {n} call{}",
+                    s(b),
+                    s(n)
+                );
             }
         }
     }

@@ -17,7 +17,8 @@ struct DenyUnlink {
 
 impl Tool for DenyUnlink {
     const NAME: &'static str = "deny-unlink";
-    const ABOUT: &'static str = "Runs PROGRAM with unlink and unlinkat refused (EPERM), and logs each refusal.";
+    const ABOUT: &'static str =
+        "Runs PROGRAM with unlink and unlinkat refused (EPERM), and logs each refusal.";
     const SETTINGS: &'static str = "  --log=0|1  log each refusal (default 1)";
 
     fn new(s: &Settings) -> Result<Self, &'static str> {
@@ -39,7 +40,11 @@ impl Tool for DenyUnlink {
             let mut l = Line::default();
             let _ = core::fmt::write(
                 &mut l,
-                format_args!("deny-unlink: pid {}: {}(\"", call.pid(), call.name().unwrap_or("?")),
+                format_args!(
+                    "deny-unlink: pid {}: {}(\"",
+                    call.pid(),
+                    call.name().unwrap_or("?")
+                ),
             );
             match call.path(i, &mut buf) {
                 Ok(p) => l.push_escaped(p),

@@ -15,7 +15,8 @@ struct Redirect {
 impl Tool for Redirect {
     const NAME: &'static str = "redirect";
     const ABOUT: &'static str = "Runs PROGRAM with every use of one path redirected to another.";
-    const SETTINGS: &'static str = "  --from=PATH  the path the program names\n  --to=PATH    the path it gets";
+    const SETTINGS: &'static str =
+        "  --from=PATH  the path the program names\n  --to=PATH    the path it gets";
 
     fn new(s: &Settings) -> Result<Self, &'static str> {
         let from = CPath::new(s.get("from").ok_or("--from=PATH is needed")?)?;
