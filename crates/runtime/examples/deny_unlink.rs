@@ -8,7 +8,9 @@
 //! a signal handler: no allocation, no locks, no libc — only the runtime's own raw syscalls
 //! (`sysgate_runtime::raw`) and guest-memory copies (`sysgate_runtime::memory::guest`).
 //!
-//! `sysgate-loader` arms the tool it is configured with (see `sysgate_tools::gate`); this
+//! To run a real program under a tool of your own, use `sysgate-sdk` (`crates/sdk`, and
+//! `examples/tools/deny-unlink`, this tool made runnable). `sysgate-loader` arms the tool it
+//! is configured with (see `sysgate_tools::gate`); this
 //! example shows the shape of one and exercises it against a hand-made call frame.
 //!
 //! ```text
