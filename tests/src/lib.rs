@@ -60,6 +60,34 @@ pub fn sysgate_bin() -> PathBuf {
     path
 }
 
+/// Whether the tests run as root (real uid 0): needed to make root-owned set-user-ID files and
+/// to become another user.
+pub fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next())
+        == Some("0")
+}
+
+/// Runs `argv` as `nobody` (group `nogroup`, no supplementary groups, `HOME=/nonexistent`)
+/// in `dir`, with `setpriv`.
+pub fn as_nobody(dir: &Path, argv: &[&str]) -> std::process::Output {
+    std::process::Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "env",
+            "HOME=/nonexistent",
+        ])
+        .args(argv)
+        .current_dir(dir)
+        .output()
+        .expect("setpriv")
+}
+
 /// Full path of `tool` found on PATH (or `tool` itself if it is a path to an executable).
 pub fn which(tool: &str) -> Option<PathBuf> {
     if tool.contains('/') {

@@ -3,37 +3,12 @@
 //! without it. sysgate says so in one `sysgate:` line and refuses (exit 126, or EPERM for an
 //! exec inside the program), or with `--unprivileged` runs it without the privilege.
 
-use std::process::Command;
-use sysgate_tests::{sysgate_bin, which, TestDir};
-
-/// `setpriv` as nobody, in `dir`.
-fn as_nobody(dir: &std::path::Path, argv: &[&str]) -> std::process::Output {
-    Command::new("setpriv")
-        .args([
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            "env",
-            "HOME=/nonexistent",
-        ])
-        .args(argv)
-        .current_dir(dir)
-        .output()
-        .expect("setpriv")
-}
+use sysgate_tests::{as_nobody, running_as_root, sysgate_bin, which, TestDir};
 
 #[test]
 fn set_user_id_programs_are_refused_or_run_unprivileged_never_silently() {
     // Root is needed to make a root-owned set-user-ID file and to become nobody.
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("Uid:")
-                .map(|v| v.split_whitespace().next().unwrap_or("").to_string())
-        })
-        .unwrap_or_default();
-    if uid != "0" || which("setpriv").is_none() || which("id").is_none() {
+    if !running_as_root() || which("setpriv").is_none() || which("id").is_none() {
         eprintln!("skipping: needs root and setpriv");
         return;
     }

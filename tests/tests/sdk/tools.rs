@@ -5,7 +5,7 @@
 
 use std::process::{Command, Output};
 use sysgate_tests::sdk::example_tool;
-use sysgate_tests::{probe, probe_static, which, TestDir};
+use sysgate_tests::{as_nobody, probe, probe_static, running_as_root, which, TestDir};
 
 fn run(tool: &str, args: &[&str], dir: &std::path::Path) -> Output {
     Command::new(example_tool(tool))
@@ -232,15 +232,7 @@ fn the_launcher_parses_options_passes_status_and_signals_through_and_says_what_i
 
 #[test]
 fn a_set_user_id_program_is_refused_unless_asked_to_run_unprivileged() {
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("Uid:")
-                .map(|v| v.split_whitespace().next().unwrap_or("").to_string())
-        })
-        .unwrap_or_default();
-    if uid != "0" || which("setpriv").is_none() || which("id").is_none() {
+    if !running_as_root() || which("setpriv").is_none() || which("id").is_none() {
         eprintln!("skipping: needs root and setpriv");
         return;
     }
@@ -251,14 +243,7 @@ fn a_set_user_id_program_is_refused_unless_asked_to_run_unprivileged() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.join("id-suid"), std::fs::Permissions::from_mode(0o4755)).unwrap();
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let as_nobody = |argv: &[&str]| {
-        Command::new("setpriv")
-            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-            .args(argv)
-            .current_dir(dir)
-            .output()
-            .unwrap()
-    };
+    let as_nobody = |argv: &[&str]| as_nobody(dir, argv);
     if text(&as_nobody(&["./id-suid", "-u"]).stdout) != "0\n" {
         eprintln!("skipping: the test directory's file system ignores set-user-ID (nosuid)");
         return;
