@@ -315,9 +315,12 @@ pub unsafe fn run(l: &'static Launcher, argc: usize, argv: *const u64, envp: *mu
     }
     if l.shared_words > 0 {
         let fd = raw::syscall2(sys::__NR_memfd_create, c"sysgate-shared".as_ptr() as u64, 0);
-        if fd < 0 || raw::syscall2(sys::__NR_ftruncate, fd as u64, (l.shared_words * 8) as u64) < 0
-        {
-            die(b"memfd_create", &Errno(fd.min(-1)), 1);
+        if fd < 0 {
+            die(b"memfd_create", &Errno(fd), 1);
+        }
+        let r = raw::syscall2(sys::__NR_ftruncate, fd as u64, (l.shared_words * 8) as u64);
+        if r < 0 {
+            die(b"shared region", &Errno(r), 1);
         }
         let high = dup_high(fd as i32);
         raw::syscall1(sys::__NR_close, fd as u64);
