@@ -5,12 +5,14 @@
 //! image is gone, so everything the kernel would refuse is checked first and reported to the
 //! program exactly as the kernel would (ENOENT, EACCES, ENOEXEC, a missing interpreter…).
 //! An image the loader cannot run (an ELF for another machine, e.g. i386) is exec'd by the
-//! kernel itself and runs untraced, with a `sysgate:` warning.
+//! kernel itself and runs untraced, with a `sysgate:` warning; so is the image a traced
+//! process (under a debugger) execs (`debugger.rs`). Such an image inherits none of the
+//! runtime's descriptors.
 
 use crate::config;
 use crate::memory::guest;
-use crate::process::fds;
 use crate::process::thread::Thread;
+use crate::process::{debugger, fds};
 use crate::raw::{self, sys};
 use crate::regs::Regs;
 use sysgate_abi::elf;
@@ -243,7 +245,37 @@ fn warn_parts(path: &[u8], why: &[&[u8]]) {
     raw::write_all(d, &line[..l]);
 }
 
-pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
+/// What becomes of an `execve`.
+pub(crate) enum Exec {
+    /// The loader was exec'd and it failed, or the call fails before: the call's result.
+    Ret(i64),
+    /// The kernel is to exec the image itself, outside sysgate ([`outside`]).
+    Outside,
+}
+
+/// [`prepare`]'s word for [`Exec::Outside`] (no call returns it).
+const OUTSIDE: i64 = i64::MIN;
+
+/// Makes the call as it is, for the kernel to exec outside sysgate: the new image gets none of
+/// the runtime's descriptors. Returns only if the exec failed.
+pub(crate) fn outside(nr: u32, a: [u64; 6]) -> i64 {
+    let was = fds::closing_on_exec();
+    fds::close_on_exec(true);
+    let r = raw::syscall6(nr, a);
+    fds::close_on_exec(was);
+    r
+}
+
+/// `execve`/`execveat` of the program: re-enters the loader, or says the image is to run
+/// outside sysgate (the caller reports the call, then makes it with [`outside`]).
+pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> Exec {
+    match prepare(nr, regs, thread) {
+        OUTSIDE => Exec::Outside,
+        r => Exec::Ret(r),
+    }
+}
+
+fn prepare(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
     let a = regs.args();
     let (path_p, argv, envp) = if nr == sys::__NR_execve {
         (a[0], a[1], a[2])
@@ -256,7 +288,7 @@ pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
         };
         if !(a[0] as i32 == sys::AT_FDCWD || absolute) || a[4] & sys::AT_EMPTY_PATH as u64 != 0 {
             warn(b"execveat", b"descriptor-relative exec runs untraced");
-            return raw::syscall6(nr, a);
+            return OUTSIDE;
         }
         (a[1], a[2], a[3])
     };
@@ -279,11 +311,26 @@ pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
             plen = n;
         }
     }
+    // A traced process: its debugger is to meet the program as natively (`debugger.rs`).
+    if let Some(tracer) = debugger::exec_leaves() {
+        if debugger::tool_is_missed() {
+            let mut b = [0u8; 24];
+            warn_parts(
+                &path[..plen],
+                &[
+                    b"traced by process ",
+                    dec(tracer as i64, &mut b),
+                    b" (a debugger): it runs outside sysgate",
+                ],
+            );
+        }
+        return OUTSIDE;
+    }
     match check(&path[..plen + 1], 0) {
         Err(e) => return e,
         Ok(false) => {
             warn(&path[..plen], b"not an x86-64 program; it runs untraced");
-            return raw::syscall6(nr, a);
+            return OUTSIDE;
         }
         Ok(true) => {}
     }
@@ -309,8 +356,11 @@ pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
     let loader_fd = fds::loader_fd();
     let loader = cfg.get("loader");
     if loader_fd < 0 && loader.is_none() {
-        return raw::syscall6(nr, a);
+        return OUTSIDE;
     }
+    // The loader's image needs the runtime's descriptors (marked close-on-exec after a
+    // `PTRACE_TRACEME` of this process, which a fork child inherits untraced).
+    fds::close_on_exec(false);
 
     // Count the program's environment (pointers read through the guest copy).
     let mut count = 0usize;

@@ -401,3 +401,31 @@ fn drop_ours(buf: u64, total: u64, ours: &[i64], count_only: bool) -> Result<u64
     }
     Ok(if count_only { found } else { kept })
 }
+
+/// The runtime's descriptors are marked close-on-exec ([`close_on_exec`]).
+static CLOSE_ON_EXEC: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether the runtime's descriptors are marked close-on-exec now.
+pub(crate) fn closing_on_exec() -> bool {
+    CLOSE_ON_EXEC.load(Ordering::Relaxed)
+}
+
+/// Marks every descriptor of the runtime close-on-exec (`on`), or clears the mark again: an
+/// image the kernel execs itself, outside sysgate, must not inherit them (a pipe of `-o |cmd`
+/// would never see its end), and they must stay open if that exec fails. The maps and mem
+/// views are always close-on-exec.
+pub(crate) fn close_on_exec(on: bool) {
+    if !on && !CLOSE_ON_EXEC.load(Ordering::Relaxed) {
+        return;
+    }
+    CLOSE_ON_EXEC.store(on, Ordering::Relaxed);
+    let maps = MAPS.load(Ordering::Relaxed) as i64;
+    let mem = MEM.load(Ordering::Relaxed) as i64;
+    for fd in ours() {
+        if fd < 0 || fd == maps || fd == mem {
+            continue;
+        }
+        let flag = if on { sys::FD_CLOEXEC } else { 0 };
+        raw::syscall3(sys::__NR_fcntl, fd as u64, sys::F_SETFD as u64, flag as u64);
+    }
+}

@@ -7,6 +7,7 @@
 //! `rewrite/`: what the signal handlers need of them comes in as hooks (`signals::Hooks`).
 
 pub mod clone;
+pub mod debugger;
 pub mod exec;
 pub mod fds;
 pub mod procexe;

@@ -326,6 +326,23 @@ pub unsafe fn arm_dispatch(t: *mut Thread) -> Result<(), i64> {
     }
 }
 
+/// Turns Syscall User Dispatch off in the calling thread: its calls from sites not yet
+/// rewritten go to the kernel as they are (rewritten ones still enter the runtime, which
+/// passes them on). For a thread that leaves sysgate (`debugger.rs`).
+pub(crate) fn disarm_dispatch(_t: &mut Thread) {
+    raw::syscall6(
+        sys::__NR_prctl,
+        [
+            pr::PR_SET_SYSCALL_USER_DISPATCH as u64,
+            pr::PR_SYS_DISPATCH_OFF as u64,
+            0,
+            0,
+            0,
+            0,
+        ],
+    );
+}
+
 /// The calling thread's block, if the runtime is armed in it.
 #[inline(always)]
 pub fn current() -> Option<&'static mut Thread> {

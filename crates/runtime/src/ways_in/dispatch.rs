@@ -16,7 +16,7 @@ use super::entry::{
 use crate::api::{self, Action, Call, NR_MAX};
 use crate::memory::guest;
 use crate::process::thread;
-use crate::process::{clone, exec, fds, signals};
+use crate::process::{clone, debugger, exec, fds, signals};
 use crate::raw::{self, sys};
 use crate::regs::Regs;
 use core::sync::atomic::Ordering;
@@ -41,6 +41,7 @@ pub(crate) const RUNTIME_NRS: &[u32] = &[
     sys::__NR_readlinkat,
     sys::__NR_getdents64,
     sys::__NR_sigaltstack,
+    sys::__NR_ptrace,
 ];
 
 /// The tool's own subscriptions (the entry's table also holds [`RUNTIME_NRS`]).
@@ -323,7 +324,20 @@ fn run_runtime_call(call: &mut Call<'_>) -> Option<i64> {
             ret
         }
         sys::__NR_execve | sys::__NR_execveat => {
-            exec::handle(call.nr as u32, call.regs, call.thread)
+            match exec::handle(call.nr as u32, call.regs, call.thread) {
+                exec::Exec::Ret(v) => v,
+                exec::Exec::Outside => {
+                    // No image of sysgate will report a successful exec: its line is written
+                    // now, as strace shows it (a failure after this point is not shown).
+                    if let (Some(tool), true) = (api::tool(), tool_wants(call.nr)) {
+                        if call.thread.traced && !call.thread.call_reported {
+                            tool.exit(call, 0);
+                            call.thread.call_reported = true;
+                        }
+                    }
+                    exec::outside(call.nr as u32, a)
+                }
+            }
         }
         sys::__NR_rt_sigaction => signals::rt_sigaction(a, call.thread.vfork_shared),
         sys::__NR_rt_sigprocmask => {
@@ -336,6 +350,19 @@ fn run_runtime_call(call: &mut Call<'_>) -> Option<i64> {
         sys::__NR_getdents64 => fds::getdents64(a),
         sys::__NR_sigaltstack => signals::sigaltstack(call.thread, a, call.regs.rsp),
         sys::__NR_arch_prctl => thread::arch_prctl(call.thread, a),
+        sys::__NR_ptrace => {
+            let r = debugger::ptrace(call.thread, a);
+            if debugger::is_tracer() {
+                // From now on this process's waits go through the runtime (`debugger.rs`).
+                for nr in [sys::__NR_wait4, sys::__NR_waitid] {
+                    sysgate_table[nr as usize]
+                        .store(sysgate_slow as *const () as usize as u64, Ordering::Relaxed);
+                }
+            }
+            r
+        }
+        sys::__NR_wait4 if debugger::is_tracer() => debugger::wait4(a),
+        sys::__NR_waitid if debugger::is_tracer() => debugger::waitid(a),
         sys::__NR_readlink | sys::__NR_readlinkat => {
             crate::process::procexe::readlink(call.nr as u32, a)
         }
