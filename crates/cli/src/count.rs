@@ -5,7 +5,7 @@ use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::options::{fail, qualifiers, Common, Program};
+use crate::options::{fail, qualifiers, Common, Program, StartArgs};
 use crate::start::{Extra, Prepared, Sink, Stay};
 use crate::summary;
 use sysgate_launch as loader;
@@ -19,6 +19,10 @@ pub(crate) struct CountArgs {
     /// `avg-time` or `nothing`.
     #[arg(short = 'S', value_name = "SORTBY", default_value = "time")]
     sort_by: String,
+    /// Columns, comma-separated: time-percent, total-time, min-time, max-time, avg-time,
+    /// calls, errors, name (default time-percent,total-time,avg-time,calls,errors,name).
+    #[arg(short = 'U', long = "summary-columns", value_name = "COLUMNS")]
+    columns: Option<String>,
     /// Count wall-clock time in each call instead of the CPU time its thread spent.
     #[arg(short = 'w')]
     wall_clock: bool,
@@ -30,6 +34,8 @@ pub(crate) struct CountArgs {
     #[arg(short = 'e', value_name = "EXPR")]
     expr: Vec<String>,
     #[command(flatten)]
+    start: StartArgs,
+    #[command(flatten)]
     common: Common,
     #[command(flatten)]
     prog: Program,
@@ -37,6 +43,7 @@ pub(crate) struct CountArgs {
 
 pub(crate) fn prepare(k: &CountArgs) -> Result<Prepared<'_>, ExitCode> {
     let mut extra = Extra::default();
+    extra.start = k.start.resolve("count").map_err(|e| fail(e, 1))?;
     let sort = match summary::SortBy::parse(&k.sort_by) {
         Ok(s) => s,
         Err(e) => return Err(fail(e, 1)),
@@ -63,6 +70,9 @@ pub(crate) fn prepare(k: &CountArgs) -> Result<Prepared<'_>, ExitCode> {
         extra.shared_words = extra.shared_words.max(summary::INJECT_REGION_WORDS);
     }
     extra.summary = Some(sort);
+    if let Some(list) = &k.columns {
+        extra.columns = summary::Column::parse_list(list).map_err(|e| fail(e, 1))?;
+    }
     let sink = match &k.output {
         Some(path) => match loader::open_output(path, false) {
             Ok(f) => Sink::File(f),

@@ -45,7 +45,9 @@ pub(crate) fn file_copy(exe: Option<&Path>) -> Option<File> {
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o700)
+        // Executable by all: a program run as another user (`trace -u`) execs it through
+        // its descriptor; the directory keeps everyone else from reaching it by name.
+        .mode(0o755)
         .open(&tmp)
         .and_then(|mut f| f.write_all(LOADER))
         .and_then(|()| std::fs::rename(&tmp, &path));
@@ -84,6 +86,12 @@ fn same_loader(path: &Path, owned: bool) -> Option<File> {
             || md.len() != LOADER.len() as u64)
     {
         return None;
+    }
+    if owned && md.mode() & 0o055 != 0o055 {
+        // A copy written before copies were executable by all.
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o755))
+            .ok()?;
     }
     let mut head = Vec::with_capacity(8192);
     (&mut f).take(8192).read_to_end(&mut head).ok()?;

@@ -23,6 +23,82 @@ pub(crate) struct Program {
     pub(crate) unprivileged: bool,
 }
 
+/// How the program is started, beyond its command line: strace's `-E`, `-u` and `-I`.
+#[derive(Args, Default)]
+pub(crate) struct StartArgs {
+    /// Put VAR=VAL in the program's environment; `-E VAR` removes VAR (may be repeated).
+    #[arg(short = 'E', long = "env", value_name = "VAR=VAL")]
+    env: Vec<OsString>,
+    /// Run the program as USERNAME (a name or a number from /etc/passwd, with its groups
+    /// from /etc/group); needs root.
+    #[arg(short = 'u', long = "user", value_name = "USERNAME")]
+    user: Option<String>,
+    /// What a SIGHUP, SIGINT, SIGQUIT or SIGTERM sent to sysgate does: `1`/`anywhere` and
+    /// `2`/`waiting` (default): it goes to the program, whose end then ends sysgate; `3`/`never`:
+    /// blocked; `4`/`never_tstp`: blocked, and SIGTSTP too.
+    #[arg(short = 'I', long = "interruptible", value_name = "N")]
+    interruptible: Option<String>,
+}
+
+/// [`StartArgs`], checked.
+#[derive(Default)]
+pub(crate) struct Start {
+    pub(crate) env: Vec<(OsString, Option<OsString>)>,
+    pub(crate) user: Option<sysgate_launch::Credentials>,
+    pub(crate) interrupt: sysgate_launch::Interrupt,
+}
+
+impl StartArgs {
+    /// The checked settings, or strace's message for a bad one.
+    pub(crate) fn resolve(&self, cmd: &str) -> Result<Start, String> {
+        use sysgate_launch::Interrupt;
+        let interrupt = match self.interruptible.as_deref() {
+            None | Some("1" | "anywhere" | "2" | "waiting") => Interrupt::PassOn,
+            Some("3" | "never") => Interrupt::Blocked,
+            Some("4" | "never_tstp") => Interrupt::BlockedWithTstp,
+            Some(v) => return Err(format!("{cmd}: invalid -I argument: '{v}'")),
+        };
+        let mut env = Vec::new();
+        for e in &self.env {
+            let b = e.as_encoded_bytes();
+            match b.iter().position(|&c| c == b'=') {
+                Some(0) => {
+                    return Err(format!(
+                        "{cmd} -E: no variable name in '{}'",
+                        e.to_string_lossy()
+                    ))
+                }
+                // Both halves of an OsStr cut at an ASCII '=' are whole.
+                Some(i) => env.push((os(&b[..i]), Some(os(&b[i + 1..])))),
+                None if b.is_empty() => return Err(format!("{cmd} -E: an empty variable name")),
+                None => env.push((e.clone(), None)),
+            }
+        }
+        let user = match &self.user {
+            None => None,
+            Some(u) => {
+                if sysgate_launch::real_uid() != 0 {
+                    return Err(format!(
+                        "{cmd}: You must be root to use the -u/--username option"
+                    ));
+                }
+                Some(sysgate_launch::credentials(u)?)
+            }
+        };
+        Ok(Start {
+            env,
+            user,
+            interrupt,
+        })
+    }
+}
+
+/// `bytes`, cut from an `OsStr` at an ASCII boundary, as an `OsString`.
+fn os(bytes: &[u8]) -> OsString {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::OsStr::from_bytes(bytes).to_owned()
+}
+
 /// Options of every command that runs a program.
 #[derive(Args)]
 pub(crate) struct Common {

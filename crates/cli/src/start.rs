@@ -45,6 +45,8 @@ pub(crate) struct Extra {
     pub(crate) shared_words: usize,
     /// Print the call summary at the end, sorted this way.
     pub(crate) summary: Option<summary::SortBy>,
+    /// Its columns (`-U`; empty: strace's default ones).
+    pub(crate) columns: Vec<summary::Column>,
     /// `--json`: sysgate's own lines are JSON too.
     pub(crate) json: bool,
     /// `--perfetto`: the output file holds a trace-event array to close at the end.
@@ -55,6 +57,8 @@ pub(crate) struct Extra {
     pub(crate) stats: bool,
     /// `-k`: lines carry stack snapshots, which the drainer turns into frames written so.
     pub(crate) stacks: Option<crate::drain::StackStyle>,
+    /// How the program is started: `-E`, `-u`, `-I`.
+    pub(crate) start: crate::options::Start,
 }
 
 /// Where sysgate itself appends to the trace (the `+++ killed by` line of the first process).
@@ -145,7 +149,11 @@ pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32)
         }
     };
     // A privilege the kernel would grant at exec is lost under the loader: never silently.
-    if let Some(what) = loader::privilege(&program) {
+    let privilege = match &extra.start.user {
+        Some(c) => loader::privilege_as(&program, c.uid, c.gid),
+        None => loader::privilege(&program),
+    };
+    if let Some(what) = privilege {
         let name = program.display();
         if !prog.unprivileged {
             return fail(
@@ -179,6 +187,9 @@ pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32)
         diag_fd: diag,
         show_execve,
         landlock: ruleset.as_ref().map(std::os::fd::AsRawFd::as_raw_fd),
+        env: &extra.start.env,
+        user: extra.start.user.as_ref(),
+        interrupt: extra.start.interrupt,
     };
     let start_error = |e: std::io::Error| {
         let code = if e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -195,7 +206,7 @@ pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32)
         Stay::Wait { killed_line } => killed_line,
     };
     // Before the drainer's thread: every thread of sysgate keeps them blocked for `launch`.
-    loader::hold_fatal_signals();
+    loader::hold_fatal_signals(extra.start.interrupt);
     let (drainer, kept) = match rings {
         Some(r) => (
             Some(crate::drain::Drainer::start(r, out_file, extra.stacks)),
@@ -281,7 +292,12 @@ pub(crate) fn start(p: Prepared<'_>, loader: &crate::options::Loader, diag: i32)
         let _ = out_file.write(end.as_bytes(), pid);
     }
     if let (Some(sort), Some(file)) = (extra.summary, &shared) {
-        match summary::summary(file, sort) {
+        let columns = if extra.columns.is_empty() {
+            &summary::DEFAULT_COLUMNS[..]
+        } else {
+            &extra.columns[..]
+        };
+        match summary::summary(file, sort, columns) {
             Ok(text) => {
                 let _ = out_file.write(text.as_bytes(), pid);
             }

@@ -124,12 +124,85 @@ fn secs(ns: u64) -> f64 {
     (ns / 1_000_000_000) as f64 + (ns % 1_000_000_000) as f64 / 1e9
 }
 
-/// The summary table of one personality, exactly as `strace -c` prints it. `names[nr]` is
-/// the syscall's name (rows without a name are left out).
+/// A column of the summary (strace's `-U`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    TimePercent,
+    TotalTime,
+    MinTime,
+    MaxTime,
+    AvgTime,
+    Calls,
+    Errors,
+    Name,
+}
+
+/// strace's columns without `-U`.
+pub const DEFAULT_COLUMNS: [Column; 6] = [
+    Column::TimePercent,
+    Column::TotalTime,
+    Column::AvgTime,
+    Column::Calls,
+    Column::Errors,
+    Column::Name,
+];
+
+impl Column {
+    /// strace's names for a column (and its aliases).
+    fn parse(s: &str) -> Option<Column> {
+        Some(match s {
+            "time" | "time_percent" | "time-percent" => Column::TimePercent,
+            "total_time" | "total-time" | "time_total" | "time-total" => Column::TotalTime,
+            "min_time" | "min-time" | "shortest" | "time_min" | "time-min" => Column::MinTime,
+            "max_time" | "max-time" | "longest" | "time_max" | "time-max" => Column::MaxTime,
+            "avg_time" | "avg-time" | "time_avg" | "time-avg" => Column::AvgTime,
+            "calls" | "count" => Column::Calls,
+            "errors" | "error" => Column::Errors,
+            "name" | "syscall" | "syscall_name" | "syscall-name" => Column::Name,
+            _ => return None,
+        })
+    }
+
+    /// `-U LIST`: the columns in order, the name last if the list leaves it out (as strace
+    /// does).
+    pub fn parse_list(list: &str) -> Result<Vec<Column>, String> {
+        let mut cols = Vec::new();
+        for w in list.split(',') {
+            let c = Column::parse(w).ok_or_else(|| format!("unknown column name: '{w}'"))?;
+            if cols.contains(&c) {
+                return Err(format!(
+                    "call summary column has been provided more than once: '{w}'"
+                ));
+            }
+            cols.push(c);
+        }
+        if !cols.contains(&Column::Name) {
+            cols.push(Column::Name);
+        }
+        Ok(cols)
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            Column::TimePercent => "% time",
+            Column::TotalTime => "seconds",
+            Column::MinTime => "shortest",
+            Column::MaxTime => "longest",
+            Column::AvgTime => "usecs/call",
+            Column::Calls => "calls",
+            Column::Errors => "errors",
+            Column::Name => "syscall",
+        }
+    }
+}
+
+/// The summary table of one personality, exactly as `strace -c` prints it (with `columns`, as
+/// `strace -c -U`). `names[nr]` is the syscall's name (rows without a name are left out).
 pub fn format(
     counts: &[Counts],
     names: &dyn Fn(usize) -> Option<&'static str>,
     sort: SortBy,
+    columns: &[Column],
 ) -> String {
     let used: Vec<usize> = (0..counts.len())
         .filter(|&i| counts[i].calls > 0 && names(i).is_some())
@@ -137,6 +210,8 @@ pub fn format(
     let total_ns: u64 = used.iter().map(|&i| counts[i].time_ns).sum();
     let total_calls: u64 = used.iter().map(|&i| counts[i].calls).sum();
     let total_errors: u64 = used.iter().map(|&i| counts[i].errors).sum();
+    let total_min = used.iter().map(|&i| counts[i].min_ns).min().unwrap_or(0);
+    let total_max = used.iter().map(|&i| counts[i].max_ns).max().unwrap_or(0);
     let avg = |c: &Counts| c.time_ns / c.calls.max(1);
     let avg_max = used.iter().map(|&i| avg(&counts[i])).max().unwrap_or(0);
     let name_max = used
@@ -145,12 +220,29 @@ pub fn format(
         .map(str::len)
         .max()
         .unwrap_or(0);
+    let total_avg = if total_calls == 0 {
+        0
+    } else {
+        (secs(total_ns) / total_calls as f64 * 1e6) as u64
+    };
+    let total = Counts {
+        calls: total_calls,
+        errors: total_errors,
+        time_ns: total_ns,
+        min_ns: total_min,
+        max_ns: total_max,
+    };
 
-    let w_secs = 11.max(format!("{:.6}", secs(total_ns)).len());
-    let w_usecs = 11.max(usecs(avg_max).to_string().len());
-    let w_calls = 9.max(total_calls.to_string().len());
-    let w_errors = 9.max(total_errors.to_string().len());
-    let w_name = 16.max(name_max + 1);
+    let width = |c: Column| match c {
+        Column::TimePercent => 6,
+        Column::TotalTime => 11.max(format!("{:.6}", secs(total_ns)).len()),
+        Column::MinTime => 8.max(format!("{:.6}", secs(total_min)).len()),
+        Column::MaxTime => 8.max(format!("{:.6}", secs(total_max)).len()),
+        Column::AvgTime => 11.max(usecs(avg_max).to_string().len()),
+        Column::Calls => 9.max(total_calls.to_string().len()),
+        Column::Errors => 9.max(total_errors.to_string().len()),
+        Column::Name => 16.max(name_max + 1),
+    };
 
     let mut order: Vec<usize> = used.clone();
     // A stable sort: ties stay in syscall-number order, as in strace's output.
@@ -165,21 +257,45 @@ pub fn format(
         SortBy::Nothing => {}
     }
 
-    let mut s = String::new();
-    let errors = |n: u64| if n == 0 { String::new() } else { n.to_string() };
-    s.push_str(&format!(
-        "{:>6} {:>w_secs$} {:>w_usecs$} {:>w_calls$} {:>w_errors$} {}\n",
-        "% time", "seconds", "usecs/call", "calls", "errors", "syscall"
-    ));
-    let rule = format!(
-        "{} {} {} {} {} {}\n",
-        "-".repeat(6),
-        "-".repeat(w_secs),
-        "-".repeat(w_usecs),
-        "-".repeat(w_calls),
-        "-".repeat(w_errors),
-        "-".repeat(w_name)
-    );
+    // One line: each column right-aligned at its width, the name left-aligned (padded unless
+    // it is the last column).
+    let line = |cell: &dyn Fn(Column) -> String| {
+        let mut l = String::new();
+        for (k, &c) in columns.iter().enumerate() {
+            if k > 0 {
+                l.push(' ');
+            }
+            let w = width(c);
+            let v = cell(c);
+            if c == Column::Name {
+                if k + 1 == columns.len() {
+                    l.push_str(&v);
+                } else {
+                    l.push_str(&format!("{v:<w$}"));
+                }
+            } else {
+                l.push_str(&format!("{v:>w$}"));
+            }
+        }
+        l.push('\n');
+        l
+    };
+    let row = |c: &Counts, name: &str, pct: f64, avg_us: u64| {
+        line(&|col| match col {
+            Column::TimePercent => format!("{pct:.2}"),
+            Column::TotalTime => format!("{:.6}", secs(c.time_ns)),
+            Column::MinTime => format!("{:.6}", secs(c.min_ns)),
+            Column::MaxTime => format!("{:.6}", secs(c.max_ns)),
+            Column::AvgTime => avg_us.to_string(),
+            Column::Calls => c.calls.to_string(),
+            Column::Errors if c.errors == 0 => String::new(),
+            Column::Errors => c.errors.to_string(),
+            Column::Name => name.to_string(),
+        })
+    };
+
+    let mut s = line(&|c| c.header().to_string());
+    let rule = line(&|c| "-".repeat(width(c)));
     s.push_str(&rule);
     for &i in &order {
         let c = &counts[i];
@@ -187,39 +303,23 @@ pub fn format(
         if pct != 0.0 {
             pct /= secs(total_ns);
         }
-        s.push_str(&format!(
-            "{:>6.2} {:>w_secs$.6} {:>w_usecs$} {:>w_calls$} {:>w_errors$} {}\n",
-            pct,
-            secs(c.time_ns),
-            usecs(avg(c)),
-            c.calls,
-            errors(c.errors),
-            names(i).unwrap_or("?")
-        ));
+        s.push_str(&row(c, names(i).unwrap_or("?"), pct, usecs(avg(c))));
     }
     s.push_str(&rule);
-    let total_avg = if total_calls == 0 {
-        0
-    } else {
-        (secs(total_ns) / total_calls as f64 * 1e6) as u64
-    };
-    s.push_str(&format!(
-        "{:>6.2} {:>w_secs$.6} {:>w_usecs$} {:>w_calls$} {:>w_errors$} {}\n",
-        100.0,
-        secs(total_ns),
-        total_avg,
-        total_calls,
-        errors(total_errors),
-        "total"
-    ));
+    s.push_str(&row(&total, "total", 100.0, total_avg));
     s
 }
 
 /// The whole summary: the x86-64 table, then (if the program made any) the i386 one under
 /// strace's heading.
-pub fn summary(file: &File, sort: SortBy) -> std::io::Result<String> {
+pub fn summary(file: &File, sort: SortBy, columns: &[Column]) -> std::io::Result<String> {
     let x86 = read(file, 0)?;
-    let mut out = format(&x86, &|nr| sysgate_abi::x86_64::name(nr as u64), sort);
+    let mut out = format(
+        &x86,
+        &|nr| sysgate_abi::x86_64::name(nr as u64),
+        sort,
+        columns,
+    );
     let i386 = read(file, 1)?;
     if i386.iter().any(|c| c.calls > 0) {
         out.push_str("System call usage summary for 32 bit mode:\n");
@@ -227,6 +327,7 @@ pub fn summary(file: &File, sort: SortBy) -> std::io::Result<String> {
             &i386,
             &|nr| sysgate_abi::i386::name(nr as u64),
             sort,
+            columns,
         ));
     }
     Ok(out)
@@ -258,6 +359,7 @@ mod tests {
             &counts,
             &|nr| sysgate_abi::x86_64::name(nr as u64),
             SortBy::Time,
+            &DEFAULT_COLUMNS,
         );
         let want = "\
 % time     seconds  usecs/call     calls    errors syscall
@@ -275,9 +377,52 @@ mod tests {
             &counts,
             &|nr| sysgate_abi::x86_64::name(nr as u64),
             SortBy::Name,
+            &DEFAULT_COLUMNS,
         );
         assert!(by_name.lines().nth(2).unwrap().ends_with(" getpid"));
         assert_eq!(SortBy::parse("calls"), Ok(SortBy::Calls));
+        // -U: every column, in strace's forms (blank errors, the name padded unless last).
+        counts[61].min_ns = 10_000;
+        counts[61].max_ns = 900_000;
+        counts[257].max_ns = 14_000;
+        let cols = Column::parse_list(
+            "name,calls,errors,max-time,min-time,avg-time,total-time,time-percent",
+        )
+        .unwrap();
+        let s = format(
+            &counts,
+            &|nr| sysgate_abi::x86_64::name(nr as u64),
+            SortBy::Time,
+            &cols,
+        );
+        let want = "\
+syscall              calls    errors  longest shortest  usecs/call     seconds % time
+---------------- --------- --------- -------- -------- ----------- ----------- ------
+wait4                    4         2 0.000900 0.000010         295    0.001183  92.93
+openat                  68        26 0.000014 0.000000           1    0.000076   5.97
+read                    13           0.000000 0.000000           1    0.000014   1.10
+rt_sigaction             7           0.000000 0.000000           0    0.000000   0.00
+getpid                   1           0.000000 0.000000           0    0.000000   0.00
+---------------- --------- --------- -------- -------- ----------- ----------- ------
+total                   93        28 0.000900 0.000000          13    0.001273 100.00
+";
+        assert_eq!(s, want);
+        let s = format(
+            &counts,
+            &|nr| sysgate_abi::x86_64::name(nr as u64),
+            SortBy::Calls,
+            &Column::parse_list("count,longest").unwrap(),
+        );
+        assert!(s.starts_with("    calls  longest syscall\n--------- -------- ----------------\n       68 0.000014 openat\n"), "{s}");
+        assert_eq!(
+            Column::parse_list("time"),
+            Ok(vec![Column::TimePercent, Column::Name])
+        );
+        assert_eq!(
+            Column::parse_list("foo"),
+            Err("unknown column name: 'foo'".into())
+        );
+        assert!(Column::parse_list("calls,count").is_err());
         assert!(SortBy::parse("bogus").is_err());
     }
 }

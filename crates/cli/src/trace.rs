@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::options::{fail, is_pipe, qualifiers, Common, Program};
+use crate::options::{fail, is_pipe, qualifiers, Common, Program, StartArgs};
 use crate::start::{Extra, Prepared, Sink, Stay};
 use crate::summary;
 use sysgate_launch as loader;
@@ -98,6 +98,10 @@ pub(crate) struct TraceArgs {
     /// `max-time`, `avg-time` or `nothing`.
     #[arg(short = 'S', long = "summary-sort-by", value_name = "SORTBY")]
     sort_by: Option<String>,
+    /// Summary columns, comma-separated: time-percent, total-time, min-time, max-time,
+    /// avg-time, calls, errors, name (default time-percent,total-time,avg-time,calls,errors,name).
+    #[arg(short = 'U', long = "summary-columns", value_name = "COLUMNS")]
+    columns: Option<String>,
     /// Summary: wall-clock time in each call instead of its thread's CPU time.
     #[arg(short = 'w', long = "summary-wall-clock")]
     wall_clock: bool,
@@ -124,6 +128,8 @@ pub(crate) struct TraceArgs {
     #[command(flatten)]
     unsupported: Unsupported,
     #[command(flatten)]
+    start: StartArgs,
+    #[command(flatten)]
     common: Common,
     #[command(flatten)]
     prog: Program,
@@ -136,24 +142,16 @@ struct Unsupported {
     xlat_style: Option<String>,
     #[arg(short = 'p', hide = true, value_name = "PID")]
     attach: Option<String>,
-    #[arg(short = 'u', hide = true, value_name = "USER")]
-    user: Option<String>,
     #[arg(short = 'P', hide = true, value_name = "PATH")]
     path: Option<String>,
     #[arg(short = 'b', hide = true, value_name = "SYSCALL")]
     detach_on: Option<String>,
-    #[arg(short = 'E', hide = true, value_name = "VAR")]
-    env: Option<String>,
     #[arg(short = 'D', hide = true)]
     daemon: bool,
     #[arg(short = 'Y', hide = true)]
     decode_pids: bool,
-    #[arg(short = 'I', long = "interruptible", hide = true, value_name = "N")]
-    interruptible: Option<String>,
     #[arg(short = 'O', hide = true, value_name = "OVERHEAD")]
     overhead: Option<String>,
-    #[arg(short = 'U', hide = true, value_name = "COLUMNS")]
-    columns: Option<String>,
     #[arg(short = 'd', long = "debug", hide = true)]
     debug: bool,
     #[arg(short = 'F', hide = true)]
@@ -169,15 +167,9 @@ struct Unsupported {
 impl Unsupported {
     /// The message for the first unsupported option given, if any.
     fn refusal(&self) -> Option<String> {
-        let flags: [(bool, &str, &str); 15] = [
+        let flags: [(bool, &str, &str); 11] = [
             (self.decode_pids, "-Y", "not supported yet"),
-            (
-                self.interruptible.is_some(),
-                "-I",
-                "not supported yet (fatal signals sent to sysgate go to the program)",
-            ),
             (self.overhead.is_some(), "-O", "not supported yet"),
-            (self.columns.is_some(), "-U", "not supported yet"),
             (self.debug, "-d", "not supported yet"),
             (
                 self.follow_vfork,
@@ -196,10 +188,8 @@ impl Unsupported {
                 "-p",
                 "not supported (sysgate runs inside the program it starts; it cannot attach)",
             ),
-            (self.user.is_some(), "-u", "not supported yet"),
             (self.path.is_some(), "-P", "not supported yet"),
             (self.detach_on.is_some(), "-b", "not supported yet"),
-            (self.env.is_some(), "-E", "not supported yet"),
             (
                 self.daemon,
                 "-D",
@@ -218,6 +208,7 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     if let Some(msg) = t.unsupported.refusal() {
         return Err(fail(msg, 1));
     }
+    extra.start = t.start.resolve("trace").map_err(|e| fail(e, 1))?;
     if t.unsupported.seccomp_bpf {
         eprintln!(
             "sysgate: trace --seccomp-bpf: accepted and not needed: untraced calls never leave the program"
@@ -327,9 +318,12 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         ));
         extra.summary = Some(sort);
         extra.shared_words = summary::WORDS;
-    } else if t.sort_by.is_some() || t.wall_clock {
+        if let Some(list) = &t.columns {
+            extra.columns = summary::Column::parse_list(list).map_err(|e| fail(e, 1))?;
+        }
+    } else if t.sort_by.is_some() || t.wall_clock || t.columns.is_some() {
         return Err(fail(
-            "trace -S and -w only apply to the summary (-c or -C)",
+            "trace -S, -U and -w only apply to the summary (-c or -C)",
             1,
         ));
     }

@@ -317,6 +317,13 @@ pub fn euid() -> u32 {
 /// itself, so under sysgate the kernel never applies those: the program runs without them.
 /// `None` when executing it gives nothing (or `nosuid` takes it away).
 pub fn privilege(program: &Path) -> Option<String> {
+    // SAFETY: plain queries of this process's ids.
+    let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    privilege_as(program, euid, egid)
+}
+
+/// [`privilege`] for a program started as user `euid`, group `egid` (`trace -u`).
+pub fn privilege_as(program: &Path, euid: u32, egid: u32) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let md = std::fs::metadata(program).ok()?;
     let c = std::ffi::CString::new(program.as_os_str().as_encoded_bytes()).ok()?;
@@ -328,8 +335,6 @@ pub fn privilege(program: &Path) -> Option<String> {
     if nosuid {
         return None;
     }
-    // SAFETY: plain queries of this process's ids.
-    let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
     let mut what = Vec::new();
     if md.mode() & 0o4000 != 0 && md.uid() != euid {
         what.push(format!("set-user-ID (uid {})", md.uid()));
@@ -385,6 +390,88 @@ pub struct Launch<'a> {
     /// A Landlock ruleset (close-on-exec) the program's process applies to itself just before
     /// it execs the loader, with no_new_privs set first as Landlock requires.
     pub landlock: Option<RawFd>,
+    /// Changes to the program's environment, in order: `(VAR, Some(VALUE))` sets, `(VAR,
+    /// None)` removes (strace's `-E`).
+    pub env: &'a [(OsString, Option<OsString>)],
+    /// The user the program runs as (strace's `-u`).
+    pub user: Option<&'a Credentials>,
+    /// What a fatal signal sent to `sysgate` does (strace's `-I`).
+    pub interrupt: Interrupt,
+}
+
+/// A user's ids, as the program is to run with them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups (the primary one among them).
+    pub groups: Vec<u32>,
+}
+
+/// This process's real user id.
+pub fn real_uid() -> u32 {
+    // SAFETY: a plain query of this process's id.
+    unsafe { libc::getuid() }
+}
+
+/// Looks up `user` (a name, or a number) in `/etc/passwd`, and its groups in `/etc/group`, as
+/// `initgroups` would from those files.
+pub fn credentials(user: &str) -> Result<Credentials, String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| format!("/etc/passwd: {e}"))?;
+    let entry = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .filter(|f| f.len() >= 4)
+        .find(|f| f[0] == user)
+        .or_else(|| {
+            user.parse::<u32>().ok().and_then(|n| {
+                passwd
+                    .lines()
+                    .map(|l| l.split(':').collect::<Vec<_>>())
+                    .filter(|f| f.len() >= 4)
+                    .find(|f| f[2].parse() == Ok(n))
+            })
+        });
+    let Some(f) = entry else {
+        return Err(format!("Cannot find user '{user}'"));
+    };
+    let (name, uid, gid) = match (f[2].parse::<u32>(), f[3].parse::<u32>()) {
+        (Ok(u), Ok(g)) => (f[0].to_string(), u, g),
+        _ => return Err(format!("/etc/passwd: a bad entry for '{user}'")),
+    };
+    let mut groups = vec![gid];
+    if let Ok(text) = std::fs::read_to_string("/etc/group") {
+        for l in text.lines() {
+            let f: Vec<&str> = l.split(':').collect();
+            if f.len() >= 4 && f[3].split(',').any(|m| m == name) {
+                if let Ok(g) = f[2].parse::<u32>() {
+                    if !groups.contains(&g) {
+                        groups.push(g);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Credentials {
+        name,
+        uid,
+        gid,
+        groups,
+    })
+}
+
+/// strace's `-I` levels, for the signals another process sends to `sysgate`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Interrupt {
+    /// `-I 1`, `-I 2` and the default: SIGHUP, SIGINT, SIGQUIT and SIGTERM go to the program,
+    /// whose end then ends `sysgate` (the program is never left running unsupervised).
+    #[default]
+    PassOn,
+    /// `-I 3`: they are blocked: `sysgate` and the program go on.
+    Blocked,
+    /// `-I 4`: SIGTSTP is blocked too (`sysgate` does not stop on ^Z).
+    BlockedWithTstp,
 }
 
 /// The loader's command line and environment for the program.
@@ -411,6 +498,28 @@ fn command(l: &Launch<'_>) -> Command {
         unsafe {
             cmd.pre_exec(move || {
                 libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
+                Ok(())
+            });
+        }
+    }
+    for (k, v) in l.env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    if let Some(c) = l.user {
+        let (uid, gid, groups) = (c.uid, c.gid, c.groups.clone());
+        // SAFETY: runs in the new process between fork and exec: three async-signal-safe
+        // calls on values copied in before the fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setgroups(groups.len(), groups.as_ptr()) != 0
+                    || libc::setgid(gid) != 0
+                    || libc::setuid(uid) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
                 Ok(())
             });
         }
@@ -483,8 +592,13 @@ unsafe impl Send for SigMask {}
 /// Blocks the signals `sysgate` passes on to the program, in this thread and every thread it
 /// starts from now on: call it before any other thread exists. [`launch`] then takes them with
 /// `sigwaitinfo`; the program starts with the mask `sysgate` was given.
-pub fn hold_fatal_signals() {
-    let set = passed_on_set();
+pub fn hold_fatal_signals(interrupt: Interrupt) {
+    let mut set = passed_on_set();
+    if interrupt == Interrupt::BlockedWithTstp {
+        // Blocked, never waited for: ^Z stops the program (its process group), not sysgate.
+        // SAFETY: adds a signal to a plain sigset_t.
+        unsafe { libc::sigaddset(&mut set, libc::SIGTSTP) };
+    }
     // SAFETY: changes this thread's own mask; `old` is filled in by the call.
     unsafe {
         let mut old: libc::sigset_t = std::mem::zeroed();
@@ -501,6 +615,7 @@ pub fn launch(l: &Launch<'_>) -> std::io::Result<(u32, ExitStatus)> {
     let mut child = command(l).spawn()?;
     let pid = child.id();
     let set = passed_on_set();
+    let pass_on = l.interrupt == Interrupt::PassOn;
     // The signals are blocked in every thread (`hold_fatal_signals`), so this one gets them.
     std::thread::spawn(move || loop {
         // SAFETY: waits for one of `set`, filling in a plain siginfo_t.
@@ -511,7 +626,7 @@ pub fn launch(l: &Launch<'_>) -> std::io::Result<(u32, ExitStatus)> {
         };
         // SI_USER (kill), SI_QUEUE, SI_TKILL: from a process. The kernel's own (a terminal's
         // ^C, ^\\, a hang-up) reached the program's process group itself.
-        if sig > 0 && code <= 0 {
+        if pass_on && sig > 0 && code <= 0 {
             // SAFETY: a signal to the program's process.
             unsafe {
                 libc::kill(pid as libc::pid_t, sig);
