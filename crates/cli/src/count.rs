@@ -42,8 +42,10 @@ pub(crate) struct CountArgs {
 }
 
 pub(crate) fn prepare(k: &CountArgs) -> Result<Prepared<'_>, ExitCode> {
-    let mut extra = Extra::default();
-    extra.start = k.start.resolve("count").map_err(|e| fail(e, 1))?;
+    let mut extra = Extra {
+        start: k.start.resolve("count").map_err(|e| fail(e, 1))?,
+        ..Extra::default()
+    };
     let sort = match summary::SortBy::parse(&k.sort_by) {
         Ok(s) => s,
         Err(e) => return Err(fail(e, 1)),
