@@ -98,6 +98,13 @@ pub(crate) struct TraceArgs {
     /// `max-time`, `avg-time` or `nothing`.
     #[arg(short = 'S', long = "summary-sort-by", value_name = "SORTBY")]
     sort_by: Option<String>,
+    /// Trace only the calls that touch PATH: a path argument that is PATH, or a descriptor
+    /// open on it (may be repeated).
+    #[arg(short = 'P', long = "trace-path", value_name = "PATH")]
+    trace_path: Vec<PathBuf>,
+    /// `-b execve`: let go of a process when it execs (the new image runs untraced).
+    #[arg(short = 'b', long = "detach-on", value_name = "SYSCALL")]
+    detach_on: Option<String>,
     /// Summary columns, comma-separated: time-percent, total-time, min-time, max-time,
     /// avg-time, calls, errors, name (default time-percent,total-time,avg-time,calls,errors,name).
     #[arg(short = 'U', long = "summary-columns", value_name = "COLUMNS")]
@@ -142,10 +149,6 @@ struct Unsupported {
     xlat_style: Option<String>,
     #[arg(short = 'p', hide = true, value_name = "PID")]
     attach: Option<String>,
-    #[arg(short = 'P', hide = true, value_name = "PATH")]
-    path: Option<String>,
-    #[arg(short = 'b', hide = true, value_name = "SYSCALL")]
-    detach_on: Option<String>,
     #[arg(short = 'D', hide = true)]
     daemon: bool,
     #[arg(short = 'Y', hide = true)]
@@ -167,7 +170,7 @@ struct Unsupported {
 impl Unsupported {
     /// The message for the first unsupported option given, if any.
     fn refusal(&self) -> Option<String> {
-        let flags: [(bool, &str, &str); 11] = [
+        let flags: [(bool, &str, &str); 9] = [
             (self.decode_pids, "-Y", "not supported yet"),
             (self.overhead.is_some(), "-O", "not supported yet"),
             (self.debug, "-d", "not supported yet"),
@@ -188,8 +191,6 @@ impl Unsupported {
                 "-p",
                 "not supported (sysgate runs inside the program it starts; it cannot attach)",
             ),
-            (self.path.is_some(), "-P", "not supported yet"),
-            (self.detach_on.is_some(), "-b", "not supported yet"),
             (
                 self.daemon,
                 "-D",
@@ -298,6 +299,16 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     if t.instruction_pointer {
         config.push_str(";i=1");
     }
+    if !t.trace_path.is_empty() {
+        config.push_str(&format!(";P={}", trace_paths(&t.trace_path)));
+    }
+    match t.detach_on.as_deref() {
+        None => {}
+        Some("execve") => config.push_str(";b=1"),
+        Some(other) => {
+            return Err(fail(format!("Syscall '{other}' for -b isn't supported"), 1));
+        }
+    }
     match t.common.clock_config() {
         Ok(c) => config.push_str(&c),
         Err(e) => return Err(fail(e, 1)),
@@ -375,4 +386,32 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         },
         landlock: None,
     })
+}
+
+/// `-P` paths for the configuration (`HEX,HEX…`), each with its resolved form when that
+/// differs (said on stderr, as strace says it).
+fn trace_paths(paths: &[PathBuf]) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let hex = |p: &std::path::Path| {
+        p.as_os_str()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let mut words = Vec::new();
+    for p in paths {
+        words.push(hex(p));
+        if let Ok(real) = std::fs::canonicalize(p) {
+            if real != *p {
+                eprintln!(
+                    "sysgate: Requested path \"{}\" resolved into \"{}\"",
+                    p.display(),
+                    real.display()
+                );
+                words.push(hex(&real));
+            }
+        }
+    }
+    words.join(",")
 }

@@ -16,6 +16,7 @@ mod fdkind;
 pub mod gate;
 pub mod inject;
 pub mod json;
+mod pathtrace;
 pub mod sandbox;
 mod slots;
 mod stack;

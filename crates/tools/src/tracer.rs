@@ -80,6 +80,8 @@ pub struct Settings {
     pub ips: bool,
     /// `-e quiet=personality`: no `[ Process PID=N runs in 32 bit mode. ]` notes.
     pub quiet_personality: bool,
+    /// `-P`: only calls touching these paths (`HEX,HEX…`, see `pathtrace.rs`).
+    pub paths: Option<&'static str>,
 }
 
 /// How each call is written.
@@ -137,6 +139,7 @@ impl Settings {
             numbers: cfg.get("n") == Some("1"),
             ips: cfg.get("i") == Some("1"),
             quiet_personality: cfg.get("qp") == Some("1"),
+            paths: cfg.get("P"),
         }
     }
 
@@ -186,6 +189,7 @@ static DEFAULT_SETTINGS: Settings = Settings {
     numbers: false,
     ips: false,
     quiet_personality: false,
+    paths: None,
 };
 
 /// The settings, by reference: this is read several times per line.
@@ -214,6 +218,8 @@ mod scratch {
     /// the number, so that 0 means none), for the lines that are not a call's own.
     pub const LAST_NR: usize = 13;
     pub const LAST_IP: usize = 14;
+    /// `-P`: which calls in progress (as [`ENTRY_STACK`]) touch none of the paths.
+    pub const PATH_MISS: usize = 15;
 }
 
 const TAGGED: u64 = 1 << 63;
@@ -273,7 +279,7 @@ impl GuestMem for Mem {
 }
 
 /// `readlink("/proc/self/fd/N")` into `buf`.
-fn fd_link(fd: i32, buf: &mut [u8]) -> Option<usize> {
+pub(crate) fn fd_link(fd: i32, buf: &mut [u8]) -> Option<usize> {
     let mut path = [0u8; 32];
     let len = {
         let mut o = Out::new(&mut path);
@@ -897,6 +903,14 @@ impl rt::Tool for Tracer {
         if call.arch != Arch::X86_64 {
             return rt::api::Action::Pass;
         }
+        if let Some(list) = s.paths {
+            let miss = !crate::pathtrace::touches(list, call.nr, &args);
+            t[scratch::PATH_MISS] = t[scratch::PATH_MISS] << 1 | u64::from(miss);
+            if miss {
+                t[scratch::ENTRY_STACK] <<= 1;
+                return rt::api::Action::Pass;
+            }
+        }
         if let Some((i, narrow)) = value_result_arg(call.nr) {
             let addr = args.get(usize::from(i)).copied().unwrap_or(0);
             let mut b = [0u8; 8];
@@ -932,10 +946,18 @@ impl rt::Tool for Tracer {
             *stack >>= 1;
             top
         };
+        let s = settings();
+        // `-P`: a call that touches none of the paths (and every i386 one) is not shown.
+        let path_miss = s.paths.is_some()
+            && (call.arch == Arch::I386 || {
+                let stack = &mut call.thread.tool_scratch[scratch::PATH_MISS];
+                let top = *stack & 1 != 0;
+                *stack >>= 1;
+                top
+            });
         if call.arch == Arch::I386 && !wants_i386(call.nr) {
             return;
         }
-        let s = settings();
         if s.stack_bytes > 0 && call.arch == Arch::X86_64 && ret >= 0 {
             const PROT_EXEC: u64 = 4;
             let a = call.args();
@@ -958,7 +980,7 @@ impl rt::Tool for Tracer {
         } else {
             None
         };
-        if s.status & status_of(Some(ret)) == 0 {
+        if path_miss || s.status & status_of(Some(ret)) == 0 {
             call.thread.tool_scratch[scratch::ENTRY_FD] = 0;
             if let Some(fd) = regular {
                 crate::fdkind::confirm(fd);
@@ -1026,7 +1048,10 @@ impl rt::Tool for Tracer {
         let shown = match arch {
             Arch::X86_64 => s.set.contains(n),
             Arch::I386 => wants_i386(n),
-        } && s.status & status_of(ret) != 0;
+        } && s.status & status_of(ret) != 0
+            && s.paths.is_none_or(|list| {
+                arch == Arch::X86_64 && crate::pathtrace::touches(list, n, &args)
+            });
         let times = s.timed().then(Times::now);
         let sp = call.regs.rsp;
         if shown {
@@ -1176,7 +1201,10 @@ pub fn image_started(thread: &mut rt::process::thread::Thread, argv: u64, envp: 
     }
     let args = [execfn, argv, envp, 0, 0, 0];
     let s = settings();
-    if s.status & status::SUCCESSFUL == 0 {
+    if s.status & status::SUCCESSFUL == 0
+        || s.paths
+            .is_some_and(|list| !crate::pathtrace::touches(list, nr::EXECVE as u64, &args))
+    {
         return;
     }
     // The entry of the execve was in the old image: -T shows no time for it.

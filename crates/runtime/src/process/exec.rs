@@ -251,10 +251,13 @@ pub(crate) enum Exec {
     Ret(i64),
     /// The kernel is to exec the image itself, outside sysgate ([`outside`]).
     Outside,
+    /// The same, because the tool lets go of the process at its exec (`trace -b execve`).
+    Detach,
 }
 
-/// [`prepare`]'s word for [`Exec::Outside`] (no call returns it).
+/// [`prepare`]'s words for [`Exec::Outside`] and [`Exec::Detach`] (no call returns them).
 const OUTSIDE: i64 = i64::MIN;
+const DETACH: i64 = i64::MIN + 1;
 
 /// Makes the call as it is, for the kernel to exec outside sysgate: the new image gets none of
 /// the runtime's descriptors. Returns only if the exec failed.
@@ -271,6 +274,7 @@ pub(crate) fn outside(nr: u32, a: [u64; 6]) -> i64 {
 pub(crate) fn handle(nr: u32, regs: &Regs, thread: &mut Thread) -> Exec {
     match prepare(nr, regs, thread) {
         OUTSIDE => Exec::Outside,
+        DETACH => Exec::Detach,
         r => Exec::Ret(r),
     }
 }
@@ -333,6 +337,11 @@ fn prepare(nr: u32, regs: &Regs, thread: &mut Thread) -> i64 {
             return OUTSIDE;
         }
         Ok(true) => {}
+    }
+    // `trace -b execve`: every exec of the program leaves the trace (the kernel's checks
+    // above still give the program the error a failing exec would).
+    if config::get().get("b") == Some("1") {
+        return DETACH;
     }
     // A privilege the kernel would grant at this exec is lost under the loader: never silently.
     if let Some(what) = privilege(&path[..plen + 1]) {

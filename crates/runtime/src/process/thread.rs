@@ -23,7 +23,7 @@ pub const HANDLER_STACK: usize = 64 * 1024;
 pub const LINE_CAP: usize = 64 * 1024;
 const GUARD: usize = 4096;
 /// Words of [`Thread::tool_scratch`].
-pub const SCRATCH_WORDS: usize = 15;
+pub const SCRATCH_WORDS: usize = 16;
 const MAGIC: u64 = 0x7379_7367_6174_6531; // "sysgate1"
 
 /// A thread's runtime block. The first fields are read by the entry's assembly.

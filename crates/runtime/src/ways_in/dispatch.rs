@@ -337,6 +337,16 @@ fn run_runtime_call(call: &mut Call<'_>) -> Option<i64> {
                     }
                     exec::outside(call.nr as u32, a)
                 }
+                exec::Exec::Detach => {
+                    // The process leaves the tool here: its line has no result (` = ?`).
+                    if let (Some(tool), true) = (api::tool(), tool_wants(call.nr)) {
+                        if call.thread.traced && !call.thread.call_reported {
+                            tool.noreturn(call, None);
+                            call.thread.call_reported = true;
+                        }
+                    }
+                    exec::outside(call.nr as u32, a)
+                }
             }
         }
         sys::__NR_rt_sigaction => signals::rt_sigaction(a, call.thread.vfork_shared),
