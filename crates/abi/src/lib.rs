@@ -29,6 +29,9 @@ pub use trace_set::{parse_trace_set, SyscallSet, TraceSetError};
 pub enum Arg {
     /// `int`, decimal (the low 32 bits, sign-extended).
     Int,
+    /// A process or thread id: decimal; with `-Y`, a positive one is followed by the
+    /// process's name, `1234<cat>`.
+    Pid,
     /// `unsigned int`, decimal.
     Uint,
     /// `long` / `off_t`, decimal.
@@ -234,6 +237,8 @@ impl Arg {
 pub enum Ret {
     /// Decimal.
     Int,
+    /// A process or thread id (`getpid`, `clone`): decimal, `1234<cat>` with `-Y`.
+    Pid,
     /// Hexadecimal (`mmap`, `brk`).
     Hex,
     /// A file descriptor (decimal).

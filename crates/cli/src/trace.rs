@@ -98,6 +98,12 @@ pub(crate) struct TraceArgs {
     /// `max-time`, `avg-time` or `nothing`.
     #[arg(short = 'S', long = "summary-sort-by", value_name = "SORTBY")]
     sort_by: Option<String>,
+    /// Process ids with the process's name, `1234<cat>` (as --decode-pids=comm).
+    #[arg(short = 'Y')]
+    decode_pids: bool,
+    /// `comm`: as -Y; `pidns`: refused (sysgate traces in the program's own namespace).
+    #[arg(long = "decode-pids", value_name = "WHAT")]
+    decode_pids_long: Option<String>,
     /// Trace only the calls that touch PATH: a path argument that is PATH, or a descriptor
     /// open on it (may be repeated).
     #[arg(short = 'P', long = "trace-path", value_name = "PATH")]
@@ -151,8 +157,6 @@ struct Unsupported {
     attach: Option<String>,
     #[arg(short = 'D', hide = true)]
     daemon: bool,
-    #[arg(short = 'Y', hide = true)]
-    decode_pids: bool,
     #[arg(short = 'O', hide = true, value_name = "OVERHEAD")]
     overhead: Option<String>,
     #[arg(short = 'd', long = "debug", hide = true)]
@@ -170,8 +174,7 @@ struct Unsupported {
 impl Unsupported {
     /// The message for the first unsupported option given, if any.
     fn refusal(&self) -> Option<String> {
-        let flags: [(bool, &str, &str); 9] = [
-            (self.decode_pids, "-Y", "not supported yet"),
+        let flags: [(bool, &str, &str); 8] = [
             (self.overhead.is_some(), "-O", "not supported yet"),
             (self.debug, "-d", "not supported yet"),
             (
@@ -298,6 +301,19 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     }
     if t.instruction_pointer {
         config.push_str(";i=1");
+    }
+    let decode_pids = match t.decode_pids_long.as_deref() {
+        None => t.decode_pids,
+        Some("comm") => true,
+        Some(other) => {
+            return Err(fail(
+                format!("trace --decode-pids={other}: not supported (comm is)"),
+                1,
+            ));
+        }
+    };
+    if decode_pids {
+        config.push_str(";Y=1");
     }
     if !t.trace_path.is_empty() {
         config.push_str(&format!(";P={}", trace_paths(&t.trace_path)));

@@ -54,6 +54,25 @@ pub trait GuestMem {
     fn fd_path(&self, _fd: i32, _detail: bool, _buf: &mut [u8]) -> Option<usize> {
         None
     }
+    /// The name of process (or thread) `pid`, as `-Y` prints it between `<>` (its `comm`):
+    /// the length written into `buf`, or `None` if there is no such process.
+    fn pid_comm(&self, _pid: i32, _buf: &mut [u8]) -> Option<usize> {
+        None
+    }
+}
+
+/// `pid`, and with `mem` (`-Y`) the process's name after it: `1234<cat>` (a pid of no
+/// process, or not positive, is the number alone).
+pub(crate) fn write_pid(out: &mut Out<'_>, pid: i32, mem: Option<&dyn GuestMem>) {
+    out.push_int(pid);
+    if let (Some(mem), true) = (mem, pid > 0) {
+        let mut comm = [0u8; 64];
+        if let Some(n) = mem.pid_comm(pid, &mut comm) {
+            out.push(b'<');
+            out.push_bytes(&comm[..n]);
+            out.push(b'>');
+        }
+    }
 }
 
 /// Fixed-capacity line writer. On overflow it truncates silently (and remembers it);
@@ -251,6 +270,8 @@ pub struct TraceOpts {
     pub decode_fds: u8,
     /// The column results are padded to before ` = ` (strace's `-a`, less one: 39).
     pub column: usize,
+    /// `-Y`: process ids with the process's name, `1234<cat>`.
+    pub decode_pids: bool,
 }
 
 impl Default for TraceOpts {
@@ -261,6 +282,7 @@ impl Default for TraceOpts {
             verbose: false,
             decode_fds: 0,
             column: sysgate_abi::ring::RESULT_COLUMN,
+            decode_pids: false,
         }
     }
 }

@@ -110,6 +110,7 @@ impl Settings {
                 verbose: cfg.get("v") == Some("1"),
                 decode_fds: num("y", 0) as u8,
                 column: num("a", sysgate_abi::ring::RESULT_COLUMN + 1).max(1) - 1,
+                decode_pids: cfg.get("Y") == Some("1"),
             },
             set,
             every_call: set.0 == SyscallSet::all().0,
@@ -171,6 +172,7 @@ static DEFAULT_SETTINGS: Settings = Settings {
         verbose: false,
         decode_fds: 0,
         column: sysgate_abi::ring::RESULT_COLUMN,
+        decode_pids: false,
     },
     set: SyscallSet::all(),
     every_call: true,
@@ -275,6 +277,38 @@ impl GuestMem for Mem {
             }
         }
         Some(n)
+    }
+
+    fn pid_comm(&self, pid: i32, buf: &mut [u8]) -> Option<usize> {
+        let mut path = [0u8; 32];
+        let len = {
+            let mut o = Out::new(&mut path);
+            let _ = write!(o, "/proc/{}/comm", pid);
+            o.len()
+        };
+        *path.get_mut(len)? = 0;
+        const AT_FDCWD: i32 = -100;
+        const O_RDONLY_CLOEXEC: u64 = 0o2000000;
+        let fd = rt::raw::syscall4(
+            nr::OPENAT,
+            AT_FDCWD as u64,
+            path.as_ptr() as u64,
+            O_RDONLY_CLOEXEC,
+            0,
+        );
+        if fd < 0 {
+            return None;
+        }
+        let n = rt::raw::syscall3(
+            nr::READ,
+            fd as u64,
+            buf.as_mut_ptr() as u64,
+            buf.len() as u64,
+        );
+        rt::raw::syscall1(nr::CLOSE, fd as u64);
+        let n = usize::try_from(n).ok()?;
+        // The name ends in a newline.
+        Some(buf[..n].iter().position(|&c| c == b'\n').unwrap_or(n))
     }
 }
 
@@ -664,16 +698,35 @@ fn deliver(
 /// The pid prefix of a line (strace's rules: `1234  ` with `-f -o`, `[pid  1234] ` with `-f`
 /// to stderr for threads other than the first).
 fn write_prefix(out: &mut Out<'_>, s: &Settings, tid: i32) {
+    // `-Y`: the thread's name after its id (`1234<cat> `, `[pid  1234<cat>] `), unpadded.
+    let mut comm = [0u8; 64];
+    let name = if s.opts.decode_pids && s.prefix != Prefix::None {
+        Mem.pid_comm(tid, &mut comm).map(|n| &comm[..n])
+    } else {
+        None
+    };
+    let push_name = |out: &mut Out<'_>| {
+        if let Some(n) = name {
+            out.push(b'<');
+            out.push_bytes(n);
+            out.push(b'>');
+        }
+    };
     match s.prefix {
         Prefix::Pid => {
-            // `{:<5} `
+            // `{:<5} `, or the id alone before a name.
             let at = out.len();
             out.push_int(tid);
-            out.pad_to(at + 5);
+            if name.is_none() {
+                out.pad_to(at + 5);
+            }
+            push_name(out);
             out.push(b' ');
         }
         Prefix::Bracket if tid != s.root => {
-            let _ = write!(out, "[pid {:>5}] ", tid);
+            let _ = write!(out, "[pid {:>5}", tid);
+            push_name(out);
+            out.push_str("] ");
         }
         _ => {}
     }
@@ -1232,8 +1285,9 @@ pub fn signal_line(thread: &mut rt::process::thread::Thread, info: &[u8; 128]) {
     if !(1..=64).contains(&signo) || settings().signals & (1 << (signo - 1)) == 0 {
         return;
     }
-    emit(thread, None, None, Kind::Signal, |out, _, _| {
-        trace::format_signal(out, info);
+    emit(thread, None, None, Kind::Signal, |out, s, _| {
+        let pids: Option<&dyn GuestMem> = if s.opts.decode_pids { Some(&Mem) } else { None };
+        trace::format_signal(out, info, pids);
         LineMarks::default()
     });
 }

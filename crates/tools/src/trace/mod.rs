@@ -123,6 +123,12 @@ impl Ctx<'_, '_> {
         self.out.push_int(v);
     }
 
+    /// A process id, `1234<cat>` with `-Y`.
+    pub(crate) fn pid(&mut self, pid: i32) {
+        let mem = self.opts.decode_pids.then_some(self.mem);
+        crate::write_pid(self.out, pid, mem);
+    }
+
     /// A pointer: `NULL` or `0x...`.
     pub(crate) fn ptr(&mut self, v: u64) {
         if v == 0 {
@@ -434,6 +440,7 @@ pub(crate) fn print_arg(c: &mut Ctx, kind: Arg, i: usize) {
     let v = c.arg(i);
     match kind {
         Arg::Int => c.int(v as u32 as i32),
+        Arg::Pid => c.pid(v as u32 as i32),
         Arg::Uint => c.int(v as u32),
         Arg::Long => c.int(v as i64),
         Arg::Ulong => c.int(v),
@@ -569,6 +576,7 @@ fn format_ret(c: &mut Ctx, kind: Option<Ret>) {
         Some(Ret::Hex) => c.hex(r as u64),
         Some(Ret::Oct) => fs::octal(c, r as u64),
         Some(Ret::Fd) => fd(c, r as i32, None),
+        Some(Ret::Pid) => c.pid(r as i32),
         _ => c.out.push_int(r),
     }
     ret_suffix(c, r);

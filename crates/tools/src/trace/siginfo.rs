@@ -118,7 +118,7 @@ fn ptr(out: &mut Out<'_>, v: u64) {
 }
 
 /// `--- SIGxxx {…} ---` for the 128-byte `siginfo_t` in `info`, ending in a newline.
-pub fn format_signal(out: &mut Out<'_>, info: &[u8; 128]) {
+pub fn format_signal(out: &mut Out<'_>, info: &[u8; 128], pids: Option<&dyn crate::GuestMem>) {
     let signo = i32_at(info, 0);
     let errno = i32_at(info, 4);
     let code = i32_at(info, 8);
@@ -140,14 +140,14 @@ pub fn format_signal(out: &mut Out<'_>, info: &[u8; 128]) {
     let uid = i32_at(info, 20) as u32;
     match code {
         0 | -6 => {
-            let _ = write!(out, ", si_pid={pid}, si_uid={uid}");
+            out.push_str(", si_pid=");
+            crate::write_pid(out, pid, pids);
+            let _ = write!(out, ", si_uid={uid}");
         }
         -1 | -3 => {
-            let _ = write!(
-                out,
-                ", si_pid={pid}, si_uid={uid}, si_int={}, si_ptr=",
-                i32_at(info, 24)
-            );
+            out.push_str(", si_pid=");
+            crate::write_pid(out, pid, pids);
+            let _ = write!(out, ", si_uid={uid}, si_int={}, si_ptr=", i32_at(info, 24));
             ptr(out, u64_at(info, 24));
         }
         -2 => {
@@ -167,7 +167,9 @@ pub fn format_signal(out: &mut Out<'_>, info: &[u8; 128]) {
             }
             17 => {
                 let status = i32_at(info, 24);
-                let _ = write!(out, ", si_pid={pid}, si_uid={uid}, si_status=");
+                out.push_str(", si_pid=");
+                crate::write_pid(out, pid, pids);
+                let _ = write!(out, ", si_uid={uid}, si_status=");
                 if c == 1 || c == 4 || c == 5 || c == 6 {
                     let _ = write!(out, "{status}");
                 } else {
@@ -211,7 +213,7 @@ mod tests {
     fn line(b: &[u8; 128]) -> std::string::String {
         let mut buf = [0u8; 512];
         let mut out = Out::new(&mut buf);
-        format_signal(&mut out, b);
+        format_signal(&mut out, b, None);
         std::string::String::from_utf8(out.as_bytes().to_vec()).unwrap()
     }
 
