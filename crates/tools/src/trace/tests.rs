@@ -776,6 +776,7 @@ fn no_panics_on_any_input() {
             verbose: true,
             decode_fds: 2,
             column: 39,
+            decode_pids: true,
         },
         TraceOpts {
             strsize: 100_000,
@@ -783,6 +784,7 @@ fn no_panics_on_any_input() {
             verbose: false,
             decode_fds: 0,
             column: 39,
+            decode_pids: false,
         },
     ] {
         for n in 0..520u64 {
@@ -824,6 +826,14 @@ impl GuestMem for FdMem {
         let p: &[u8] = match fd {
             3 => b"/etc/hostname",
             1 => b"pipe:[42]",
+            _ => return None,
+        };
+        buf.get_mut(..p.len())?.copy_from_slice(p);
+        Some(p.len())
+    }
+    fn pid_comm(&self, pid: i32, buf: &mut [u8]) -> Option<usize> {
+        let p: &[u8] = match pid {
+            42 => b"cat",
             _ => return None,
         };
         buf.get_mut(..p.len())?.copy_from_slice(p);
@@ -1019,5 +1029,61 @@ fn modes_numeric_except_mknod() {
     assert_eq!(
         fmt(&m, nr::IOCTL, a(&[4, 0x4004_9409, 3]), Some(-95)),
         "ioctl(4, BTRFS_IOC_CLONE or FICLONE, 3) = -1 EOPNOTSUPP (Operation not supported)\n"
+    );
+}
+
+#[test]
+fn pids_with_their_names() {
+    let m = FdMem(Mem::new());
+    let y = TraceOpts {
+        decode_pids: true,
+        ..TraceOpts::default()
+    };
+    let none = CallInfo::default();
+    assert_eq!(
+        fmt_info(&m, &y, nr::GETPID, a(&[]), Some(42), none),
+        padded("getpid()", "42<cat>")
+    );
+    assert_eq!(
+        fmt_info(&m, &y, nr::KILL, a(&[42, 15]), Some(0), none),
+        padded("kill(42<cat>, SIGTERM)", "0")
+    );
+    // No such process, or not a positive id: the number alone; without -Y, always.
+    assert_eq!(
+        fmt_info(&m, &y, nr::TGKILL, a(&[43, 42, 0]), Some(0), none),
+        padded("tgkill(43, 42<cat>, 0)", "0")
+    );
+    assert_eq!(
+        fmt_info(
+            &m,
+            &y,
+            nr::WAIT4,
+            a(&[(-1i64) as u64, 0, 0, 0]),
+            Some(42),
+            none
+        ),
+        padded("wait4(-1, NULL, 0, NULL)", "42")
+    );
+    assert_eq!(
+        fmt_info(
+            &m,
+            &TraceOpts::default(),
+            nr::GETPID,
+            a(&[]),
+            Some(42),
+            none
+        ),
+        padded("getpid()", "42")
+    );
+    let mut info = [0u8; 128];
+    info[0] = 17; // SIGCHLD
+    info[8] = 1; // CLD_EXITED
+    info[16] = 42;
+    let mut buf = [0u8; 512];
+    let mut out = Out::new(&mut buf);
+    crate::trace::format_signal(&mut out, &info, Some(&m));
+    assert_eq!(
+        core::str::from_utf8(out.as_bytes()).unwrap(),
+        "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42<cat>, si_uid=0, si_status=0, si_utime=0, si_stime=0} ---\n"
     );
 }
