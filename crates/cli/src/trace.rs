@@ -98,6 +98,10 @@ pub(crate) struct TraceArgs {
     /// `max-time`, `avg-time` or `nothing`.
     #[arg(short = 'S', long = "summary-sort-by", value_name = "SORTBY")]
     sort_by: Option<String>,
+    /// Stop tracing once LIMIT calls have been shown (calls left out by -e, -P or -z do not
+    /// count); the program runs on, untraced.
+    #[arg(long = "syscall-limit", value_name = "LIMIT")]
+    syscall_limit: Option<String>,
     /// Process ids with the process's name, `1234<cat>` (as --decode-pids=comm).
     #[arg(short = 'Y')]
     decode_pids: bool,
@@ -163,8 +167,6 @@ struct Unsupported {
     debug: bool,
     #[arg(short = 'F', hide = true)]
     follow_vfork: bool,
-    #[arg(long = "syscall-limit", hide = true, value_name = "N")]
-    syscall_limit: Option<String>,
     #[arg(long = "tips", hide = true)]
     tips: bool,
     #[arg(long = "seccomp-bpf", hide = true)]
@@ -174,18 +176,13 @@ struct Unsupported {
 impl Unsupported {
     /// The message for the first unsupported option given, if any.
     fn refusal(&self) -> Option<String> {
-        let flags: [(bool, &str, &str); 8] = [
+        let flags: [(bool, &str, &str); 7] = [
             (self.overhead.is_some(), "-O", "not supported yet"),
             (self.debug, "-d", "not supported yet"),
             (
                 self.follow_vfork,
                 "-F",
                 "not supported (strace's old -f for vfork; use -f)",
-            ),
-            (
-                self.syscall_limit.is_some(),
-                "--syscall-limit",
-                "not supported yet",
             ),
             (self.tips, "--tips", "not supported"),
             (self.xlat_style.is_some(), "-X", "not supported yet"),
@@ -386,6 +383,24 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         } else {
             crate::drain::StackStyle::Text
         });
+    }
+    if let Some(v) = &t.syscall_limit {
+        let limit = match v.parse::<u64>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                return Err(fail(
+                    format!("trace --syscall-limit: invalid value '{v}'"),
+                    1,
+                ))
+            }
+        };
+        if t.count {
+            return Err(fail("trace --syscall-limit: with -c not supported yet", 1));
+        }
+        // One word after the counters' and injections' layouts, shared by the whole tree.
+        let word = summary::WORDS.max(summary::INJECT_REGION_WORDS);
+        config.push_str(&format!(";lim={limit};limw={word}"));
+        extra.shared_words = extra.shared_words.max(word + 1);
     }
     extra.rings = !t.count;
     extra.stats = t.stats;

@@ -82,6 +82,9 @@ pub struct Settings {
     pub quiet_personality: bool,
     /// `-P`: only calls touching these paths (`HEX,HEX…`, see `pathtrace.rs`).
     pub paths: Option<&'static str>,
+    /// `--syscall-limit`: the number of call lines shown, and the word of the shared region
+    /// that counts them for the whole tree.
+    pub limit: Option<(u64, usize)>,
 }
 
 /// How each call is written.
@@ -141,6 +144,10 @@ impl Settings {
             ips: cfg.get("i") == Some("1"),
             quiet_personality: cfg.get("qp") == Some("1"),
             paths: cfg.get("P"),
+            limit: match (num("lim", 0), cfg.get("limw").and_then(|v| v.parse().ok())) {
+                (0, _) | (_, None) => None,
+                (n, Some(w)) => Some((n as u64, w)),
+            },
         }
     }
 
@@ -192,6 +199,7 @@ static DEFAULT_SETTINGS: Settings = Settings {
     ips: false,
     quiet_personality: false,
     paths: None,
+    limit: None,
 };
 
 /// The settings, by reference: this is read several times per line.
@@ -452,6 +460,11 @@ fn emit(
     if fd < 0 && !rt::output::ring::active() {
         return;
     }
+    if let Some((limit, word)) = s.limit {
+        if !within_limit(&kind, limit, word) {
+            return;
+        }
+    }
     // A signal handler that interrupts the formatting of a line and makes a syscall formats
     // its own line into a stack buffer (zeroed only then: 3 KiB of memset per line showed in
     // profiles).
@@ -472,6 +485,18 @@ fn emit(
         thread.line_busy = true;
         emit_into(thread, s, fd, None, times, elapsed, kind, f);
         thread.line_busy = false;
+    }
+}
+
+/// `--syscall-limit`: whether a line of `kind` is still shown. Each call line takes one of
+/// the `limit` for the whole tree; once they are gone nothing more is (as strace detaches).
+fn within_limit(kind: &Kind, limit: u64, word: usize) -> bool {
+    let Some(count) = rt::output::shared::words().and_then(|w| w.get(word)) else {
+        return true;
+    };
+    match kind {
+        Kind::Call { .. } => count.fetch_add(1, Ordering::Relaxed) < limit,
+        _ => count.load(Ordering::Relaxed) < limit,
     }
 }
 
@@ -759,7 +784,13 @@ fn write_nr_ip(out: &mut Out<'_>, s: &Settings, nr1: u64, ip: Option<u64>) {
 /// Records the entry half of a call that may block (`read(3, `), so that `sysgate` can show
 /// it while the call runs; returns whether it did.
 fn record_entry(call: &mut rt::Call<'_>, s: &Settings, args: &[u64; 6]) -> bool {
-    if !ring::active()
+    let spent = s.limit.is_some_and(|(limit, word)| {
+        rt::output::shared::words()
+            .and_then(|w| w.get(word))
+            .is_some_and(|c| c.load(Ordering::Relaxed) >= limit)
+    });
+    if spent
+        || !ring::active()
         || s.format != Format::Text
         || s.status != status::ALL
         || s.relative

@@ -593,10 +593,14 @@ fn options_are_never_the_program() {
     for (flags, says) in [
         (&["-Q"][..], "invalid option '-Q'"),
         (&["--bogus"][..], "invalid option '--bogus'"),
-        (&["-U", "name"][..], "trace -U: not supported yet"),
-        (&["-Y"][..], "trace -Y: not supported yet"),
-        (&["-I", "2"][..], "trace -I: not supported yet"),
-        (&["--syscall-limit", "5"][..], "not supported yet"),
+        (&["-U", "name"][..], "only apply to the summary"),
+        (&["-O", "5"][..], "trace -O: not supported yet"),
+        (&["-I", "9"][..], "invalid -I argument: '9'"),
+        (
+            &["-b", "clone"][..],
+            "Syscall 'clone' for -b isn't supported",
+        ),
+        (&["--syscall-limit", "x"][..], "invalid value 'x'"),
     ] {
         let mut args = vec!["trace"];
         args.extend_from_slice(flags);
