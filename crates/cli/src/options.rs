@@ -248,6 +248,21 @@ pub(crate) struct Qualifiers {
     pub(crate) quiet_personality: bool,
     /// `-e decode-fds=`: 1 paths (as `-y`), 2 sockets too (as `-yy`).
     pub(crate) decode_fds: u8,
+    /// `-e read=`, `-e write=`: the descriptors whose data is dumped in hex (`all`, `none`,
+    /// numbers, `!` to negate), checked.
+    pub(crate) dump_read: Option<String>,
+    pub(crate) dump_write: Option<String>,
+}
+
+/// Checks a `-e read=`/`write=` set of descriptors (strace's words for it).
+fn parse_fd_set(v: &str) -> Result<String, String> {
+    let body = v.strip_prefix('!').unwrap_or(v);
+    for w in body.split(',') {
+        if !(w == "all" || w == "none" || w.parse::<u32>().is_ok_and(|n| n < 1 << 20)) {
+            return Err(format!("invalid descriptor '{w}'"));
+        }
+    }
+    Ok(v.to_string())
 }
 
 const STATUS_NAMES: [(&str, u8); 5] = [
@@ -319,6 +334,8 @@ pub(crate) fn qualifiers(
         quiet_exits: false,
         quiet_personality: false,
         decode_fds: 0,
+        dump_read: None,
+        dump_write: None,
     };
     // -z and -Z are shorthands for status=; together they select both.
     if successful || failed {
@@ -362,6 +379,8 @@ pub(crate) fn qualifiers(
                     });
                 }
             }
+            "read" | "reads" | "r" => q.dump_read = Some(parse_fd_set(v)?),
+            "write" | "writes" | "w" => q.dump_write = Some(parse_fd_set(v)?),
             other => return Err(format!("-e {other}=… is not supported yet")),
         }
     }

@@ -312,6 +312,12 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     if decode_pids {
         config.push_str(";Y=1");
     }
+    if let Some(fds) = &q.dump_read {
+        config.push_str(&format!(";rd={fds}"));
+    }
+    if let Some(fds) = &q.dump_write {
+        config.push_str(&format!(";wr={fds}"));
+    }
     if !t.trace_path.is_empty() {
         config.push_str(&format!(";P={}", trace_paths(&t.trace_path)));
     }

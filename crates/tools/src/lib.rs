@@ -12,6 +12,7 @@
 
 pub mod clock;
 pub mod count;
+mod dump;
 mod fdkind;
 pub mod gate;
 pub mod inject;
@@ -131,6 +132,11 @@ impl<'a> Out<'a> {
     /// Number of bytes written.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Bytes that can still be written (the one held back for a final newline aside).
+    pub fn room(&self) -> usize {
+        self.buf.len().saturating_sub(self.len + 1)
     }
 
     /// Whether nothing has been written.

@@ -85,6 +85,9 @@ pub struct Settings {
     /// `--syscall-limit`: the number of call lines shown, and the word of the shared region
     /// that counts them for the whole tree.
     pub limit: Option<(u64, usize)>,
+    /// `-e read=`, `-e write=`: descriptors whose data is dumped (strace's set words).
+    pub dump_read: Option<&'static str>,
+    pub dump_write: Option<&'static str>,
 }
 
 /// How each call is written.
@@ -144,6 +147,8 @@ impl Settings {
             ips: cfg.get("i") == Some("1"),
             quiet_personality: cfg.get("qp") == Some("1"),
             paths: cfg.get("P"),
+            dump_read: cfg.get("rd"),
+            dump_write: cfg.get("wr"),
             limit: match (num("lim", 0), cfg.get("limw").and_then(|v| v.parse().ok())) {
                 (0, _) | (_, None) => None,
                 (n, Some(w)) => Some((n as u64, w)),
@@ -200,6 +205,8 @@ static DEFAULT_SETTINGS: Settings = Settings {
     quiet_personality: false,
     paths: None,
     limit: None,
+    dump_read: None,
+    dump_write: None,
 };
 
 /// The settings, by reference: this is read several times per line.
@@ -434,6 +441,8 @@ enum Kind {
         resumes: bool,
         /// rip, rsp and rbp at the call, for `-k`'s stack snapshot.
         at: Option<[u64; 3]>,
+        /// `-e read=`/`write=`: the data to dump in hex after the line (address, length).
+        dump: Option<(u64, usize)>,
     },
     /// `+++ exited with N +++`; `group`: the whole process (`exit_group`), reported under the
     /// thread-group leader's id as strace does, whichever thread called it (Go's main
@@ -486,6 +495,21 @@ fn emit(
         emit_into(thread, s, fd, None, times, elapsed, kind, f);
         thread.line_busy = false;
     }
+}
+
+/// `-e read=`/`write=`: the data of a successful call of `nr` to dump after its line: what a
+/// read returned, what a write was given (as strace dumps them), when its descriptor is in
+/// the set.
+fn dumped(s: &Settings, nr: u64, args: &[u64; 6], ret: i64) -> Option<(u64, usize)> {
+    if ret < 0 {
+        return None;
+    }
+    let (set, len) = match u32::try_from(nr).ok()? {
+        nr::READ | nr::PREAD64 | nr::RECVFROM => (s.dump_read?, ret as usize),
+        nr::WRITE | nr::PWRITE64 | nr::SENDTO => (s.dump_write?, args[2] as usize),
+        _ => return None,
+    };
+    crate::dump::fd_in(set, args[0] as u32 as i32).then_some((args[1], len))
 }
 
 /// `--syscall-limit`: whether a line of `kind` is still shown. Each call line takes one of
@@ -625,11 +649,15 @@ fn emit_into(
     }
     let head = out.len();
     let lm = f(&mut out, s, entry_fd);
-    let (marks, resumes, at) = match kind {
+    let (marks, resumes, at, dump) = match kind {
         Kind::Call {
-            marks, resumes, at, ..
-        } => (marks, resumes, at),
-        Kind::Exit { .. } | Kind::Signal | Kind::Killed { .. } => (0, false, None),
+            marks,
+            resumes,
+            at,
+            dump,
+            ..
+        } => (marks, resumes, at, dump),
+        Kind::Exit { .. } | Kind::Signal | Kind::Killed { .. } => (0, false, None, None),
     };
     if marks != 0 {
         // strace: `= -1 ENOENT (No such file or directory) (INJECTED) (DELAYED)`.
@@ -656,6 +684,9 @@ fn emit_into(
             ns % 1_000_000_000 / 1000
         );
         out.end_line();
+    }
+    if let Some((addr, len)) = dump {
+        crate::dump::hex_lines(&mut out, &Mem, addr, len);
     }
     let text_len = out.len();
     // `-k`: the stack snapshot follows the text in the same record.
@@ -1096,6 +1127,11 @@ impl rt::Tool for Tracer {
         if s.follow {
             killed_child(call.thread, call.nr, &args, ret, s);
         }
+        let dump = if arch == Arch::X86_64 {
+            dumped(s, n, &args, ret)
+        } else {
+            None
+        };
         emit(
             call.thread,
             times,
@@ -1105,6 +1141,7 @@ impl rt::Tool for Tracer {
                 marks,
                 resumes,
                 at: Some([call.regs.rip, call.regs.rsp, call.regs.rbp]),
+                dump,
             },
             |out, s, entry_fd| {
                 let info = CallInfo {
@@ -1149,6 +1186,7 @@ impl rt::Tool for Tracer {
                     marks: 0,
                     resumes: false,
                     at: Some([call.regs.rip, call.regs.rsp, call.regs.rbp]),
+                    dump: None,
                 },
                 |out, s, _| {
                     let info = CallInfo {
@@ -1302,6 +1340,7 @@ pub fn image_started(thread: &mut rt::process::thread::Thread, argv: u64, envp: 
             marks: 0,
             resumes: false,
             at: None,
+            dump: None,
         },
         |out, s, _| {
             let info = CallInfo::default();

@@ -282,3 +282,32 @@ fn syscall_limit_stops_the_trace() {
     assert_eq!(text.lines().count(), 7, "{text}");
     assert!(text.lines().next().unwrap().contains("execve("), "{text}");
 }
+
+/// `-e read=`/`write=`: the data in strace's hex dump lines, byte for byte.
+#[test]
+fn read_and_write_dumps_like_strace() {
+    if !require_tools("read_and_write_dumps_like_strace", &["strace"]) {
+        return;
+    }
+    let t = TestDir::new("opt-dumps");
+    let mut data: Vec<u8> = b"hello world, this is a test of the dump\n".to_vec();
+    data.extend((0u8..=255).cycle().take(700));
+    let f = t.write("data", &data);
+    let fs = f.display().to_string();
+    let (strace, sysgate) = strace_and_sysgate(
+        &t,
+        &["-e", "trace=read,write", "-e", "read=3", "-e", "write=1"],
+        &["/bin/cat", &fs],
+    );
+    assert!(strace.contains(" | 00000  68 65 6c 6c 6f 20 "), "{strace}");
+    assert!(strace.contains(" | 002b0  "), "{strace}");
+    assert_eq!(sysgate, strace);
+    // None of them: no dump.
+    let (strace, sysgate) = strace_and_sysgate(
+        &t,
+        &["-e", "trace=read", "-e", "read=!3"],
+        &["/bin/cat", &fs],
+    );
+    assert!(!strace.contains(" | 00000"), "{strace}");
+    assert_eq!(sysgate, strace);
+}
