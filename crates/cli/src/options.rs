@@ -246,6 +246,8 @@ pub(crate) struct Qualifiers {
     pub(crate) quiet_exits: bool,
     /// `-e quiet=personality` (or `all`): no `[ Process PID=N runs in 32 bit mode. ]` notes.
     pub(crate) quiet_personality: bool,
+    /// `-e quiet=path-resolution` (or `all`): no `Requested path … resolved into …` line (`-P`).
+    pub(crate) quiet_paths: bool,
     /// `-e decode-fds=`: 1 paths (as `-y`), 2 sockets too (as `-yy`).
     pub(crate) decode_fds: u8,
     /// `-e read=`, `-e write=`: the descriptors whose data is dumped in hex (`all`, `none`,
@@ -333,6 +335,7 @@ pub(crate) fn qualifiers(
         signals: !0,
         quiet_exits: false,
         quiet_personality: false,
+        quiet_paths: false,
         decode_fds: 0,
         dump_read: None,
         dump_write: None,
@@ -354,14 +357,20 @@ pub(crate) fn qualifiers(
             "signal" | "signals" | "s" => q.signals = parse_signal_set(v)?,
             "inject" | "fault" => q.injects.push(inject::parse(v, name == "fault")?.wire()),
             "quiet" | "silent" | "silence" | "q" => {
-                // attach, path-resolution and thread-execve messages sysgate never prints.
+                // attach and thread-execve messages sysgate never prints.
                 for w in v.split(',') {
                     match w {
-                        "all" => (q.quiet_exits, q.quiet_personality) = (true, true),
-                        "none" => (q.quiet_exits, q.quiet_personality) = (false, false),
+                        "all" => {
+                            (q.quiet_exits, q.quiet_personality, q.quiet_paths) = (true, true, true)
+                        }
+                        "none" => {
+                            (q.quiet_exits, q.quiet_personality, q.quiet_paths) =
+                                (false, false, false)
+                        }
                         "exit" | "exits" => q.quiet_exits = true,
                         "personality" => q.quiet_personality = true,
-                        "attach" | "path-resolution" | "thread-execve" | "superseded" => {}
+                        "path-resolution" => q.quiet_paths = true,
+                        "attach" | "thread-execve" | "superseded" => {}
                         _ => return Err(format!("-e quiet={w}: unknown message kind")),
                     }
                 }

@@ -319,7 +319,7 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         config.push_str(&format!(";wr={fds}"));
     }
     if !t.trace_path.is_empty() {
-        config.push_str(&format!(";P={}", trace_paths(&t.trace_path)));
+        config.push_str(&format!(";P={}", trace_paths(&t.trace_path, q.quiet_paths)));
     }
     match t.detach_on.as_deref() {
         None => {}
@@ -427,7 +427,7 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
 
 /// `-P` paths for the configuration (`HEX,HEX…`), each with its resolved form when that
 /// differs (said on stderr, as strace says it).
-fn trace_paths(paths: &[PathBuf]) -> String {
+fn trace_paths(paths: &[PathBuf], quiet: bool) -> String {
     use std::os::unix::ffi::OsStrExt;
     let hex = |p: &std::path::Path| {
         p.as_os_str()
@@ -441,11 +441,13 @@ fn trace_paths(paths: &[PathBuf]) -> String {
         words.push(hex(p));
         if let Ok(real) = std::fs::canonicalize(p) {
             if real != *p {
-                eprintln!(
-                    "sysgate: Requested path \"{}\" resolved into \"{}\"",
-                    p.display(),
-                    real.display()
-                );
+                if !quiet {
+                    eprintln!(
+                        "sysgate: Requested path \"{}\" resolved into \"{}\"",
+                        p.display(),
+                        real.display()
+                    );
+                }
                 words.push(hex(&real));
             }
         }
