@@ -99,6 +99,19 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    // strace's `-V` alone (no program): `sysgate trace -V`.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if args.len() == 2
+        && (args[0] == "trace" || args[0] == "count")
+        && (args[1] == "-V" || args[1] == "--version")
+    {
+        println!(
+            "sysgate {} (commit {})",
+            env!("CARGO_PKG_VERSION"),
+            env!("SYSGATE_COMMIT")
+        );
+        return ExitCode::SUCCESS;
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return parse_error(e),

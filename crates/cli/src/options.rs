@@ -390,6 +390,10 @@ pub(crate) fn qualifiers(
             }
             "read" | "reads" | "r" => q.dump_read = Some(parse_fd_set(v)?),
             "write" | "writes" | "w" => q.dump_write = Some(parse_fd_set(v)?),
+            // strace's defaults, which sysgate's output is.
+            "abbrev" | "a" if v == "all" => {}
+            "verbose" | "v" if v == "all" => {}
+            "raw" | "x" if v == "none" => {}
             other => return Err(format!("-e {other}=… is not supported yet")),
         }
     }

@@ -141,6 +141,10 @@ pub(crate) struct TraceArgs {
     /// (deeper stacks are cut short).
     #[arg(long, value_name = "BYTES", default_value_t = 16384)]
     stack_bytes: usize,
+    /// strace's long spellings of `-e NAME=…`: `--inject=`, `--fault=`, `--read=`, `--write=`,
+    /// `--quiet=`, `--decode-fds=`, `--abbrev=`, `--verbose=`, `--raw=`, `--kvm=`.
+    #[command(flatten)]
+    long_exprs: LongExprs,
     /// strace options sysgate does not support yet (each is refused with a message).
     #[command(flatten)]
     unsupported: Unsupported,
@@ -152,16 +156,120 @@ pub(crate) struct TraceArgs {
     prog: Program,
 }
 
+/// strace's long options that stand for an `-e` qualifier, and the long forms of `-t` and
+/// `-x` that take a value.
+#[derive(Args)]
+struct LongExprs {
+    #[arg(long = "inject", hide = true, value_name = "SET")]
+    e_inject: Vec<String>,
+    #[arg(long = "fault", hide = true, value_name = "SET")]
+    e_fault: Vec<String>,
+    #[arg(long = "read", hide = true, value_name = "SET")]
+    e_read: Vec<String>,
+    #[arg(long = "write", hide = true, value_name = "SET")]
+    e_write: Vec<String>,
+    #[arg(long = "quiet", hide = true, value_name = "SET", num_args = 0..=1, default_missing_value = "attach,personality")]
+    e_quiet: Vec<String>,
+    #[arg(long = "decode-fds", hide = true, value_name = "SET", num_args = 0..=1, default_missing_value = "path")]
+    e_decode_fds: Vec<String>,
+    #[arg(long = "abbrev", hide = true, value_name = "SET")]
+    e_abbrev: Vec<String>,
+    #[arg(long = "verbose", hide = true, value_name = "SET")]
+    e_verbose: Vec<String>,
+    #[arg(long = "raw", hide = true, value_name = "SET")]
+    e_raw: Vec<String>,
+    #[arg(long = "kvm", hide = true, value_name = "SET")]
+    e_kvm: Vec<String>,
+    /// `--absolute-timestamps[=format:time|unix,precision:s|ms|us|ns]`: as `-t`, `-tt`, `-ttt`.
+    #[arg(long = "absolute-timestamps", alias = "timestamps", hide = true, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "")]
+    e_timestamps: Option<String>,
+    /// `--strings-in-hex[=non-ascii|all|none]`: as `-x`, `-xx`.
+    #[arg(long = "strings-in-hex", hide = true, value_name = "WHICH", num_args = 0..=1, default_missing_value = "all")]
+    e_strings_in_hex: Option<String>,
+    /// `-V`: sysgate's version.
+    #[arg(short = 'V', long = "version", hide = true)]
+    e_version: bool,
+}
+
+impl LongExprs {
+    /// The `-e` expressions these stand for.
+    fn exprs(&self) -> Vec<String> {
+        let mut e = Vec::new();
+        for (name, vals) in [
+            ("inject", &self.e_inject),
+            ("fault", &self.e_fault),
+            ("read", &self.e_read),
+            ("write", &self.e_write),
+            ("quiet", &self.e_quiet),
+            ("decode-fds", &self.e_decode_fds),
+            ("abbrev", &self.e_abbrev),
+            ("verbose", &self.e_verbose),
+            ("raw", &self.e_raw),
+            ("kvm", &self.e_kvm),
+        ] {
+            e.extend(vals.iter().map(|v| format!("{name}={v}")));
+        }
+        e
+    }
+
+    /// `-t` level of `--absolute-timestamps=…` (0: not given).
+    fn timestamps(&self) -> Result<u8, String> {
+        let Some(v) = &self.e_timestamps else {
+            return Ok(0);
+        };
+        let (mut unix, mut fine) = (false, false);
+        for w in v.split(',').filter(|w| !w.is_empty()) {
+            match w
+                .strip_prefix("format:")
+                .or(w.strip_prefix("precision:"))
+                .unwrap_or(w)
+            {
+                "time" | "s" => {}
+                "unix" => unix = true,
+                "ms" | "us" | "ns" => fine = true,
+                _ => return Err(format!("invalid --absolute-timestamps argument: '{w}'")),
+            }
+        }
+        Ok(if unix {
+            3
+        } else if fine {
+            2
+        } else {
+            1
+        })
+    }
+
+    /// `-x` level of `--strings-in-hex=…` (0: not given).
+    fn hex(&self) -> Result<u8, String> {
+        Ok(match self.e_strings_in_hex.as_deref() {
+            None | Some("none") => 0,
+            Some("non-ascii") | Some("non-ascii-chars") => 1,
+            Some("all") => 2,
+            Some(v) => return Err(format!("invalid --strings-in-hex argument: '{v}'")),
+        })
+    }
+}
+
 /// strace's options that sysgate refuses, so that none is silently ignored.
 #[derive(Args)]
 struct Unsupported {
-    #[arg(short = 'X', hide = true, value_name = "FORMAT")]
+    #[arg(
+        short = 'X',
+        long = "const-print-style",
+        hide = true,
+        value_name = "FORMAT"
+    )]
     xlat_style: Option<String>,
-    #[arg(short = 'p', hide = true, value_name = "PID")]
+    #[arg(short = 'p', long = "attach", hide = true, value_name = "PID")]
     attach: Option<String>,
-    #[arg(short = 'D', hide = true)]
-    daemon: bool,
-    #[arg(short = 'O', hide = true, value_name = "OVERHEAD")]
+    #[arg(short = 'D', long = "daemonize", hide = true, action = ArgAction::Count)]
+    daemon: u8,
+    #[arg(
+        short = 'O',
+        long = "summary-syscall-overhead",
+        hide = true,
+        value_name = "OVERHEAD"
+    )]
     overhead: Option<String>,
     #[arg(short = 'd', long = "debug", hide = true)]
     debug: bool,
@@ -192,7 +300,7 @@ impl Unsupported {
                 "not supported (sysgate runs inside the program it starts; it cannot attach)",
             ),
             (
-                self.daemon,
+                self.daemon > 0,
                 "-D",
                 "not supported (there is no tracer process to detach)",
             ),
@@ -206,6 +314,14 @@ impl Unsupported {
 
 pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     let mut extra = Extra::default();
+    if t.long_exprs.e_version {
+        println!(
+            "sysgate {} (commit {})",
+            env!("CARGO_PKG_VERSION"),
+            env!("SYSGATE_COMMIT")
+        );
+        return Err(ExitCode::SUCCESS);
+    }
     if let Some(msg) = t.unsupported.refusal() {
         return Err(fail(msg, 1));
     }
@@ -220,6 +336,9 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     expr.extend(t.trace_set.iter().map(|v| format!("trace={v}")));
     expr.extend(t.signal_set.iter().map(|v| format!("signal={v}")));
     expr.extend(t.status_set.iter().map(|v| format!("status={v}")));
+    expr.extend(t.long_exprs.exprs());
+    let long_t = t.long_exprs.timestamps().map_err(|e| fail(e, 1))?;
+    let long_x = t.long_exprs.hex().map_err(|e| fail(e, 1))?;
     let q = match qualifiers(&expr, t.successful, t.failed) {
         Ok(q) => q,
         Err(e) => return Err(fail(e, 1)),
@@ -276,10 +395,10 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
         words,
         q.status,
         q.signals,
-        t.hex.min(2),
+        t.hex.max(long_x).min(2),
         t.verbose as u8,
         t.decode_fds.max(q.decode_fds).min(2),
-        t.timestamps.min(3),
+        t.timestamps.max(long_t).min(3),
         t.relative as u8,
         t.time_in_call as u8,
         if q.quiet_exits { t.quiet.max(2) } else { t.quiet },

@@ -311,3 +311,135 @@ fn read_and_write_dumps_like_strace() {
     assert!(!strace.contains(" | 00000"), "{strace}");
     assert_eq!(sysgate, strace);
 }
+
+/// Every option of strace 6.1's `-h`, short and long, with a value where it takes one: each is
+/// either run (exit 0, the program's output) or refused in one `sysgate:` line with exit 1.
+/// None is ever the program (exit 127, "command not found").
+#[test]
+fn every_strace_option_is_parsed() {
+    let t = TestDir::new("opt-every");
+    let out = t.join("out");
+    let o = out.display().to_string();
+    let options: &[&[&str]] = &[
+        &["--abbrev=all"],
+        &["--absolute-timestamps"],
+        &["--absolute-timestamps=format:unix"],
+        &["--attach=1"],
+        &["--columns=30"],
+        &["--const-print-style=raw"],
+        &["--daemonize"],
+        &["--debug"],
+        &["--decode-fds"],
+        &["--decode-fds=all"],
+        &["--decode-pids=comm"],
+        &["--detach-on=execve"],
+        &["--env=A=1"],
+        &["--failed-only"],
+        &["--fault=getpid"],
+        &["--follow-forks"],
+        &["--help"],
+        &["--inject=getpid:retval=1"],
+        &["--instruction-pointer"],
+        &["--interruptible=3"],
+        &["--kvm=vcpu"],
+        &["--no-abbrev"],
+        &["--output", &o],
+        &["--output-append-mode", "-o", &o],
+        &["--output-separately", "-o", &o],
+        &["--quiet"],
+        &["--quiet=all"],
+        &["--raw=none"],
+        &["--read=all"],
+        &["--relative-timestamps"],
+        &["--seccomp-bpf"],
+        &["--signal=none"],
+        &["--stack-traces"],
+        &["--status=failed"],
+        &["--string-limit=5"],
+        &["--strings-in-hex"],
+        &["--successful-only"],
+        &["--summary"],
+        &["--summary-columns=calls", "-c"],
+        &["--summary-only"],
+        &["--summary-sort-by=calls", "-c"],
+        &["--summary-syscall-overhead=1"],
+        &["--summary-wall-clock", "-c"],
+        &["--syscall-number"],
+        &["--syscall-times"],
+        &["--tips"],
+        &["--trace=write"],
+        &["--trace-path=/etc/hostname"],
+        &["--user=root"],
+        &["--verbose=all"],
+        &["--version"],
+        &["--write=1"],
+        &["-A", "-o", &o],
+        &["-C"],
+        &["-D"],
+        &["-DD"],
+        &["-DDD"],
+        &["-E", "A"],
+        &["-I", "2"],
+        &["-O", "1"],
+        &["-P", "/etc/hostname"],
+        &["-S", "calls", "-c"],
+        &["-T"],
+        &["-U", "calls", "-c"],
+        &["-V"],
+        &["-X", "raw"],
+        &["-Y"],
+        &["-Z"],
+        &["-a", "30"],
+        &["-b", "execve"],
+        &["-c"],
+        &["-d"],
+        &["-e", "trace=write"],
+        &["-f"],
+        &["-ff", "-o", &o],
+        &["-h"],
+        &["-i"],
+        &["-k"],
+        &["-n"],
+        &["-o", &o],
+        &["-p", "1"],
+        &["-q"],
+        &["-qq"],
+        &["-qqq"],
+        &["-r"],
+        &["-s", "5"],
+        &["-t"],
+        &["-tt"],
+        &["-ttt"],
+        &["-u", "root"],
+        &["-v"],
+        &["-w", "-c"],
+        &["-x"],
+        &["-xx"],
+        &["-y"],
+        &["-yy"],
+        &["-z"],
+    ];
+    let root = running_as_root();
+    for opt in options {
+        if !root && opt.iter().any(|o| o.starts_with("--user") || *o == "-u") {
+            continue;
+        }
+        let mut args = vec!["trace"];
+        args.extend_from_slice(opt);
+        let o = t.run_sysgate(&args, &Cmd::new("/bin/echo").arg("marker"), None);
+        let code = o.code();
+        assert!(code == Some(0) || code == Some(1), "{opt:?}: {o}");
+        let help = opt.contains(&"--help") || opt.contains(&"-h");
+        let version = opt.contains(&"--version") || opt.contains(&"-V");
+        if code == Some(0) && !help && !version {
+            assert_eq!(o.stdout_str(), "marker\n", "{opt:?}: {o}");
+        } else if code == Some(1) {
+            sysgate_tests::run::assert_one_sysgate_error_line(&o);
+            assert_eq!(o.stdout_str(), "", "{opt:?}: {o}");
+        }
+        assert!(
+            !o.stderr_str().contains("command not found"),
+            "{opt:?}: {o}"
+        );
+    }
+}
