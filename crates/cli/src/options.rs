@@ -174,6 +174,16 @@ impl Common {
     }
 }
 
+/// Paths for the runtime's configuration: each path's bytes in hex (a path may hold `;`, `,`
+/// and `=`), joined by `,` (decoded by `sysgate_tools`' `unhex`).
+pub(crate) fn hex_paths<'a>(paths: impl IntoIterator<Item = &'a [u8]>) -> String {
+    paths
+        .into_iter()
+        .map(|p| p.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 pub(crate) fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
     let _ = writeln!(std::io::stderr(), "sysgate: {msg}");
     ExitCode::from(code)

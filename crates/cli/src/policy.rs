@@ -303,18 +303,14 @@ impl Policy {
         for r in &rules {
             let mut words = String::new();
             let _ = r.set.write_words(&mut words);
-            let paths: Vec<String> = r
-                .paths
-                .iter()
-                .map(|p| p.bytes().map(|b| format!("{b:02x}")).collect())
-                .collect();
+            let paths = crate::options::hex_paths(r.paths.iter().map(|p| p.as_bytes()));
             let ports: Vec<String> = r.ports.iter().map(|p| p.to_string()).collect();
             out.push(format!(
                 "{}@{}@{}@{}@{}",
                 r.act.wire(),
                 words,
                 r.write as u8,
-                paths.join(","),
+                paths,
                 ports.join(",")
             ));
         }

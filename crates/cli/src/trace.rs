@@ -544,20 +544,13 @@ pub(crate) fn prepare(t: &TraceArgs) -> Result<Prepared<'_>, ExitCode> {
     })
 }
 
-/// `-P` paths for the configuration (`HEX,HEX…`), each with its resolved form when that
-/// differs (said on stderr, as strace says it).
+/// `-P` paths for the configuration, each with its resolved form when that differs (said on
+/// stderr, as strace says it, unless `quiet`).
 fn trace_paths(paths: &[PathBuf], quiet: bool) -> String {
     use std::os::unix::ffi::OsStrExt;
-    let hex = |p: &std::path::Path| {
-        p.as_os_str()
-            .as_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
-    let mut words = Vec::new();
+    let mut all: Vec<PathBuf> = Vec::new();
     for p in paths {
-        words.push(hex(p));
+        all.push(p.clone());
         if let Ok(real) = std::fs::canonicalize(p) {
             if real != *p {
                 if !quiet {
@@ -567,9 +560,9 @@ fn trace_paths(paths: &[PathBuf], quiet: bool) -> String {
                         real.display()
                     );
                 }
-                words.push(hex(&real));
+                all.push(real);
             }
         }
     }
-    words.join(",")
+    crate::options::hex_paths(all.iter().map(|p| p.as_os_str().as_bytes()))
 }

@@ -62,6 +62,20 @@ pub trait GuestMem {
     }
 }
 
+/// Decodes `s`, bytes in hex (how `sysgate` passes paths in the configuration: the sandbox's
+/// prefixes, `trace -P`), into `out`; the number of bytes, or `None` if it is not hex or does
+/// not fit.
+pub(crate) fn unhex(s: &str, out: &mut [u8]) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.len() & 1 != 0 || b.len() / 2 > out.len() {
+        return None;
+    }
+    for (i, pair) in b.chunks(2).enumerate() {
+        *out.get_mut(i)? = u8::from_str_radix(core::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(b.len() / 2)
+}
+
 /// `pid`, and with `mem` (`-Y`) the process's name after it: `1234<cat>` (a pid of no
 /// process, or not positive, is the number alone).
 pub(crate) fn write_pid(out: &mut Out<'_>, pid: i32, mem: Option<&dyn GuestMem>) {

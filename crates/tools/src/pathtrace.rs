@@ -12,25 +12,11 @@ use sysgate_runtime as rt;
 /// Longest path compared (longer arguments match nothing).
 const PATH_CAP: usize = 4096;
 
-/// Whether `bytes` is the path whose hex form is `hex`.
-fn same(hex: &str, bytes: &[u8]) -> bool {
-    let h = hex.as_bytes();
-    if h.len() != 2 * bytes.len() {
-        return false;
-    }
-    let nib = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    h.chunks_exact(2)
-        .zip(bytes)
-        .all(|(p, &b)| matches!((nib(p[0]), nib(p[1])), (Some(x), Some(y)) if x << 4 | y == b))
-}
-
 /// Whether `bytes` is one of the paths in `list` (`HEX,HEX…`).
 fn listed(list: &str, bytes: &[u8]) -> bool {
-    list.split(',').any(|h| same(h, bytes))
+    let mut path = [0u8; PATH_CAP];
+    list.split(',')
+        .any(|h| crate::unhex(h, &mut path).is_some_and(|n| &path[..n] == bytes))
 }
 
 /// Whether x86-64 call `nr` with `args` touches a path of `list` (see the module's text).

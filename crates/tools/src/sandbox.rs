@@ -101,17 +101,6 @@ pub struct Policy {
     nports: usize,
 }
 
-fn unhex(s: &str, out: &mut [u8]) -> Option<usize> {
-    let b = s.as_bytes();
-    if b.len() & 1 != 0 || b.len() / 2 > out.len() {
-        return None;
-    }
-    for (i, pair) in b.chunks(2).enumerate() {
-        *out.get_mut(i)? = u8::from_str_radix(core::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(b.len() / 2)
-}
-
 impl Policy {
     /// Reads the wire form (`default`: the `sbd=` value; `rules`: the `sbr=` value).
     pub fn parse(default: &str, rules: &str) -> Option<Policy> {
@@ -154,7 +143,7 @@ impl Policy {
             let first = p.npaths;
             for h in paths.split(',').filter(|h| !h.is_empty()) {
                 let slot = p.paths.get_mut(p.npaths)?;
-                let n = unhex(h, slot)?;
+                let n = crate::unhex(h, slot)?;
                 *p.path_len.get_mut(p.npaths)? = n as u16;
                 p.npaths += 1;
             }
