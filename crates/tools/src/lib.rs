@@ -81,13 +81,20 @@ pub(crate) fn unhex(s: &str, out: &mut [u8]) -> Option<usize> {
 pub(crate) fn write_pid(out: &mut Out<'_>, pid: i32, mem: Option<&dyn GuestMem>) {
     out.push_int(pid);
     if let (Some(mem), true) = (mem, pid > 0) {
-        let mut comm = [0u8; 64];
-        if let Some(n) = mem.pid_comm(pid, &mut comm) {
-            out.push(b'<');
-            out.push_bytes(&comm[..n]);
-            out.push(b'>');
-        }
+        write_comm(out, pid, mem);
     }
+}
+
+/// `<NAME>` of process `pid`, if it has one; returns whether it was written.
+pub(crate) fn write_comm(out: &mut Out<'_>, pid: i32, mem: &dyn GuestMem) -> bool {
+    let mut comm = [0u8; 64];
+    let Some(n) = mem.pid_comm(pid, &mut comm) else {
+        return false;
+    };
+    out.push(b'<');
+    out.push_bytes(&comm[..n]);
+    out.push(b'>');
+    true
 }
 
 /// Fixed-capacity line writer. On overflow it truncates silently (and remembers it);

@@ -755,33 +755,22 @@ fn deliver(
 /// to stderr for threads other than the first).
 fn write_prefix(out: &mut Out<'_>, s: &Settings, tid: i32) {
     // `-Y`: the thread's name after its id (`1234<cat> `, `[pid  1234<cat>] `), unpadded.
-    let mut comm = [0u8; 64];
-    let name = if s.opts.decode_pids && s.prefix != Prefix::None {
-        Mem.pid_comm(tid, &mut comm).map(|n| &comm[..n])
-    } else {
-        None
-    };
-    let push_name = |out: &mut Out<'_>| {
-        if let Some(n) = name {
-            out.push(b'<');
-            out.push_bytes(n);
-            out.push(b'>');
-        }
-    };
+    let named = s.opts.decode_pids;
     match s.prefix {
         Prefix::Pid => {
             // `{:<5} `, or the id alone before a name.
             let at = out.len();
             out.push_int(tid);
-            if name.is_none() {
+            if !(named && crate::write_comm(out, tid, &Mem)) {
                 out.pad_to(at + 5);
             }
-            push_name(out);
             out.push(b' ');
         }
         Prefix::Bracket if tid != s.root => {
             let _ = write!(out, "[pid {:>5}", tid);
-            push_name(out);
+            if named {
+                crate::write_comm(out, tid, &Mem);
+            }
             out.push_str("] ");
         }
         _ => {}
