@@ -127,6 +127,39 @@ pub fn write_all(fd: i32, mut buf: &[u8]) {
     }
 }
 
+/// Reads the file at `path` (a small `/proc` file) into `buf`, up to its end or the end of
+/// `buf`; the number of bytes read, or `None` if it cannot be opened.
+pub fn read_file(path: &core::ffi::CStr, buf: &mut [u8]) -> Option<usize> {
+    let fd = syscall4(
+        sys::__NR_openat,
+        sys::AT_FDCWD as u64,
+        path.as_ptr() as u64,
+        (sys::O_RDONLY | sys::O_CLOEXEC) as u64,
+        0,
+    );
+    if fd < 0 {
+        return None;
+    }
+    let mut len = 0usize;
+    while len < buf.len() {
+        let n = syscall3(
+            sys::__NR_read,
+            fd as u64,
+            buf[len..].as_mut_ptr() as u64,
+            (buf.len() - len) as u64,
+        );
+        if n == -(sys::EINTR as i64) {
+            continue;
+        }
+        if n <= 0 {
+            break;
+        }
+        len += n as usize;
+    }
+    syscall1(sys::__NR_close, fd as u64);
+    Some(len)
+}
+
 /// The signals the runtime handles itself and keeps unblocked: SIGSYS and the faults it shares
 /// with the program (guest-memory fixups, rewritten sites).
 pub(crate) const RUNTIME_SIGNALS: u64 = (1 << (sys::SIGSYS - 1))

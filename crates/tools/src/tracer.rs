@@ -302,26 +302,8 @@ impl GuestMem for Mem {
             o.len()
         };
         *path.get_mut(len)? = 0;
-        const AT_FDCWD: i32 = -100;
-        const O_RDONLY_CLOEXEC: u64 = 0o2000000;
-        let fd = rt::raw::syscall4(
-            nr::OPENAT,
-            AT_FDCWD as u64,
-            path.as_ptr() as u64,
-            O_RDONLY_CLOEXEC,
-            0,
-        );
-        if fd < 0 {
-            return None;
-        }
-        let n = rt::raw::syscall3(
-            nr::READ,
-            fd as u64,
-            buf.as_mut_ptr() as u64,
-            buf.len() as u64,
-        );
-        rt::raw::syscall1(nr::CLOSE, fd as u64);
-        let n = usize::try_from(n).ok()?;
+        let path = core::ffi::CStr::from_bytes_until_nul(&path).ok()?;
+        let n = rt::raw::read_file(path, buf)?;
         // The name ends in a newline.
         Some(buf[..n].iter().position(|&c| c == b'\n').unwrap_or(n))
     }

@@ -28,32 +28,11 @@ fn may_leave() -> bool {
 /// The pid of the calling thread's tracer (`TracerPid:` of `/proc/thread-self/status`), 0
 /// when it has none or that cannot be read.
 pub(crate) fn tracer() -> i32 {
-    let fd = raw::syscall4(
-        sys::__NR_openat,
-        sys::AT_FDCWD as u64,
-        c"/proc/thread-self/status".as_ptr() as u64,
-        (sys::O_RDONLY | sys::O_CLOEXEC) as u64,
-        0,
-    );
-    if fd < 0 {
-        return 0;
-    }
     let mut buf = [0u8; 2048];
-    let mut len = 0usize;
-    while len < buf.len() {
-        let n = raw::syscall3(
-            sys::__NR_read,
-            fd as u64,
-            buf[len..].as_mut_ptr() as u64,
-            (buf.len() - len) as u64,
-        );
-        if n <= 0 {
-            break;
-        }
-        len += n as usize;
+    match raw::read_file(c"/proc/thread-self/status", &mut buf) {
+        Some(n) => tracer_in(&buf[..n]),
+        None => 0,
     }
-    raw::syscall1(sys::__NR_close, fd as u64);
-    tracer_in(&buf[..len])
 }
 
 /// `TracerPid:` of a `status` file's text.

@@ -326,22 +326,17 @@ fn run_runtime_call(call: &mut Call<'_>) -> Option<i64> {
         sys::__NR_execve | sys::__NR_execveat => {
             match exec::handle(call.nr as u32, call.regs, call.thread) {
                 exec::Exec::Ret(v) => v,
-                exec::Exec::Outside => {
-                    // No image of sysgate will report a successful exec: its line is written
-                    // now, as strace shows it (a failure after this point is not shown).
+                how @ (exec::Exec::Outside | exec::Exec::Detach) => {
+                    // No image of sysgate will report this exec: its line is written now, as
+                    // strace shows a successful one (`= 0`; a failure after this point is not
+                    // shown), or, when the tool lets go of the process here (`trace -b
+                    // execve`), without a result (` = ?`).
                     if let (Some(tool), true) = (api::tool(), tool_wants(call.nr)) {
                         if call.thread.traced && !call.thread.call_reported {
-                            tool.exit(call, 0);
-                            call.thread.call_reported = true;
-                        }
-                    }
-                    exec::outside(call.nr as u32, a)
-                }
-                exec::Exec::Detach => {
-                    // The process leaves the tool here: its line has no result (` = ?`).
-                    if let (Some(tool), true) = (api::tool(), tool_wants(call.nr)) {
-                        if call.thread.traced && !call.thread.call_reported {
-                            tool.noreturn(call, None);
+                            match how {
+                                exec::Exec::Detach => tool.noreturn(call, None),
+                                _ => tool.exit(call, 0),
+                            }
                             call.thread.call_reported = true;
                         }
                     }
