@@ -109,6 +109,16 @@ fn code_name(signo: i32, code: i32) -> Option<&'static str> {
     table.get(code as usize - 1).copied()
 }
 
+/// A `clock_t` in ticks of `USER_HZ` (100 on x86), with its seconds when not zero, as strace
+/// prints one: `7 /* 0.07 s */`.
+fn clock_t(out: &mut Out<'_>, v: u64) {
+    let _ = write!(out, "{v}");
+    if v > 0 {
+        const USER_HZ: u64 = 100;
+        let _ = write!(out, " /* {}.{:02} s */", v / USER_HZ, v % USER_HZ);
+    }
+}
+
 fn ptr(out: &mut Out<'_>, v: u64) {
     if v == 0 {
         out.push_str("NULL");
@@ -175,12 +185,10 @@ pub fn format_signal(out: &mut Out<'_>, info: &[u8; 128], pids: Option<&dyn crat
                 } else {
                     name_or_num(out, status);
                 }
-                let _ = write!(
-                    out,
-                    ", si_utime={}, si_stime={}",
-                    u64_at(info, 32) as i64,
-                    u64_at(info, 40) as i64
-                );
+                out.push_str(", si_utime=");
+                clock_t(out, u64_at(info, 32));
+                out.push_str(", si_stime=");
+                clock_t(out, u64_at(info, 40));
             }
             29 => {
                 let _ = write!(
@@ -233,6 +241,16 @@ mod tests {
         assert_eq!(
             line(&chld),
             "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42, si_uid=0, si_status=3, si_utime=0, si_stime=0} ---\n"
+        );
+        // CPU time in ticks, with strace's seconds comment.
+        let timed = info(17, 1, |b| {
+            b[16..20].copy_from_slice(&42i32.to_le_bytes());
+            b[32..40].copy_from_slice(&7u64.to_le_bytes());
+            b[40..48].copy_from_slice(&123u64.to_le_bytes());
+        });
+        assert_eq!(
+            line(&timed),
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42, si_uid=0, si_status=0, si_utime=7 /* 0.07 s */, si_stime=123 /* 1.23 s */} ---\n"
         );
         let segv = info(11, 1, |b| b[16..24].copy_from_slice(&8u64.to_le_bytes()));
         assert_eq!(
