@@ -324,20 +324,7 @@ fn blank_numbers(s: &str, starts: &[&str]) -> String {
     let Some(at) = starts.iter().find_map(|p| s.find(p).map(|i| i + p.len())) else {
         return s.to_string();
     };
-    let mut out = s[..at].to_string();
-    let mut digits = false;
-    for c in s[at..].chars() {
-        if c.is_ascii_digit() {
-            if !digits {
-                out.push('_');
-            }
-            digits = true;
-        } else {
-            digits = false;
-            out.push(c);
-        }
-    }
-    out
+    s[..at].to_string() + &crate::blank_digits(&s[at..], '_')
 }
 
 /// The decimal values of the named fields blanked.

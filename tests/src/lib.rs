@@ -125,6 +125,25 @@ pub fn require_tools(test: &str, tools: &[&str]) -> bool {
     false
 }
 
+/// `s` with every run of decimal digits replaced by `with` (pids, times and addresses differ
+/// between two runs).
+pub fn blank_digits(s: &str, with: char) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut digits = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            if !digits {
+                out.push(with);
+            }
+            digits = true;
+        } else {
+            digits = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The name of signal `n` as strace prints it (`SIGSEGV`): the table the tracer prints from.
 pub fn signal_name(n: i32) -> String {
     sysgate_abi::signal::name(n).map_or_else(|| n.to_string(), str::to_string)

@@ -2,7 +2,7 @@
 //! order (after the call the signal interrupted, before the handler's own calls), and
 //! `-e signal=` selects them.
 
-use sysgate_tests::{probe, require_tools, Cmd, TestDir};
+use sysgate_tests::{blank_digits, probe, require_tools, Cmd, TestDir};
 
 /// The lines of a trace with pids blanked, from the first signal line on.
 fn from_first_signal(text: &str) -> Vec<String> {
@@ -12,20 +12,10 @@ fn from_first_signal(text: &str) -> Vec<String> {
             let l = l
                 .trim_start_matches(|c: char| c.is_ascii_digit())
                 .trim_start();
-            let mut out = String::new();
-            let mut digits = false;
-            for c in l.chars() {
-                if c.is_ascii_digit() {
-                    if !digits {
-                        out.push('N');
-                    }
-                    digits = true;
-                } else {
-                    digits = false;
-                    out.push(c);
-                }
-            }
-            out.split_whitespace().collect::<Vec<_>>().join(" ")
+            blank_digits(l, 'N')
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         })
         .collect();
     let first = lines

@@ -4,25 +4,7 @@
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use sysgate_tests::{require_tools, running_as_root, sysgate_bin, Cmd, TestDir};
-
-/// A trace's text with every run of digits replaced by `N` (pids, addresses differ).
-fn blank_numbers(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_num = false;
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            if !in_num {
-                out.push('N');
-            }
-            in_num = true;
-        } else {
-            in_num = false;
-            out.push(c);
-        }
-    }
-    out
-}
+use sysgate_tests::{blank_digits, require_tools, running_as_root, sysgate_bin, Cmd, TestDir};
 
 /// `strace FLAGS -o A PROG` and `sysgate trace FLAGS -o B -- PROG`: both trace files' text.
 fn strace_and_sysgate(t: &TestDir, flags: &[&str], prog: &[&str]) -> (String, String) {
@@ -67,7 +49,7 @@ fn trace_path_selects_the_calls_strace_selects() {
     let (strace, sysgate) = strace_and_sysgate(&t, &["-f", "-P", &l], &["/bin/sh", "-c", &script]);
     assert!(strace.contains("read(3, \"some data\\n\", "), "{strace}");
     assert!(!strace.contains("hostname"), "{strace}");
-    assert_eq!(blank_numbers(&sysgate), blank_numbers(&strace));
+    assert_eq!(blank_digits(&sysgate, 'N'), blank_digits(&strace, 'N'));
 }
 
 #[test]
@@ -144,7 +126,7 @@ fn decode_pids_names_processes_as_strace_does() {
         );
         assert!(text.contains("<true> exit_group(0)"), "{text}");
     }
-    assert_eq!(blank_numbers(&sysgate), blank_numbers(&strace));
+    assert_eq!(blank_digits(&sysgate, 'N'), blank_digits(&strace, 'N'));
 }
 
 #[test]
