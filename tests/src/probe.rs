@@ -21,6 +21,22 @@ pub fn probes_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("probes")
 }
 
+/// `tests/probes/SRC` built for debuggers and unwinders (`-g -O0 -fno-omit-frame-pointer`,
+/// then `extra`) into `dir/OUT`, uncached: the tests that use it read its paths and lines.
+pub fn probe_debug(dir: &Path, src: &str, out: &str, extra: &[&str]) -> PathBuf {
+    let exe = dir.join(out);
+    let st = Command::new("gcc")
+        .args(["-g", "-O0", "-fno-omit-frame-pointer"])
+        .args(extra)
+        .arg("-o")
+        .arg(&exe)
+        .arg(probes_dir().join(src))
+        .status()
+        .expect("gcc");
+    assert!(st.success(), "gcc {src}");
+    exe
+}
+
 /// Compile `tests/probes/NAME.c` into an executable and return its path.
 pub fn probe(name: &str) -> PathBuf {
     compile(name, Kind::Executable)

@@ -4,13 +4,8 @@
 //! sysgate, as natively (a plain `run` says nothing, a tool that loses it says so in one line),
 //! and a tracer under sysgate never sees a stop of the runtime's own.
 
+use sysgate_tests::probe::probe_debug;
 use sysgate_tests::{probe, require_tools, Cmd, Mode, TestDir};
-
-const GDB_PROGRAM: &str = r#"#include <stdio.h>
-int g(int x) { return x * 2; }
-int f(int x) { return g(x + 1); }
-int main(void) { printf("%d\n", f(2)); return 0; }
-"#;
 
 /// gdb's output with pids blanked (`process 1234`).
 fn blank_pids(s: &str) -> String {
@@ -41,15 +36,7 @@ fn gdb_breakpoint_and_backtrace_are_as_native() {
         return;
     }
     let t = TestDir::new("gdb");
-    let src = t.write("g.c", GDB_PROGRAM);
-    let bin = t.join("g");
-    let st = std::process::Command::new("gcc")
-        .args(["-g", "-O0", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let bin = probe_debug(t.path(), "gdb_target.c", "gdb_target", &[]);
     let gdb = Cmd::new("gdb")
         .args(["-nx", "-batch", "-ex", "break g", "-ex", "run", "-ex", "bt"])
         .args(["-ex", "finish", "-ex", "continue"])

@@ -2,9 +2,10 @@
 //! programs: a C probe built with `-g -O0` (main → chain_a → chain_b → write, then a function
 //! of a dlopen'ed library), `ls /`, and a Go program.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use sysgate_tests::{probe::probes_dir, require_tools, Cmd, TestDir};
+use sysgate_tests::probe::{probe_debug, probes_dir};
+use sysgate_tests::{require_tools, Cmd, TestDir};
 
 /// Each traced call's line, and the symbol names of its frames (`?` for a frame without one).
 fn calls(text: &str) -> Vec<(String, Vec<String>)> {
@@ -31,20 +32,6 @@ fn calls(text: &str) -> Vec<(String, Vec<String>)> {
         }
     }
     out
-}
-
-fn gcc(t: &TestDir, src: &str, out: &str, extra: &[&str]) -> PathBuf {
-    let exe = t.join(out);
-    let st = Command::new("gcc")
-        .args(["-g", "-O0", "-fno-omit-frame-pointer"])
-        .args(extra)
-        .arg("-o")
-        .arg(&exe)
-        .arg(probes_dir().join(src))
-        .status()
-        .expect("gcc");
-    assert!(st.success(), "gcc {src}");
-    exe
 }
 
 /// The program and its arguments.
@@ -85,9 +72,9 @@ fn frames_of_a_c_program_and_a_dlopened_library_match_strace() {
         return;
     }
     let t = TestDir::new("stack-chain");
-    let exe = gcc(&t, "stack_chain.c", "stack_chain", &["-ldl"]);
-    let lib = gcc(
-        &t,
+    let exe = probe_debug(t.path(), "stack_chain.c", "stack_chain", &["-ldl"]);
+    let lib = probe_debug(
+        t.path(),
         "stack_chain_lib.c",
         "libchain.so",
         &["-shared", "-fPIC"],
@@ -214,7 +201,7 @@ fn frames_in_json_and_perfetto() {
         return;
     }
     let t = TestDir::new("stack-json");
-    let exe = gcc(&t, "stack_chain.c", "stack_chain", &["-ldl"]);
+    let exe = probe_debug(t.path(), "stack_chain.c", "stack_chain", &["-ldl"]);
     let f = t.trace_file("json");
     let o = t.run_sysgate(
         &[
@@ -295,8 +282,8 @@ fn frames_of_a_static_program_its_fork_child_and_a_thread() {
         return;
     }
     let t = TestDir::new("stack-static");
-    let exe = gcc(
-        &t,
+    let exe = probe_debug(
+        t.path(),
         "stack_fork_thread.c",
         "stack_fork_thread",
         &["-static", "-pthread"],
